@@ -1,0 +1,1 @@
+"""archives stage of the sos-vo pipeline."""

@@ -1,0 +1,1 @@
+"""ml stage of the sos-vo pipeline."""

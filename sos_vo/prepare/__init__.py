@@ -1,0 +1,1 @@
+"""prepare stage of the sos-vo pipeline."""

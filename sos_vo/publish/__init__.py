@@ -1,0 +1,1 @@
+"""publish stage of the sos-vo pipeline."""
