@@ -1,0 +1,523 @@
+"""Quality cuts of T25 Sect. 2.1-2.3, each named, cited and counted.
+
+T25 = Turchi et al. (2025), Survey of Surveys II; SPIE = the earlier SkyMapper-only paper
+(seeds 001/002).  Every threshold below is a module constant with its source.
+
+:func:`apply_cuts` applies, in this order: the Gaia cuts (Sect. 2.1), the one-to-one
+best-neighbour rule (Sects. 2.2-2.3), then the SDSS (Sect. 2.2) or SkyMapper (Sect. 2.3)
+cuts.  It returns the kept rows and a :class:`CutReport` listing for each cut its name, its
+source, and the rows before, removed and after (cuts are sequential, so a row failing two
+cuts is counted by the first).
+
+The cuts are pure row-wise predicates, so a table can be processed in chunks and the
+reports added (:meth:`CutReport.combine`).
+
+Choices the papers leave open (named here so users can see them):
+
+* Missing values.  ``vbroad`` is cut "when this parameter was available" (T25), so a missing
+  ``vbroad`` passes; likewise a missing ``teff_gspphot`` passes the 9000 K cut (the cut is
+  on stars *with* a photometric temperature; the feature is then flagged missing) and a
+  missing A_g passes the A_g <= 10 mag cut.  Every other missing value fails its cut (no
+  distance, no parallax_error, ...), see :data:`MISSING_PASSES`.
+* SDSS "type=6".  T25 writes "We removed galaxies from SDSS DR13 with type=6", but in SDSS
+  ``type`` 6 is STAR and 3 is GALAXY (SDSS PhotoType); removing type 6 would remove every
+  star.  This is a slip in the paper: we *keep* ``type == 6`` (:data:`SDSS_STAR_TYPE`).
+* SDSS magnitudes.  SDSS writes non-detections as -9999 or very faint values: a magnitude
+  outside 0-25 mag is set to missing (masked, with its error) and a row needs at least two
+  valid magnitudes (T25 Sect. 2.2).  SkyMapper gives NULL for missing bands; a *present*
+  SkyMapper magnitude outside 0-25 removes the row ("we removed stars outside of the range
+  0-25 mag", T25 Sect. 2.3), a NULL one stays missing.
+* SkyMapper "flagPSF".  SkyMapper DR2 has no ``flags_psf`` column but per-band ``{b}_flags``
+  (see :data:`sos_vo.schema.SKYMAPPER_COLUMNS`); we require ``{b}_flags == 0`` for every band
+  with a magnitude (a band without a measurement has no flag to test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import astropy.units as u
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+from ..schema import BANDS, NEIGHBOUR_COLUMNS, check_survey
+from .columns import float_values, require_columns, require_rows
+from .features import (
+    SKYMAPPER_EBV_COLUMN,
+    extinction,
+    magnitude_column,
+    magnitude_error_column,
+)
+
+# --------------------------------------------------------------------------------------
+# Thresholds (T25 Sect. 2.1: Gaia DR3)
+# --------------------------------------------------------------------------------------
+MAX_IPD_FRAC_MULTI_PEAK = 10
+"""T25 Sect. 2.1: "sources with ipd_frac_multi_peak > 10 ... were removed" (percent)."""
+MAX_IPD_FRAC_ODD_WIN = 10
+"""T25 Sect. 2.1: "ipd_frac_odd_win > 10" removed (percent)."""
+MAX_RUWE = 1.4
+"""T25 Sect. 2.1: "ruwe > 1.4" removed (Lindegren et al. 2021)."""
+VARIABLE_FLAG = "VARIABLE"
+"""T25 Sect. 2.1: sources with the VARIABLE ``phot_variable_flag`` removed."""
+MAX_VBROAD = 30.0 * u.km / u.s
+"""T25 Sect. 2.1: vbroad > 30 km/s removed "when this parameter was available"."""
+MAX_TEFF_GSPPHOT = 9000.0 * u.K
+"""T25 Sect. 2.1: teff_gspphot > 9000 K removed."""
+MAX_TEFF_GSPPHOT_SPIE = 7500.0 * u.K
+"""The SPIE paper (seeds 001/002, Sect. 2) used 7500 K; pass ``max_teff=`` to reproduce it."""
+MAX_G_MAG = 18.0 * u.mag
+"""T25 Sect. 2.1: G > 18 mag removed."""
+MAX_PARALLAX_ERROR = 0.1 * u.mas
+"""T25 Sect. 2.1: parallax_error > 0.1 removed (Gaia archive unit: mas)."""
+MAX_ASTROMETRIC_SIGMA5D_MAX = 0.1 * u.mas
+"""T25 Sect. 2.1: astrometric_sigma5d_max > 0.1 removed (Gaia archive unit: mas)."""
+
+# T25 Sects. 2.2-2.3: one-to-one best neighbours (Marrese et al. 2017, 2019)
+REQUIRED_NUMBER_OF_NEIGHBOURS = 1
+"""T25 Sect. 2.2: "We dropped all stars in each catalog that corresponded to more than one
+star in the other catalog": exactly one neighbour in the Gaia best-neighbour table ..."""
+REQUIRED_NUMBER_OF_MATES = 0
+"""... and no other Gaia source sharing the same survey object (``number_of_mates == 0``)."""
+
+# T25 Sect. 2.2: SDSS DR13
+SDSS_STAR_TYPE = 6
+"""SDSS PhotoType 6 = STAR (3 = GALAXY).  T25 Sect. 2.2's "removed galaxies ... with type=6"
+is a slip: we keep type 6."""
+SDSS_CLEAN = 1
+"""T25 Sect. 2.2: "only well measured stars with clean=1"."""
+MAG_RANGE = (0.0, 25.0)
+"""T25 Sects. 2.2-2.3: magnitudes outside 0-25 mag are invalid (inclusive bounds)."""
+MIN_VALID_SDSS_MAGS = 2
+"""T25 Sect. 2.2: "We excluded stars having less than two valid magnitude measurements"."""
+MAX_A_G = 10.0 * u.mag
+"""T25 Sects. 2.2-2.3: "reddening greater than 10 mag in the g band" removed (A_g)."""
+
+# T25 Sect. 2.3: SkyMapper DR2
+MIN_CLASS_STAR = 0.8
+"""T25 Sect. 2.3: "classStar > 0.8" (strict)."""
+SM_FLAGS = 0
+"""T25 Sect. 2.3: "flag=0"."""
+SM_BAND_FLAGS = 0
+"""T25 Sect. 2.3: "flagPSF=0", per band ``{b}_flags`` in SkyMapper DR2."""
+
+MISSING_PASSES = ("vbroad", "teff_gspphot", "A_g")
+"""Quantities whose cut lets a missing value pass (see the module docstring)."""
+
+T25_21 = "T25 Sect. 2.1"
+T25_22 = "T25 Sect. 2.2"
+T25_23 = "T25 Sect. 2.3"
+T25_NB = "T25 Sects. 2.2-2.3 (Marrese et al. 2017, 2019 best neighbours)"
+
+
+# --------------------------------------------------------------------------------------
+# Predicates: each returns a boolean "keep" mask of len(table)
+# --------------------------------------------------------------------------------------
+def _le(values: np.ndarray, limit: float, missing_passes: bool = False) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        keep = values <= limit
+    if missing_passes:
+        keep |= np.isnan(values)
+    return keep
+
+
+def _flag_true(table: Table, name: str) -> np.ndarray:
+    """Boolean column as bool array; masked entries count as False (flag not set)."""
+    col = table[name]
+    data = np.ma.getdata(col)
+    if data.dtype.kind in "SU":
+        values = np.char.lower(np.char.strip(data.astype(str))) == "true"
+    else:
+        values = data.astype(bool)
+    return values & ~np.ma.getmaskarray(col)
+
+
+def has_bp_and_rp(t: Table) -> np.ndarray:
+    """Both phot_bp_mean_mag and phot_rp_mean_mag present (T25 Sect. 2.1)."""
+    return (np.isfinite(float_values(t, "phot_bp_mean_mag", u.mag))
+            & np.isfinite(float_values(t, "phot_rp_mean_mag", u.mag)))
+
+
+def ipd_frac_multi_peak_ok(t: Table) -> np.ndarray:
+    """ipd_frac_multi_peak <= :data:`MAX_IPD_FRAC_MULTI_PEAK`."""
+    return _le(float_values(t, "ipd_frac_multi_peak"), MAX_IPD_FRAC_MULTI_PEAK)
+
+
+def ipd_frac_odd_win_ok(t: Table) -> np.ndarray:
+    """ipd_frac_odd_win <= :data:`MAX_IPD_FRAC_ODD_WIN`."""
+    return _le(float_values(t, "ipd_frac_odd_win"), MAX_IPD_FRAC_ODD_WIN)
+
+
+def ruwe_ok(t: Table) -> np.ndarray:
+    """ruwe <= :data:`MAX_RUWE`."""
+    return _le(float_values(t, "ruwe"), MAX_RUWE)
+
+
+def single_star(t: Table) -> np.ndarray:
+    """non_single_star == 0 (Gaia DR3 NSS bit field; masked counts as single)."""
+    col = t["non_single_star"]
+    return (np.ma.filled(col, 0) == 0)
+
+
+def not_variable(t: Table) -> np.ndarray:
+    """phot_variable_flag is not ``VARIABLE`` (``NOT_AVAILABLE`` and masked pass)."""
+    col = t["phot_variable_flag"]
+    data = np.ma.getdata(col)
+    if data.dtype.kind == "S":
+        data = np.char.decode(data, "ascii")
+    values = np.char.upper(np.char.strip(data.astype(str)))
+    return (values != VARIABLE_FLAG) | np.ma.getmaskarray(col)
+
+
+def not_qso_candidate(t: Table) -> np.ndarray:
+    """in_qso_candidates is not set."""
+    return ~_flag_true(t, "in_qso_candidates")
+
+
+def not_galaxy_candidate(t: Table) -> np.ndarray:
+    """in_galaxy_candidates is not set."""
+    return ~_flag_true(t, "in_galaxy_candidates")
+
+
+def has_distance(t: Table) -> np.ndarray:
+    """r_med_geo (Bailer-Jones et al. 2021 geometric distance) present and > 0."""
+    d = float_values(t, "r_med_geo", u.pc)
+    with np.errstate(invalid="ignore"):
+        return d > 0
+
+
+def vbroad_ok(t: Table) -> np.ndarray:
+    """vbroad <= :data:`MAX_VBROAD` where given (missing passes)."""
+    return _le(float_values(t, "vbroad", u.km / u.s), MAX_VBROAD.value, missing_passes=True)
+
+
+def teff_gspphot_ok(max_teff: u.Quantity) -> Callable[[Table], np.ndarray]:
+    """teff_gspphot <= ``max_teff`` where given (missing passes)."""
+    limit = u.Quantity(max_teff, u.K).value
+
+    def predicate(t: Table) -> np.ndarray:
+        return _le(float_values(t, "teff_gspphot", u.K), limit, missing_passes=True)
+
+    predicate.__doc__ = f"teff_gspphot <= {limit:g} K where given"
+    return predicate
+
+
+def g_mag_ok(t: Table) -> np.ndarray:
+    """phot_g_mean_mag <= :data:`MAX_G_MAG`."""
+    return _le(float_values(t, "phot_g_mean_mag", u.mag), MAX_G_MAG.value)
+
+
+def parallax_error_ok(t: Table) -> np.ndarray:
+    """parallax_error <= :data:`MAX_PARALLAX_ERROR`."""
+    return _le(float_values(t, "parallax_error", u.mas), MAX_PARALLAX_ERROR.value)
+
+
+def sigma5d_ok(t: Table) -> np.ndarray:
+    """astrometric_sigma5d_max <= :data:`MAX_ASTROMETRIC_SIGMA5D_MAX`."""
+    return _le(float_values(t, "astrometric_sigma5d_max", u.mas),
+               MAX_ASTROMETRIC_SIGMA5D_MAX.value)
+
+
+def one_to_one_neighbour(t: Table) -> np.ndarray:
+    """number_of_neighbours == 1 and number_of_mates == 0."""
+    n = float_values(t, "number_of_neighbours")
+    m = float_values(t, "number_of_mates")
+    return (n == REQUIRED_NUMBER_OF_NEIGHBOURS) & (m == REQUIRED_NUMBER_OF_MATES)
+
+
+def sdss_is_star(t: Table) -> np.ndarray:
+    """SDSS type == :data:`SDSS_STAR_TYPE` (STAR)."""
+    return float_values(t, "type") == SDSS_STAR_TYPE
+
+
+def sdss_clean(t: Table) -> np.ndarray:
+    """SDSS clean == 1."""
+    return float_values(t, "clean") == SDSS_CLEAN
+
+
+def magnitude_in_range(t: Table, survey: str, band: str) -> np.ndarray:
+    """True where the PSF magnitude in ``band`` is present and within :data:`MAG_RANGE`."""
+    m = float_values(t, magnitude_column(survey, band), u.mag)
+    with np.errstate(invalid="ignore"):
+        return (m >= MAG_RANGE[0]) & (m <= MAG_RANGE[1])
+
+
+def sdss_enough_magnitudes(t: Table) -> np.ndarray:
+    """At least :data:`MIN_VALID_SDSS_MAGS` SDSS magnitudes within 0-25 mag."""
+    n_valid = sum(magnitude_in_range(t, "sdss", b).astype(int) for b in BANDS["sdss"])
+    return n_valid >= MIN_VALID_SDSS_MAGS
+
+
+def a_g_ok(survey: str) -> Callable[[Table], np.ndarray]:
+    """A_g <= :data:`MAX_A_G` (SDSS extinction_g; SkyMapper R_g * ebmv_sfd); missing passes."""
+    def predicate(t: Table) -> np.ndarray:
+        return _le(extinction(t, survey, "g"), MAX_A_G.value, missing_passes=True)
+
+    predicate.__doc__ = a_g_ok.__doc__
+    return predicate
+
+
+def sm_class_star_ok(t: Table) -> np.ndarray:
+    """SkyMapper class_star > :data:`MIN_CLASS_STAR`."""
+    with np.errstate(invalid="ignore"):
+        return float_values(t, "class_star") > MIN_CLASS_STAR
+
+
+def sm_flags_ok(t: Table) -> np.ndarray:
+    """SkyMapper flags == 0."""
+    return float_values(t, "flags") == SM_FLAGS
+
+
+def sm_band_flags_ok(t: Table) -> np.ndarray:
+    """SkyMapper {b}_flags == 0 for every band with a magnitude."""
+    keep = np.ones(len(t), dtype=bool)
+    for b in BANDS["skymapper"]:
+        has_mag = np.isfinite(float_values(t, magnitude_column("skymapper", b), u.mag))
+        keep &= ~has_mag | (float_values(t, f"{b}_flags") == SM_BAND_FLAGS)
+    return keep
+
+
+def sm_magnitudes_in_range(t: Table) -> np.ndarray:
+    """Every present SkyMapper magnitude within 0-25 mag (NULL bands stay missing)."""
+    keep = np.ones(len(t), dtype=bool)
+    for b in BANDS["skymapper"]:
+        m = float_values(t, magnitude_column("skymapper", b), u.mag)
+        keep &= np.isnan(m) | magnitude_in_range(t, "skymapper", b)
+    return keep
+
+
+# --------------------------------------------------------------------------------------
+# Cut definitions
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cut:
+    """One named quality cut: ``predicate(table)`` is True for the rows it keeps."""
+
+    name: str
+    source: str
+    columns: tuple[str, ...]
+    predicate: Callable[[Table], np.ndarray]
+
+
+def gaia_cuts(max_teff: u.Quantity = MAX_TEFF_GSPPHOT) -> list[Cut]:
+    """The Gaia DR3 cuts of T25 Sect. 2.1, in the paper's order."""
+    teff = u.Quantity(max_teff, u.K)
+    return [
+        Cut("bp_rp_present", T25_21, ("phot_bp_mean_mag", "phot_rp_mean_mag"), has_bp_and_rp),
+        Cut(f"ipd_frac_multi_peak<={MAX_IPD_FRAC_MULTI_PEAK}", T25_21, ("ipd_frac_multi_peak",),
+            ipd_frac_multi_peak_ok),
+        Cut(f"ipd_frac_odd_win<={MAX_IPD_FRAC_ODD_WIN}", T25_21, ("ipd_frac_odd_win",),
+            ipd_frac_odd_win_ok),
+        Cut(f"ruwe<={MAX_RUWE}", T25_21, ("ruwe",), ruwe_ok),
+        Cut("not_non_single_star", T25_21, ("non_single_star",), single_star),
+        Cut("not_variable", T25_21, ("phot_variable_flag",), not_variable),
+        Cut("not_in_qso_candidates", T25_21, ("in_qso_candidates",), not_qso_candidate),
+        Cut("not_in_galaxy_candidates", T25_21, ("in_galaxy_candidates",), not_galaxy_candidate),
+        Cut("has_r_med_geo", T25_21, ("r_med_geo",), has_distance),
+        Cut(f"vbroad<={MAX_VBROAD.value:g}km/s_where_given", T25_21, ("vbroad",), vbroad_ok),
+        Cut(f"teff_gspphot<={teff.value:g}K_where_given",
+            T25_21 if teff == MAX_TEFF_GSPPHOT else "SPIE paper Sect. 2 (option)",
+            ("teff_gspphot",), teff_gspphot_ok(teff)),
+        Cut(f"G<={MAX_G_MAG.value:g}", T25_21, ("phot_g_mean_mag",), g_mag_ok),
+        Cut(f"parallax_error<={MAX_PARALLAX_ERROR.value:g}mas", T25_21, ("parallax_error",),
+            parallax_error_ok),
+        Cut(f"astrometric_sigma5d_max<={MAX_ASTROMETRIC_SIGMA5D_MAX.value:g}mas", T25_21,
+            ("astrometric_sigma5d_max",), sigma5d_ok),
+    ]
+
+
+def neighbour_cuts() -> list[Cut]:
+    """The one-to-one best-neighbour rule (T25 Sects. 2.2-2.3)."""
+    return [Cut("one_to_one_best_neighbour", T25_NB, NEIGHBOUR_COLUMNS, one_to_one_neighbour)]
+
+
+def sdss_cuts() -> list[Cut]:
+    """SDSS DR13 cuts of T25 Sect. 2.2."""
+    mags = tuple(magnitude_column("sdss", b) for b in BANDS["sdss"])
+    return [
+        Cut("sdss_type==6_STAR", T25_22 + " (type=6 is STAR; the paper's wording is a slip)",
+            ("type",), sdss_is_star),
+        Cut("sdss_clean==1", T25_22, ("clean",), sdss_clean),
+        Cut(f">={MIN_VALID_SDSS_MAGS}_valid_mags_in_0-25", T25_22, mags, sdss_enough_magnitudes),
+        Cut(f"A_g<={MAX_A_G.value:g}mag", T25_22, ("extinction_g",), a_g_ok("sdss")),
+    ]
+
+
+def skymapper_cuts() -> list[Cut]:
+    """SkyMapper DR2 cuts of T25 Sect. 2.3 (SPIE paper Sect. 2)."""
+    mags = tuple(magnitude_column("skymapper", b) for b in BANDS["skymapper"])
+    band_flags = tuple(f"{b}_flags" for b in BANDS["skymapper"])
+    return [
+        Cut(f"class_star>{MIN_CLASS_STAR}", T25_23, ("class_star",), sm_class_star_ok),
+        Cut("flags==0", T25_23, ("flags",), sm_flags_ok),
+        Cut("band_flags==0", T25_23 + " (flagPSF = per-band {b}_flags)", mags + band_flags,
+            sm_band_flags_ok),
+        Cut("mags_in_0-25", T25_23, mags, sm_magnitudes_in_range),
+        Cut(f"A_g<={MAX_A_G.value:g}mag", T25_23 + f" (A_g = R_g * {SKYMAPPER_EBV_COLUMN})",
+            (SKYMAPPER_EBV_COLUMN,), a_g_ok("skymapper")),
+    ]
+
+
+def cuts_for(survey: str, max_teff: u.Quantity = MAX_TEFF_GSPPHOT) -> list[Cut]:
+    """All cuts applied to a joined table of ``survey``, in order."""
+    survey_cuts = sdss_cuts() if check_survey(survey) == "sdss" else skymapper_cuts()
+    return gaia_cuts(max_teff) + neighbour_cuts() + survey_cuts
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+@dataclass
+class CutStep:
+    """Counts of one cut: rows before it, removed by it, after it."""
+
+    name: str
+    source: str
+    n_before: int
+    n_removed: int
+
+    @property
+    def n_after(self) -> int:
+        return self.n_before - self.n_removed
+
+
+@dataclass
+class CutReport:
+    """Sequential counts of every cut, printable and convertible to an astropy Table.
+
+    ``masked_values`` counts the values set to missing without removing rows (SDSS
+    magnitudes outside 0-25 mag), per column.
+    """
+
+    survey: str
+    steps: list[CutStep] = field(default_factory=list)
+    masked_values: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_input(self) -> int:
+        return self.steps[0].n_before if self.steps else 0
+
+    @property
+    def n_kept(self) -> int:
+        return self.steps[-1].n_after if self.steps else 0
+
+    def to_table(self) -> Table:
+        """One row per cut: name, source, n_before, n_removed, n_after."""
+        return Table(
+            {
+                "cut": [s.name for s in self.steps],
+                "source": [s.source for s in self.steps],
+                "n_before": np.array([s.n_before for s in self.steps], dtype=np.int64),
+                "n_removed": np.array([s.n_removed for s in self.steps], dtype=np.int64),
+                "n_after": np.array([s.n_after for s in self.steps], dtype=np.int64),
+            },
+            meta={"survey": self.survey, "masked_values": dict(self.masked_values)},
+        )
+
+    def __str__(self) -> str:
+        width = max([len(s.name) for s in self.steps] + [3])
+        lines = [f"Quality cuts ({self.survey}): {self.n_input} -> {self.n_kept} rows",
+                 f"{'cut':<{width}} {'before':>10} {'removed':>10} {'after':>10}  source"]
+        lines += [f"{s.name:<{width}} {s.n_before:>10} {s.n_removed:>10} {s.n_after:>10}  "
+                  f"{s.source}" for s in self.steps]
+        lines += [f"(masked, row kept) {name}: {n}" for name, n in self.masked_values.items() if n]
+        return "\n".join(lines)
+
+    @classmethod
+    def combine(cls, reports: Sequence[CutReport]) -> CutReport:
+        """Sum the reports of chunks processed with the same cuts."""
+        if not reports:
+            raise ValueError("no reports to combine")
+        first = reports[0]
+        names = [s.name for s in first.steps]
+        for r in reports[1:]:
+            if [s.name for s in r.steps] != names or r.survey != first.survey:
+                raise ValueError("cannot combine reports of different cuts or surveys")
+        steps = [CutStep(s.name, s.source, sum(r.steps[i].n_before for r in reports),
+                         sum(r.steps[i].n_removed for r in reports))
+                 for i, s in enumerate(first.steps)]
+        masked: dict[str, int] = {}
+        for r in reports:
+            for k, v in r.masked_values.items():
+                masked[k] = masked.get(k, 0) + v
+        return cls(first.survey, steps, masked)
+
+
+# --------------------------------------------------------------------------------------
+# Apply
+# --------------------------------------------------------------------------------------
+def required_columns(cuts: Iterable[Cut]) -> tuple[str, ...]:
+    """Union of the columns the cuts read, in first-use order."""
+    seen: dict[str, None] = {}
+    for cut in cuts:
+        for c in cut.columns:
+            seen.setdefault(c, None)
+    return tuple(seen)
+
+
+def mask_out_of_range_sdss_magnitudes(table: Table) -> dict[str, int]:
+    """Set SDSS magnitudes outside :data:`MAG_RANGE` (and their errors) to missing, in place.
+
+    Returns the number of values masked per magnitude column.
+    """
+    counts = {}
+    for b in BANDS["sdss"]:
+        bad = ~magnitude_in_range(table, "sdss", b)
+        counts[magnitude_column("sdss", b)] = int(bad.sum())
+        for name in (magnitude_column("sdss", b), magnitude_error_column("sdss", b)):
+            if name in table.colnames and bad.any():
+                col = table[name]
+                if not isinstance(col, MaskedColumn):
+                    table[name] = col = MaskedColumn(col, mask=np.zeros(len(col), bool))
+                col.mask |= bad
+    return counts
+
+
+def apply_cuts(joined: Table, survey: str, *,
+               max_teff: u.Quantity = MAX_TEFF_GSPPHOT) -> tuple[Table, CutReport]:
+    """Apply the quality cuts of T25 Sect. 2 to a joined table.
+
+    Parameters
+    ----------
+    joined
+        Joined Gaia + distance + Andrae + best-neighbour + survey table
+        (:func:`sos_vo.schema.joined_columns`).
+    survey
+        ``"sdss"`` or ``"skymapper"``.
+    max_teff
+        Upper limit on teff_gspphot: :data:`MAX_TEFF_GSPPHOT` (T25, default) or
+        :data:`MAX_TEFF_GSPPHOT_SPIE` (7500 K, SPIE paper).
+
+    Returns
+    -------
+    kept : astropy.table.Table
+        The rows passing every cut (a new table; the input is not modified).  For SDSS,
+        magnitudes outside 0-25 mag and their errors are masked (treated as missing).
+    report : CutReport
+        Sequential counts per cut.
+
+    Raises
+    ------
+    SchemaError
+        A column the cuts need is missing, or has a unit that cannot be converted.
+    EmptyInputError
+        ``joined`` has no rows.
+    """
+    cuts = cuts_for(survey, max_teff)
+    required = required_columns(cuts)
+    if survey == "sdss":
+        required += tuple(magnitude_error_column("sdss", b) for b in BANDS["sdss"])
+    require_columns(joined, required, f"quality cuts ({survey})")
+    require_rows(joined, f"quality cuts ({survey})")
+    keep = np.ones(len(joined), dtype=bool)
+    report = CutReport(survey)
+    for cut in cuts:
+        passed = np.asarray(cut.predicate(joined), dtype=bool)
+        n_before = int(keep.sum())
+        keep &= passed
+        report.steps.append(CutStep(cut.name, cut.source, n_before, n_before - int(keep.sum())))
+    kept = joined[keep]
+    if survey == "sdss" and len(kept):
+        report.masked_values = mask_out_of_range_sdss_magnitudes(kept)
+    return kept, report
