@@ -1,0 +1,124 @@
+"""Tests of sos_vo.labels.recalibration (T25 Eq. 2, Table 1)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from sos_vo.exceptions import EmptyInputError, LabelRangeError, SchemaError
+from sos_vo.labels import recalibration as R
+
+
+def _pastel_like_sample(n=20000, seed=0):
+    """A PASTEL-like SoS sample fixed a priori (not tuned to the paper's numbers):
+    75% FGK dwarfs, 25% red giants, solar-neighbourhood metallicities."""
+    rng = np.random.default_rng(seed)
+    dwarf = rng.random(n) < 0.75
+    return Table({
+        "spec_teff": np.where(dwarf, rng.normal(5700, 400, n), rng.normal(4700, 300, n)),
+        "spec_logg": np.where(dwarf, rng.normal(4.35, 0.2, n), rng.normal(2.5, 0.5, n)),
+        "spec_feh": np.where(dwarf, rng.normal(-0.15, 0.25, n), rng.normal(-0.35, 0.4, n)),
+    }, units={"spec_teff": "K", "spec_logg": "dex", "spec_feh": "dex"})
+
+
+def test_one_row_by_hand():
+    t = Table({"spec_teff": [5000.0], "spec_logg": [2.0], "spec_feh": [-1.0]})
+    out = R.recalibrate(t)
+    d_teff = 112 - 6.66e-3 * 5000 - 28.1 * 2.0 - 40.7 * -1.0
+    d_logg = 0.159 - 2.21e-5 * 5000 - 0.00242 * 2.0 - 0.0689 * -1.0
+    d_feh = 0.0769 - 3.84e-7 * 5000 - 0.0186 * 2.0 - 0.0262 * -1.0
+    assert out["spec_teff"][0] == pytest.approx(5000 - d_teff)
+    assert out["spec_logg"][0] == pytest.approx(2.0 - d_logg)   # uses the ORIGINAL Teff
+    assert out["spec_feh"][0] == pytest.approx(-1.0 - d_feh)
+    assert t["spec_teff"][0] == 5000.0, "input must not be modified"
+
+
+def test_sign_convention_against_paper_mean_corrections():
+    """T25: mean corrections -36.8 K, +0.05 dex, -0.008 dex are means of Delta f."""
+    t = _pastel_like_sample()
+    corrected = R.recalibrate(t)
+    mean_delta = {k: float(np.mean(t[f"spec_{k}"] - corrected[f"spec_{k}"]))
+                  for k in ("teff", "logg", "feh")}
+    # direct evaluation of Eq. 2 agrees with the module
+    direct = 112 - 6.66e-3 * t["spec_teff"] - 28.1 * t["spec_logg"] - 40.7 * t["spec_feh"]
+    assert mean_delta["teff"] == pytest.approx(float(np.mean(direct)))
+    paper = R.T25_MEAN_CORRECTIONS
+    assert np.sign(mean_delta["teff"]) == np.sign(paper["teff"])
+    assert np.sign(mean_delta["logg"]) == np.sign(paper["logg"])
+    assert abs(mean_delta["teff"] - paper["teff"]) < 20.0       # K
+    assert abs(mean_delta["logg"] - paper["logg"]) < 0.02       # dex
+    assert abs(mean_delta["feh"]) < 0.02                        # too small for its sign to count
+    # the opposite convention would be far off
+    assert abs(-mean_delta["teff"] - paper["teff"]) > 50.0
+
+
+def test_missing_parameter_gives_nan():
+    t = Table({"spec_teff": [5000.0, 6000.0], "spec_logg": [2.0, np.nan],
+               "spec_feh": [-1.0, 0.0]})
+    out = R.recalibrate(t)
+    assert np.isfinite(out["spec_teff"][0])
+    assert np.all(np.isnan([out["spec_teff"][1], out["spec_feh"][1]]))
+
+
+def test_fit_recovers_known_coefficients():
+    rng = np.random.default_rng(3)
+    sos = _pastel_like_sample(3000, 1)
+    truth = {"teff": R.LinearCorrection(80.0, -0.01, -20.0, -30.0),
+             "logg": R.LinearCorrection(0.2, -3e-5, -0.01, -0.05),
+             "feh": R.LinearCorrection(0.05, 1e-6, -0.02, -0.03)}
+    s = {k: np.asarray(sos[f"spec_{k}"]) for k in ("teff", "logg", "feh")}
+    noise = {"teff": 50.0, "logg": 0.05, "feh": 0.03}
+    pastel = Table({k: s[k] - truth[k].delta(s["teff"], s["logg"], s["feh"])
+                    + rng.normal(0, noise[k], len(sos)) for k in s})
+    fit = R.fit_recalibration(sos, pastel)
+    for k in s:
+        est = fit.coefficients[k]
+        pred = est.delta(s["teff"], s["logg"], s["feh"])
+        true = truth[k].delta(s["teff"], s["logg"], s["feh"])
+        assert np.sqrt(np.mean((pred - true) ** 2)) < 0.1 * noise[k]
+    row = fit.stats[fit.stats["label"] == "teff"][0]
+    assert row["n"] == 3000
+    assert row["mad_after"] == pytest.approx(noise["teff"], rel=0.1)
+    assert abs(row["median_after"]) < 5.0
+    # refit coefficients plug into recalibrate
+    again = R.recalibrate(sos, fit.coefficients)
+    assert np.isfinite(again["spec_teff"]).all()
+
+
+def test_fit_with_key_keeps_every_measurement():
+    sos = _pastel_like_sample(30, 2)
+    sos["source_id"] = np.arange(30)
+    pastel = Table({"source_id": np.r_[np.arange(30), np.arange(5)],
+                    "teff": np.r_[sos["spec_teff"], sos["spec_teff"][:5]] - 10.0,
+                    "logg": np.r_[sos["spec_logg"], sos["spec_logg"][:5]],
+                    "feh": np.r_[sos["spec_feh"], sos["spec_feh"][:5]]})
+    fit = R.fit_recalibration(sos, pastel, key="source_id")
+    assert fit.stats["n"][0] == 35
+    assert fit.coefficients["teff"].a == pytest.approx(10.0, abs=1e-6)
+    assert fit.coefficients["teff"].b == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fit_errors():
+    sos = _pastel_like_sample(5, 2)
+    pastel = Table({"teff": sos["spec_teff"], "logg": sos["spec_logg"], "feh": sos["spec_feh"]})
+    with pytest.raises(EmptyInputError, match="5 complete"):
+        R.fit_recalibration(sos, pastel)
+    with pytest.raises(ValueError, match="row-aligned"):
+        R.fit_recalibration(sos, pastel[:4])
+    pastel.remove_column("feh")
+    with pytest.raises(SchemaError, match="feh"):
+        R.fit_recalibration(sos, pastel)
+
+
+def test_label_range_error_names_column_value_and_count():
+    t = Table({"spec_teff": [5.2, 5.8, 5000.0], "spec_logg": [4.0] * 3, "spec_feh": [0.0] * 3})
+    with pytest.raises(LabelRangeError, match=r"spec_teff.*2 row.*5\.2"):
+        R.recalibrate(t)
+
+
+def test_teff_in_kilokelvin_is_converted():
+    t = Table({"spec_teff": [5.0], "spec_logg": [4.0], "spec_feh": [0.0]},
+              units={"spec_teff": "kK"})
+    ref = Table({"spec_teff": [5000.0], "spec_logg": [4.0], "spec_feh": [0.0]})
+    assert R.recalibrate(t)["spec_teff"][0] == pytest.approx(R.recalibrate(ref)["spec_teff"][0])
