@@ -1,0 +1,104 @@
+"""FITS binary-table writer: TUNIT, TUCD, TCOMM, provenance keywords, CHECKSUM/DATASUM.
+
+astropy's :func:`astropy.io.fits.table_to_hdu` writes ``TUNITn`` only.  We add ``TUCDn`` (the
+column's UCD, a widely used convention of the HEASARC/CDS, ignored by fitsverify) and
+``TCOMMn`` (the column description, FITS convention registered with the IAU FITS Working
+Group), and the provenance keywords of :meth:`sos_vo.publish.provenance.Provenance.fits_cards`.
+Long strings use the ``CONTINUE`` convention (part of the FITS standard since 4.0,
+Sect. 4.2.1.2).  ``CHECKSUM``/``DATASUM`` are written in every HDU (FITS 4.0 Appendix J).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from astropy.io import fits
+from astropy.table import Table
+from astropy.units import UnitsWarning
+
+from ..io import atomic_path
+from .metadata import ColumnMeta, ColumnsArg, prepare_table, unit_string
+from .provenance import PROVENANCE_META_KEY, Provenance, resolve_provenance
+
+DEFAULT_EXTNAME = "SOS_ML"
+"""EXTNAME of the table HDU when the caller gives none."""
+
+
+def build_hdu(table: Table, metas: Sequence[ColumnMeta], prov: Provenance, *,
+              extname: str = DEFAULT_EXTNAME, description: str | None = None) -> fits.BinTableHDU:
+    """Binary-table HDU of a table prepared by :func:`sos_vo.publish.metadata.prepare_table`."""
+    clean = table.copy(copy_data=False)
+    clean.meta = {}
+    for col in clean.itercols():
+        col.meta = {}
+        col.description = None
+    hdu = fits.table_to_hdu(clean)
+    header = hdu.header
+    for i, meta in enumerate(metas, 1):
+        if header[f"TTYPE{i}"] != meta.name:  # pragma: no cover - astropy keeps column order
+            raise RuntimeError(f"column order changed writing {meta.name}")
+        header.comments[f"TTYPE{i}"] = meta.description[:47] if meta.description else ""
+        unit = unit_string(meta, "fits")
+        if unit:
+            hdu.columns[i - 1].unit = unit  # keeps astropy's column definitions in sync
+        # astropy regroups its own column keywords on writing; TUCDn/TCOMMn follow them
+        if meta.ucd:
+            header[f"TUCD{i}"] = (meta.ucd, "UCD1+")
+        if meta.description:
+            header[f"TCOMM{i}"] = meta.description
+    header["EXTNAME"] = (extname, "table name")
+    header["LONGSTRN"] = ("OGIP 1.0", "CONTINUE long-string convention is used")
+    if description:
+        header["COMMENT"] = description
+    for key, value, comment in prov.fits_cards():
+        header[key] = (value, comment)
+    return hdu
+
+
+def write_fits(table: Table, path: str | os.PathLike, *, columns: ColumnsArg = None,
+               provenance: Provenance | dict | None = None, required: Sequence[str] = (),
+               strict: bool = True, extname: str = DEFAULT_EXTNAME, description: str | None = None,
+               overwrite: bool = False) -> Path:
+    """Write ``table`` as a FITS binary table with full column metadata and provenance.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        Table to write.
+    path : path-like
+        Output file (written atomically).
+    columns : mapping or iterable of ColumnMeta, optional
+        Column metadata overriding the catalogue defaults.
+    provenance : Provenance or dict, optional
+        Provenance; merged with ``table.meta["provenance"]``.
+    required : sequence of str
+        Columns that must be present.
+    strict : bool
+        Require a description and a UCD for every column.
+    extname : str
+        EXTNAME of the table HDU.
+    description : str, optional
+        Table description (a COMMENT card).
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    prepared, metas = prepare_table(table, columns, required=required, strict=strict)
+    prov = resolve_provenance(table.meta, provenance)
+    prepared.meta.pop(PROVENANCE_META_KEY, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnitsWarning)
+        hdu = build_hdu(prepared, metas, prov, extname=extname, description=description)
+    primary = fits.PrimaryHDU()
+    primary.header["CREATOR"] = (f"sos-vo {prov.package_version}", "software that wrote this file")
+    primary.header["DATE"] = (prov.date, "file creation date (UTC)")
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        fits.HDUList([primary, hdu]).writeto(tmp, checksum=True)
+    return Path(path)

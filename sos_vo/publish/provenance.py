@@ -1,0 +1,134 @@
+"""Provenance written into every product: package and model version, archives, releases, queries, date.
+
+VOTable: one ``INFO`` per item in the RESOURCE (``sos_vo_version``, ``model_version``,
+``archive``, ``release``, ``query``, ``date``, ``reference``) plus ``PARAM`` elements for the
+versions and the creation date.  FITS: keywords in the table HDU (``CREATOR``, ``SOSVOVER``,
+``MODELVER``, ``DATE``, ``ARCHIVn``, ``RELEASn``, ``QUERYn``, ``REFERENC``), long values with
+the ``CONTINUE`` long-string convention.  CDS: a paragraph of the ReadMe description.
+
+Upstream stages hand provenance over in ``table.meta[PROVENANCE_META_KEY]`` (a dict with the
+fields of :class:`Provenance`); the writers merge it with what the caller passes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+
+from ..version import __version__
+
+PROVENANCE_META_KEY = "provenance"
+"""Key of ``Table.meta`` under which a stage passes its provenance dict to the writers."""
+
+REFERENCE = "Turchi et al. 2025, A&A (Survey of Surveys II: SoS-ML)"
+"""The method this package reproduces."""
+
+
+def _utc_now() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a table comes from.
+
+    Parameters
+    ----------
+    package_version : str
+        sos-vo version that wrote the table.
+    model_version : str or None
+        Version/identifier of the trained model used (None for tables without predictions).
+    archives : tuple of str
+        Archives queried (e.g. ``"ESA Gaia archive https://gea.esac.esa.int/tap-server/tap"``).
+    releases : tuple of str
+        Data releases used (e.g. ``"Gaia DR3"``, ``"SDSS DR13"``).
+    queries : tuple of str
+        ADQL queries (or other requests) run.
+    date : str
+        Creation date, ISO 8601 UTC (``YYYY-MM-DDThh:mm:ss``).
+    reference : str
+        Publication describing the method.
+    """
+
+    package_version: str = __version__
+    model_version: str | None = None
+    archives: tuple[str, ...] = ()
+    releases: tuple[str, ...] = ()
+    queries: tuple[str, ...] = ()
+    date: str = field(default_factory=_utc_now)
+    reference: str = REFERENCE
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping) -> Provenance:
+        """Build from a dict (unknown keys are ignored; scalars become one-element tuples)."""
+        kwargs = {}
+        for f in fields(cls):
+            if f.name in mapping and mapping[f.name] is not None:
+                value = mapping[f.name]
+                if f.name in ("archives", "releases", "queries"):
+                    value = (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+                else:
+                    value = str(value)
+                kwargs[f.name] = value
+        return cls(**kwargs)
+
+    def merged(self, other: Provenance | Mapping | None) -> Provenance:
+        """Return self with the lists of ``other`` appended and its scalars filling the blanks."""
+        if other is None:
+            return self
+        if not isinstance(other, Provenance):
+            other = Provenance.from_mapping(other)
+
+        def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(a + b))
+
+        return replace(self, model_version=self.model_version or other.model_version,
+                       archives=union(self.archives, other.archives),
+                       releases=union(self.releases, other.releases),
+                       queries=union(self.queries, other.queries))
+
+    def items(self) -> list[tuple[str, str]]:
+        """(name, value) pairs in writing order; lists give one pair per element."""
+        out = [("sos_vo_version", self.package_version)]
+        if self.model_version:
+            out.append(("model_version", self.model_version))
+        out += [("archive", a) for a in self.archives]
+        out += [("release", r) for r in self.releases]
+        out += [("query", q) for q in self.queries]
+        out += [("date", self.date), ("reference", self.reference)]
+        return out
+
+    def fits_cards(self) -> list[tuple[str, str, str]]:
+        """(keyword, value, comment) FITS cards (keywords of at most 8 characters)."""
+        cards = [("CREATOR", f"sos-vo {self.package_version}", "software that wrote this file"),
+                 ("SOSVOVER", self.package_version, "sos-vo package version")]
+        if self.model_version:
+            cards.append(("MODELVER", self.model_version, "trained model version"))
+        for key, values, comment in (("ARCHIV", self.archives, "archive queried"),
+                                     ("RELEAS", self.releases, "data release used"),
+                                     ("QUERY", self.queries, "query run")):
+            for i, v in enumerate(values, 1):
+                cards.append((f"{key}{i}", v, comment))
+        cards += [("DATE", self.date, "file creation date (UTC)"),
+                  ("REFERENC", self.reference, "method")]
+        return cards
+
+    def text(self) -> str:
+        """One paragraph for a ReadMe."""
+        parts = [f"Written by sos-vo {self.package_version}"]
+        if self.model_version:
+            parts.append(f"model {self.model_version}")
+        if self.releases:
+            parts.append("data releases: " + ", ".join(self.releases))
+        if self.archives:
+            parts.append("archives: " + ", ".join(self.archives))
+        parts.append(f"on {self.date} UTC")
+        return "; ".join(parts) + "."
+
+
+def resolve_provenance(table_meta: Mapping, provenance: Provenance | Mapping | None) -> Provenance:
+    """Provenance passed by the caller merged with the one in ``table.meta`` (if any)."""
+    given = provenance if isinstance(provenance, Provenance) else (
+        Provenance.from_mapping(provenance) if provenance is not None else Provenance())
+    return given.merged(table_meta.get(PROVENANCE_META_KEY))

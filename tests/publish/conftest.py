@@ -1,0 +1,64 @@
+"""Fixtures for the publishing tests: real Debian tools (fitsverify, STILTS, TOPCAT, Aladin, Xvfb).
+
+A test that needs a tool skips when the tool is absent, unless ``SOS_VO_REQUIRE_SERVICES=1``
+(set by tools/run_tests.sh in CI), where a missing tool is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def require_tool(name: str) -> str:
+    """Path of executable ``name``; skip (or fail in CI) when it is not installed."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"{name} is not installed (tools/setup_vo_tools.sh installs it)"
+        if os.environ.get("SOS_VO_REQUIRE_SERVICES") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+VOTLINT_NOISE = ("StarTableFactory", "can't register")
+"""STILTS start-up lines that are not about the file (RECIPES.md, Sect. 3)."""
+
+
+@pytest.fixture(scope="session")
+def votlint():
+    """Run ``stilts votlint`` on a file and return its output lines (it always exits 0)."""
+    stilts = require_tool("stilts")
+
+    def run(path) -> list[str]:
+        proc = subprocess.run([stilts, "votlint", str(path)], capture_output=True, text=True,
+                              timeout=120)
+        lines = (proc.stdout + proc.stderr).splitlines()
+        return [ln for ln in lines if ln.strip() and not any(n in ln for n in VOTLINT_NOISE)]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def fitsverify():
+    """Run ``fitsverify`` on a file; return (exit status, full report)."""
+    exe = require_tool("fitsverify")
+
+    def run(path) -> tuple[int, str]:
+        proc = subprocess.run([exe, str(path)], capture_output=True, text=True, timeout=120)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def stilts():
+    """Path of the ``stilts`` executable."""
+    return require_tool("stilts")
