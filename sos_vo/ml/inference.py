@@ -1,0 +1,239 @@
+"""Pure-numpy forward pass of a whole SoS-ML ensemble (no TensorFlow, no Keras).
+
+A hidden block is Dense -> LeakyReLU -> BatchNormalization -> Dropout (T25 Sect. 4.1).  At
+inference dropout is the identity and batch normalisation is the affine map
+``z = s * h + t`` with ``s = gamma / sqrt(moving_var + eps)``, ``t = beta - moving_mean * s``.
+Because it follows the non-linearity, each BN is folded into the *next* Dense layer
+(``W' = diag(s) W``, ``b' = b + t W``) and the last one into the output layer, so a network is
+a chain of ``(W, b)`` with a Leaky ReLU between consecutive layers.
+
+All networks of an ensemble (every member of every label) share the architecture, so their
+folded weights are stacked into arrays of shape ``(n_networks, n_in, n_out)`` and each layer
+of the whole ensemble is one batched float32 matrix product over a chunk of rows; the first
+layer, whose input is shared, is a single ``(rows, n_in) x (n_in, n_networks * width)``
+product.  Rows are processed in chunks so memory stays bounded.
+
+Per-star outputs (T25 Sect. 5.1, Eq. 4): the median over members, ``e_rep`` = MAD over members,
+``e_ML = sqrt(e_train**2 + e_rep**2)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import SchemaError, SyntheticModelWarning
+from ..stats import mad_along
+from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
+
+DEFAULT_CHUNK_ROWS = 2048
+"""Rows per chunk of the forward pass; activations take about
+``4 * chunk * n_networks * max_width`` bytes per buffer (2048 rows x 30 networks x 160 = 39 MB)."""
+
+
+def fold_network(raw: Mapping[str, np.ndarray], n_blocks: int, epsilon: float
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fold the batch normalisations of one network into the following Dense layers.
+
+    Parameters
+    ----------
+    raw : mapping
+        Arrays ``kernel_i``, ``bias_i``, ``gamma_i``, ``beta_i``, ``mean_i``, ``var_i`` for
+        ``i < n_blocks`` and ``kernel_out``, ``bias_out`` (see
+        :func:`sos_vo.ml.training.network_arrays`).
+    n_blocks : int
+        Number of hidden blocks.
+    epsilon : float
+        BatchNormalization epsilon.
+
+    Returns
+    -------
+    list of (W, b)
+        ``n_blocks + 1`` float64 layers; a Leaky ReLU goes between consecutive ones.
+    """
+    out = [(np.asarray(raw["kernel_0"], np.float64), np.asarray(raw["bias_0"], np.float64))]
+    for i in range(n_blocks):
+        s = np.asarray(raw[f"gamma_{i}"], np.float64) / np.sqrt(
+            np.asarray(raw[f"var_{i}"], np.float64) + epsilon)
+        t = np.asarray(raw[f"beta_{i}"], np.float64) - np.asarray(raw[f"mean_{i}"], np.float64) * s
+        key = f"{i + 1}" if i + 1 < n_blocks else "out"
+        w = np.asarray(raw[f"kernel_{key}"], np.float64)
+        b = np.asarray(raw[f"bias_{key}"], np.float64)
+        out.append((s[:, None] * w, b + t @ w))
+    return out
+
+
+def stack_networks(folded: Sequence[list[tuple[np.ndarray, np.ndarray]]]
+                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stack folded networks of identical architecture into ``(K, n_in, n_out)``, ``(K, 1, n_out)``."""
+    n_layers = {len(f) for f in folded}
+    if len(n_layers) != 1:
+        raise ValueError(f"networks have different depths: {sorted(n_layers)}")
+    stacked = []
+    for j in range(n_layers.pop()):
+        shapes = {f[j][0].shape for f in folded}
+        if len(shapes) != 1:
+            raise ValueError(f"layer {j}: networks have different shapes {sorted(shapes)}")
+        w = np.ascontiguousarray(np.stack([f[j][0] for f in folded]), dtype=np.float32)
+        b = np.ascontiguousarray(np.stack([f[j][1] for f in folded])[:, None, :], dtype=np.float32)
+        stacked.append((w, b))
+    return stacked
+
+
+def _leaky_relu_(h: np.ndarray, slope: float, tmp: np.ndarray) -> None:
+    """In-place Leaky ReLU for 0 <= slope <= 1: ``max(h, slope * h)``."""
+    np.multiply(h, np.float32(slope), out=tmp)
+    np.maximum(h, tmp, out=h)
+
+
+def forward_stacked(x: np.ndarray, layers: Sequence[tuple[np.ndarray, np.ndarray]],
+                    slope: float) -> np.ndarray:
+    """Outputs of all stacked networks for one chunk ``x`` (rows x inputs, float32).
+
+    Returns an array of shape ``(K, rows)`` (network outputs before label un-scaling).
+    """
+    w0, b0 = layers[0]
+    k, n_in, width = w0.shape
+    rows = x.shape[0]
+    # first layer: shared input, one large product against all networks side by side
+    w0_flat = w0.transpose(1, 0, 2).reshape(n_in, k * width)
+    h = (x @ w0_flat).reshape(rows, k, width).transpose(1, 0, 2)
+    h = np.ascontiguousarray(h)
+    h += b0
+    for w, b in layers[1:]:
+        _leaky_relu_(h, slope, np.empty_like(h))
+        h = np.matmul(h, w)
+        h += b
+    return h[:, :, 0]
+
+
+@dataclass
+class NumpyEnsemble:
+    """A trained SoS-ML ensemble that predicts with numpy only.
+
+    Attributes
+    ----------
+    labels : tuple of str
+        Predicted parameters, e.g. ``("teff", "logg", "feh")``.
+    n_members : int
+        Networks per label (T25 Sect. 5.1: 10).
+    layers : list of (W, b)
+        Folded, stacked float32 weights; network ``k = label_index * n_members + member``.
+    leaky_relu_slope : float
+    input_names : tuple of str
+        Input column names (features and presence flags) in order.
+    input_scaler : InputScaler
+    label_scalers : dict
+        One :class:`LabelScaler` per label.
+    e_train : dict
+        Per label, the median absolute test error (T25 Sect. 5.1), physical units.
+    survey : str
+    metadata : dict
+        Everything else stored with the model (provenance, options, metrics, ...).
+    """
+
+    labels: tuple[str, ...]
+    n_members: int
+    layers: list[tuple[np.ndarray, np.ndarray]]
+    leaky_relu_slope: float
+    input_names: tuple[str, ...]
+    input_scaler: InputScaler
+    label_scalers: dict[str, LabelScaler]
+    e_train: dict[str, float]
+    survey: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the training data came from the synthetic sky (model provenance)."""
+        return bool(self.metadata.get("provenance", {}).get("synthetic", False))
+
+    def _check_provenance(self, data_is_real: bool | None) -> None:
+        if data_is_real and self.is_synthetic:
+            warnings.warn(
+                f"this {self.survey} model was trained on SYNTHETIC data (provenance: "
+                f"{self.metadata.get('provenance')}) and is being applied to data from a real "
+                f"archive: its predictions are meaningless for real stars",
+                SyntheticModelWarning, stacklevel=3,
+            )
+
+    def check_names(self, names: Sequence[str], flag_layout: str = "interleaved") -> None:
+        """Raise :class:`SchemaError` unless ``names`` (input or feature names) match the model's."""
+        got = resolve_input_names(names, len(self.input_names), flag_layout)
+        if got != self.input_names:
+            diff = [f"#{i}: {g!r} != {e!r}" for i, (g, e) in enumerate(zip(got, self.input_names,
+                                                                          strict=True)) if g != e]
+            raise SchemaError(
+                f"input columns differ from those the {self.survey} model was trained on "
+                f"({len(diff)} differences; given != model): {'; '.join(diff[:5])}"
+            )
+
+    def predict_members(self, X: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                        data_is_real: bool | None = None, progress: bool = False,
+                        names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Predictions of every member, physical units: label -> array ``(n_members, n_rows)``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Zero-filled input matrix (rows x inputs), columns in :attr:`input_names` order.
+        chunk_rows : int
+            Rows per forward-pass chunk (bounds memory).
+        data_is_real : bool, optional
+            True when ``X`` comes from a real archive: a model trained on synthetic data then
+            warns with :class:`~sos_vo.exceptions.SyntheticModelWarning`.
+        progress : bool
+            Show a tqdm progress bar over chunks.
+        names : sequence of str, optional
+            Column names of ``X`` (input names, or feature names with interleaved flags);
+            checked against :attr:`input_names` when given.
+        """
+        self._check_provenance(data_is_real)
+        if names is not None:
+            self.check_names(names)
+        X = check_input_matrix(X, self.input_names, what=f"{self.survey} model input")
+        n = X.shape[0]
+        k = len(self.labels) * self.n_members
+        raw = np.empty((k, n), dtype=np.float32)
+        starts = range(0, n, max(1, int(chunk_rows)))
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"predict {self.survey}", unit="chunk")
+        for s in starts:
+            xs = self.input_scaler.transform(X[s:s + chunk_rows])
+            raw[:, s:s + chunk_rows] = forward_stacked(xs, self.layers, self.leaky_relu_slope)
+        out = {}
+        for i, label in enumerate(self.labels):
+            block = raw[i * self.n_members:(i + 1) * self.n_members]
+            out[label] = self.label_scalers[label].inverse(block)
+        return out
+
+    def predict(self, X: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                data_is_real: bool | None = None, progress: bool = False,
+                names: Sequence[str] | None = None
+                ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Ensemble prediction per label: ``(median, e_rep, e_ML)``, each of shape ``(n_rows,)``.
+
+        ``median`` and ``e_rep`` (scaled MAD) are taken over the members per star and
+        ``e_ML = sqrt(e_train**2 + e_rep**2)`` (T25 Sect. 5.1, Eq. 4).  Arguments as in
+        :meth:`predict_members`.
+        """
+        members = self.predict_members(X, chunk_rows, data_is_real, progress, names)
+        return {label: combine_members(p, self.e_train[label]) for label, p in members.items()}
+
+
+def combine_members(pred: np.ndarray, e_train: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(median, e_rep, e_ML)`` from member predictions of shape ``(n_members, n_rows)``.
+
+    T25 Sect. 5.1: the median of the members is the prediction, their MAD (scaled by 1.4826,
+    footnote 6) is ``e_rep``, and ``e_ML = sqrt(e_train**2 + e_rep**2)`` (Eq. 4).
+    """
+    med = np.median(pred, axis=0).astype(np.float32)
+    e_rep = mad_along(pred, axis=0).astype(np.float32)
+    e_ml = np.sqrt(np.float32(e_train) ** 2 + e_rep**2).astype(np.float32)
+    return med, e_rep, e_ml
