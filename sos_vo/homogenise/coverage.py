@@ -1,0 +1,168 @@
+"""Coverage of a calibration sample: which stars a calibration may be applied to.
+
+The talk (``003_...``, "UMAP: coverage exploration" and "Generalization challenges") finds that
+about a third of LAMOST lies outside the region covered by the LAMOST-GALAH/APOGEE overlap and
+splits the overlap into its most populated 95% and least populated 5%.  It does not say how a
+region is drawn in the (Teff/5040, log g, [Fe/H]) space the calibrations use, so we offer two
+named choices:
+
+``knn`` (default)
+    Each input is scaled by the calibration sample's median and MAD (T25 footnote 6).  A star
+    is covered when the distance to its k-th nearest calibration star (k =
+    :data:`COVERAGE_K`) is at most the :data:`COVERAGE_QUANTILE` quantile of the same distance
+    among the calibration stars themselves (leave-one-out).  This is a local density threshold:
+    it excludes empty holes inside the sample's outline and the sparsest tail of the sample
+    itself, the analogue of the talk's "least populated" group.
+``hull``
+    The convex hull of the scaled calibration sample (scipy Delaunay).  It covers everything
+    between the outermost calibration stars, holes included.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial import Delaunay
+from sklearn.neighbors import NearestNeighbors
+
+from ..exceptions import EmptyInputError, ModelFormatError, SosVoError
+from ..io import atomic_path
+from ..stats import mad
+
+COVERAGE_METHODS: tuple[str, ...] = ("knn", "hull")
+"""Named ways of drawing the coverage region (see the module docstring)."""
+
+COVERAGE_K = 10
+"""k of the kNN coverage test (our choice: enough neighbours that one stray star does not make
+a region look populated; small enough to follow the sample's shape)."""
+
+COVERAGE_QUANTILE = 0.99
+"""Quantile of the calibration stars' own k-th-neighbour distances used as the threshold: the
+1% sparsest calibration stars mark the edge (our choice; the talk splits its sample at 95%)."""
+
+
+class OutsideCoverageError(SosVoError, ValueError):
+    """A calibration was asked to predict outside its coverage region with ``outside='raise'``."""
+
+
+class CoverageModel:
+    """The region of input space covered by a calibration sample.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`COVERAGE_METHODS`.
+    k : int
+        Neighbour rank for ``knn``.
+    quantile : float
+        Threshold quantile for ``knn``, in (0, 1].
+    """
+
+    def __init__(self, method: str = "knn", k: int = COVERAGE_K,
+                 quantile: float = COVERAGE_QUANTILE) -> None:
+        if method not in COVERAGE_METHODS:
+            raise ValueError(f"unknown coverage method {method!r}: expected one of "
+                             f"{', '.join(COVERAGE_METHODS)}")
+        if k < 1:
+            raise ValueError(f"coverage k must be >= 1, got {k}")
+        if not 0.0 < quantile <= 1.0:
+            raise ValueError(f"coverage quantile must be in (0, 1], got {quantile}")
+        self.method = method
+        self.k = int(k)
+        self.quantile = float(quantile)
+        self.centre: np.ndarray | None = None
+        self.scale: np.ndarray | None = None
+        self.points: np.ndarray | None = None
+        self.threshold = np.nan
+        self._index: NearestNeighbors | Delaunay | None = None
+
+    def describe(self) -> str:
+        """One line naming the method and its parameters."""
+        if self.method == "knn":
+            return (f"kNN: distance to the {self.k}th calibration neighbour <= {self.threshold:.4g} "
+                    f"(the {self.quantile:g} quantile), inputs scaled by median/MAD")
+        return "convex hull of the calibration sample, inputs scaled by median/MAD"
+
+    def fit(self, x: np.ndarray) -> CoverageModel:
+        """Learn the region from the calibration inputs ``x`` of shape (n, d), all finite."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or not np.all(np.isfinite(x)):
+            raise ValueError("coverage inputs must be a finite 2-D array (n_stars, n_inputs)")
+        need = self.k + 1 if self.method == "knn" else x.shape[1] + 1
+        if x.shape[0] < need:
+            raise EmptyInputError(f"coverage ({self.method}) needs at least {need} calibration "
+                                  f"stars, got {x.shape[0]}")
+        self.centre = np.median(x, axis=0)
+        scale = np.array([mad(x[:, j]) for j in range(x.shape[1])])
+        spread = x.std(axis=0)
+        self.scale = np.where(scale > 0, scale, np.where(spread > 0, spread, 1.0))
+        self.points = (x - self.centre) / self.scale
+        self._build()
+        if self.method == "knn":
+            dist, _ = self._index.kneighbors(self.points, n_neighbors=self.k + 1)
+            self.threshold = float(np.quantile(dist[:, self.k], self.quantile))
+        return self
+
+    def _build(self) -> None:
+        if self.method == "knn":
+            self._index = NearestNeighbors(n_neighbors=self.k + 1).fit(self.points)
+        else:
+            self._index = Delaunay(self.points)
+
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """Boolean array: True where a row of ``x`` is inside the region (False for NaN rows)."""
+        if self._index is None:
+            raise RuntimeError("coverage model is not fitted")
+        x = np.asarray(x, dtype=np.float64)
+        inside = np.zeros(x.shape[0], dtype=bool)
+        finite = np.all(np.isfinite(x), axis=1)
+        if not finite.any():
+            return inside
+        z = (x[finite] - self.centre) / self.scale
+        if self.method == "knn":
+            dist, _ = self._index.kneighbors(z, n_neighbors=self.k)
+            inside[finite] = dist[:, self.k - 1] <= self.threshold
+        else:
+            inside[finite] = self._index.find_simplex(z) >= 0
+        return inside
+
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the model as a NPZ file (no pickles)."""
+        if self.points is None:
+            raise RuntimeError("coverage model is not fitted")
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, method=np.array(self.method), k=np.array(self.k),
+                         quantile=np.array(self.quantile), threshold=np.array(self.threshold),
+                         centre=self.centre, scale=self.scale, points=self.points)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> CoverageModel:
+        """Read a model written by :meth:`save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelFormatError(f"coverage file {path} is missing")
+        with np.load(path, allow_pickle=False) as data:
+            try:
+                model = cls(method=str(data["method"]), k=int(data["k"]),
+                            quantile=float(data["quantile"]))
+                model.threshold = float(data["threshold"])
+                model.centre = data["centre"]
+                model.scale = data["scale"]
+                model.points = data["points"]
+            except KeyError as exc:
+                raise ModelFormatError(f"coverage file {path} lacks {exc}") from None
+        model._build()
+        return model
+
+
+def coverage_fraction(model: CoverageModel, x: np.ndarray) -> float:
+    """Fraction of the rows of ``x`` with finite inputs that lie inside ``model``'s region."""
+    x = np.asarray(x, dtype=np.float64)
+    finite = np.all(np.isfinite(x), axis=1)
+    if not finite.any():
+        raise EmptyInputError(f"coverage_fraction: none of {x.shape[0]} rows has finite inputs")
+    return float(model.contains(x[finite]).mean())
