@@ -43,16 +43,18 @@ PASTEL_AGGREGATE = "median"
 
 @dataclass(frozen=True)
 class PastelColumns:
-    """Column names of the PASTEL table (defaults: lower-case VizieR B/pastel names plus the
-    Gaia DR3 ``source_id`` of the star).  Error columns may be absent (errors become NaN)."""
+    """Column names of the PASTEL table.  Defaults: the output of
+    :func:`sos_vo.prepare.crossmatch.join_pastel` (``schema.PASTEL_MATCH_COLUMNS``: Gaia DR3
+    ``source_id`` and ``pastel_teff``, ``pastel_e_teff``, ...).  Error columns may be absent
+    (errors become NaN)."""
 
     source_id: str = "source_id"
-    teff: str = "teff"
-    logg: str = "logg"
-    feh: str = "feh"
-    e_teff: str = "e_teff"
-    e_logg: str = "e_logg"
-    e_feh: str = "e_feh"
+    teff: str = "pastel_teff"
+    logg: str = "pastel_logg"
+    feh: str = "pastel_feh"
+    e_teff: str = "pastel_e_teff"
+    e_logg: str = "pastel_e_logg"
+    e_feh: str = "pastel_e_feh"
 
 
 def _median_per_star(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -38,8 +38,13 @@ LABEL_UNITS = {"teff": u.K, "logg": "dex", "feh": "dex"}
 SOS_LABEL_COLUMNS: dict[str, str] = {"teff": "spec_teff", "logg": "spec_logg", "feh": "spec_feh"}
 """Default label columns of a SoS-Spectro table (:data:`sos_vo.schema.SPEC_COLUMNS`)."""
 
-PASTEL_LABEL_COLUMNS: dict[str, str] = {"teff": "teff", "logg": "logg", "feh": "feh"}
-"""Default label columns of a PASTEL table (see :class:`sos_vo.labels.pastel.PastelColumns`)."""
+SOS_ARCHIVE_LABEL_COLUMNS: dict[str, str] = {"teff": "teff", "logg": "logg", "feh": "feh"}
+"""Label columns of the SoS-Spectro archive table (``sos_spectro.main``), for ``columns=``."""
+
+PASTEL_LABEL_COLUMNS: dict[str, str] = {"teff": "pastel_teff", "logg": "pastel_logg",
+                                        "feh": "pastel_feh"}
+"""Default label columns of a PASTEL table (:func:`sos_vo.prepare.crossmatch.join_pastel`
+output, see :class:`sos_vo.labels.pastel.PastelColumns`)."""
 
 LABEL_RANGES: dict[str, tuple[float, float]] = {
     "teff": (2000.0, 50000.0),

@@ -27,10 +27,10 @@ def _pastel():
     # star 99 not in the photometric sample
     return Table({
         "source_id": np.array([20, 20, 30, 40, 99], dtype=np.int64),
-        "teff": [4500.0, 4700.0, 4700.0, 5800.0, 5000.0],
-        "logg": [1.0, 1.4, 1.5, 4.4, 2.0],
-        "feh": [-2.4, -2.0, -2.1, -0.5, -3.0],
-        "e_teff": [80.0, 100.0, 70.0, 50.0, 50.0],
+        "pastel_teff": [4500.0, 4700.0, 4700.0, 5800.0, 5000.0],
+        "pastel_logg": [1.0, 1.4, 1.5, 4.4, 2.0],
+        "pastel_feh": [-2.4, -2.0, -2.1, -0.5, -3.0],
+        "pastel_e_teff": [80.0, 100.0, 70.0, 50.0, 50.0],
     })
 
 
@@ -65,7 +65,7 @@ def test_custom_column_names_and_missing_spec_columns():
 
 def test_errors():
     with pytest.raises(SchemaError, match="feh"):
-        P.augment_with_pastel(_joined(), _pastel()[["source_id", "teff", "logg"]])
+        P.augment_with_pastel(_joined(), _pastel()[["source_id", "pastel_teff", "pastel_logg"]])
     with pytest.raises(EmptyInputError):
         P.augment_with_pastel(_joined()[:0], _pastel())
     with pytest.raises(ValueError, match="prefer"):
@@ -74,7 +74,7 @@ def test_errors():
 
 def test_no_metal_poor_star_adds_nothing():
     pastel = _pastel()
-    pastel["feh"] = [0.0, 0.1, -0.2, -0.5, -0.9]
+    pastel["pastel_feh"] = [0.0, 0.1, -0.2, -0.5, -0.9]
     out = P.augment_with_pastel(_joined(), pastel)
     assert not out[P.PASTEL_FLAG_COLUMN].any()
     assert np.array_equal(np.isnan(out["spec_teff"]), np.isnan(_joined()["spec_teff"]))

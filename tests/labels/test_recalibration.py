@@ -69,7 +69,7 @@ def test_fit_recovers_known_coefficients():
              "feh": R.LinearCorrection(0.05, 1e-6, -0.02, -0.03)}
     s = {k: np.asarray(sos[f"spec_{k}"]) for k in ("teff", "logg", "feh")}
     noise = {"teff": 50.0, "logg": 0.05, "feh": 0.03}
-    pastel = Table({k: s[k] - truth[k].delta(s["teff"], s["logg"], s["feh"])
+    pastel = Table({f"pastel_{k}": s[k] - truth[k].delta(s["teff"], s["logg"], s["feh"])
                     + rng.normal(0, noise[k], len(sos)) for k in s})
     fit = R.fit_recalibration(sos, pastel)
     for k in s:
@@ -90,9 +90,9 @@ def test_fit_with_key_keeps_every_measurement():
     sos = _pastel_like_sample(30, 2)
     sos["source_id"] = np.arange(30)
     pastel = Table({"source_id": np.r_[np.arange(30), np.arange(5)],
-                    "teff": np.r_[sos["spec_teff"], sos["spec_teff"][:5]] - 10.0,
-                    "logg": np.r_[sos["spec_logg"], sos["spec_logg"][:5]],
-                    "feh": np.r_[sos["spec_feh"], sos["spec_feh"][:5]]})
+                    "pastel_teff": np.r_[sos["spec_teff"], sos["spec_teff"][:5]] - 10.0,
+                    "pastel_logg": np.r_[sos["spec_logg"], sos["spec_logg"][:5]],
+                    "pastel_feh": np.r_[sos["spec_feh"], sos["spec_feh"][:5]]})
     fit = R.fit_recalibration(sos, pastel, key="source_id")
     assert fit.stats["n"][0] == 35
     assert fit.coefficients["teff"].a == pytest.approx(10.0, abs=1e-6)
@@ -101,13 +101,14 @@ def test_fit_with_key_keeps_every_measurement():
 
 def test_fit_errors():
     sos = _pastel_like_sample(5, 2)
-    pastel = Table({"teff": sos["spec_teff"], "logg": sos["spec_logg"], "feh": sos["spec_feh"]})
+    pastel = Table({"pastel_teff": sos["spec_teff"], "pastel_logg": sos["spec_logg"],
+                    "pastel_feh": sos["spec_feh"]})
     with pytest.raises(EmptyInputError, match="5 complete"):
         R.fit_recalibration(sos, pastel)
     with pytest.raises(ValueError, match="row-aligned"):
         R.fit_recalibration(sos, pastel[:4])
-    pastel.remove_column("feh")
-    with pytest.raises(SchemaError, match="feh"):
+    pastel.remove_column("pastel_feh")
+    with pytest.raises(SchemaError, match="pastel_feh"):
         R.fit_recalibration(sos, pastel)
 
 
