@@ -200,3 +200,28 @@ CATALOGUE_COLUMNS: tuple[CatalogueColumn, ...] = (
 """T25 Table 6, in the paper's order, with ADQL-safe names."""
 
 CATALOGUE_NAMES: tuple[str, ...] = tuple(c.name for c in CATALOGUE_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------
+# Archive table names (fully qualified, as the archives serve them); see sos_vo.simulate
+# --------------------------------------------------------------------------------------
+GAIA_SOURCE_TABLE = "gaiadr3.gaia_source"
+DISTANCE_TABLE = "external.gaiaedr3_distance"
+"""Bailer-Jones et al. (2021) distances in the Gaia archive."""
+ANDRAE_TABLE = "external.xgboost_table1"
+"""Andrae, Rix & Chandra (2023) Table 1 in the Gaia archive (also VizieR J/ApJS/267/8)."""
+PHOTOMETRY_TABLES = {"sdss": "external.sdssdr13_photoprimary", "skymapper": "external.skymapperdr2_master"}
+NEIGHBOUR_TABLES = {"sdss": "gaiadr3.sdssdr13_best_neighbour", "skymapper": "gaiadr3.skymapperdr2_best_neighbour"}
+PHOTOMETRY_ID_COLUMNS = {"sdss": "objid", "skymapper": "object_id"}
+"""Identifier of each photometric table, equal to ``original_ext_source_id`` of its best neighbour."""
+PASTEL_TABLE = "B/pastel/pastel"
+"""VizieR PASTEL (Soubiran et al. 2016); columns ID, RAJ2000, DEJ2000, Teff, e_Teff, logg, e_logg,
+[Fe/H], e_[Fe/H], bibcode."""
+SOS_SPECTRO_TABLE = "sos_spectro.main"
+"""SoS-Spectro parameters: not public, schema chosen by sos-vo (source_id, teff, e_teff, logg,
+e_logg, feh, e_feh, n_surveys), see :mod:`sos_vo.simulate.archive_tables`."""
+PASTEL_MATCH_COLUMNS: tuple[str, ...] = (
+    "source_id", "pastel_id", "pastel_teff", "pastel_e_teff", "pastel_logg", "pastel_e_logg",
+    "pastel_feh", "pastel_e_feh", "bibcode", "match_distance",
+)
+"""Columns of :func:`sos_vo.prepare.crossmatch.join_pastel` (one row per PASTEL entry)."""

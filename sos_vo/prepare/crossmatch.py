@@ -1,0 +1,263 @@
+"""Join the archive tables into the "joined table" of :func:`sos_vo.schema.joined_columns`.
+
+:func:`join_survey` is a pure function of the archive tables, equivalent to this ADQL on the Gaia
+archive (the archive module runs it server-side; both must give the same rows and columns)::
+
+    SELECT g.<GAIA_COLUMNS>, d.r_med_geo, a.mh_xgboost AS mh_andrae,
+           n.number_of_neighbours, n.number_of_mates, n.angular_distance, n.xm_flag,
+           p.objid AS sdss_objid, p.type, p.clean, p.psfmag_u, ...        -- or SkyMapper
+    FROM gaiadr3.gaia_source AS g
+    JOIN gaiadr3.sdssdr13_best_neighbour AS n ON n.source_id = g.source_id
+    JOIN external.sdssdr13_photoprimary AS p ON p.objid = n.original_ext_source_id
+    LEFT JOIN external.gaiaedr3_distance AS d ON d.source_id = g.source_id
+    LEFT JOIN external.xgboost_table1 AS a ON a.source_id = g.source_id
+
+followed, locally, by ``mh_andrae_err`` = :func:`andrae_mh_error` and SDSS nulls (-9999) to
+masked values.  Rows keep the order of ``gaia_source``.  No quality cut is applied here (that is
+:mod:`sos_vo.prepare.cuts`), so one-to-many matches are kept with their
+``number_of_neighbours`` / ``number_of_mates``.
+
+The Andrae et al. (2023) table has no per-star [M/H] uncertainty (neither the Gaia-archive copy
+``external.xgboost_table1`` nor VizieR J/ApJS/267/8); T25 uses an error as a feature without
+saying how it was obtained.  We form ``mh_andrae_err`` with :func:`andrae_mh_error`, a documented
+proxy that depends on G and [M/H] only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import MaskedColumn, Table
+
+from ..exceptions import SchemaError
+from ..schema import (
+    ANDRAE_TABLE,
+    DISTANCE_TABLE,
+    GAIA_COLUMNS,
+    GAIA_SOURCE_TABLE,
+    NEIGHBOUR_TABLES,
+    PASTEL_TABLE,
+    PHOTOMETRY_ID_COLUMNS,
+    PHOTOMETRY_TABLES,
+    SOS_SPECTRO_TABLE,
+    SPEC_COLUMNS,
+    SURVEY_COLUMNS,
+    SURVEY_ID_COLUMN,
+    check_survey,
+    joined_columns,
+)
+
+GAIA_SOURCE = GAIA_SOURCE_TABLE
+GAIA_DISTANCE = DISTANCE_TABLE
+ANDRAE = ANDRAE_TABLE
+SOS_SPECTRO = SOS_SPECTRO_TABLE
+PASTEL = PASTEL_TABLE
+PHOTOMETRY_TABLE = PHOTOMETRY_TABLES
+NEIGHBOUR_TABLE = NEIGHBOUR_TABLES
+PHOTOMETRY_ID = PHOTOMETRY_ID_COLUMNS
+SDSS_NULL = -9999.0
+"""SDSS's value for an unmeasured quantity."""
+
+EXTRA_NEIGHBOUR_COLUMNS = ("angular_distance", "xm_flag")
+"""Best-neighbour columns carried along (not in the schema contract, useful for checks)."""
+EXTRA_SURVEY_COLUMNS = {"sdss": (), "skymapper": ("flags_psf",)}
+"""Survey columns carried along when present: SkyMapper DR2 ``flags_psf`` (the paper's
+``flags_psf = 0`` cut, T25 Sect. 2.3)."""
+
+SPEC_SOURCE_COLUMNS = {
+    "spec_teff": "teff", "spec_err_teff": "e_teff", "spec_logg": "logg",
+    "spec_err_logg": "e_logg", "spec_feh": "feh", "spec_err_feh": "e_feh",
+}
+"""``sos_spectro.main`` column behind each :data:`sos_vo.schema.SPEC_COLUMNS` entry."""
+
+ANDRAE_ERR_FLOOR = 0.06
+ANDRAE_ERR_AMPLITUDE = 0.06
+ANDRAE_ERR_G_REF = 16.0
+ANDRAE_ERR_METAL_POOR_SLOPE = 0.3
+"""Proxy for the Andrae et al. (2023) [M/H] uncertainty (documented choice, not from the paper):
+err = (0.06 + 0.06 * 10^(0.4 (G - 16))) * (1 + 0.3 * max(0, -1 - [M/H])).  It gives ~0.06 dex at
+bright G, ~0.12 dex at G = 16 and ~0.3 dex at the XP limit G = 17.65 (the paper's mean precision
+is 0.1 dex, Andrae, Rix & Chandra 2023, abstract), and grows below [M/H] = -1 where the training
+set is sparse (their Sect. 5)."""
+
+PASTEL_MATCH_RADIUS_ARCSEC = 1.0
+"""PASTEL-Gaia positional match radius after propagating Gaia to epoch J2000 (*choice*)."""
+PASTEL_EPOCH = 2000.0
+GAIA_EPOCH = 2016.0
+
+
+def andrae_mh_error(mh: np.ndarray, g_mag: np.ndarray) -> np.ndarray:
+    """Uncertainty proxy for Andrae et al. (2023) [M/H], dex (see module docstring)."""
+    mh = np.asarray(mh, float)
+    g_mag = np.asarray(g_mag, float)
+    base = ANDRAE_ERR_FLOOR + ANDRAE_ERR_AMPLITUDE * 10 ** (0.4 * (g_mag - ANDRAE_ERR_G_REF))
+    return base * (1 + ANDRAE_ERR_METAL_POOR_SLOPE * np.clip(-1.0 - mh, 0, None))
+
+
+def require_columns(tables: Mapping[str, Table], name: str, columns: Iterable[str]) -> Table:
+    """Return ``tables[name]``; raise SchemaError naming the table or the first missing columns."""
+    if name not in tables:
+        raise SchemaError(f"table {name!r} is missing (have: {', '.join(sorted(tables)) or 'none'})")
+    table = tables[name]
+    missing = [c for c in columns if c not in table.colnames]
+    if missing:
+        raise SchemaError(f"table {name!r} lacks column(s) {', '.join(missing)}")
+    return table
+
+
+def _index_of(keys: np.ndarray, table_keys: np.ndarray, table_name: str, key_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row of ``table_keys`` holding each of ``keys`` (unique keys required) and a found mask."""
+    table_keys = np.asarray(table_keys)
+    order = np.argsort(table_keys, kind="stable")
+    sorted_keys = table_keys[order]
+    if len(sorted_keys) > 1 and np.any(sorted_keys[1:] == sorted_keys[:-1]):
+        dup = sorted_keys[1:][sorted_keys[1:] == sorted_keys[:-1]][0]
+        raise SchemaError(f"table {table_name!r}: {key_name} {dup} appears more than once")
+    pos = np.searchsorted(sorted_keys, keys)
+    pos = np.clip(pos, 0, max(len(sorted_keys) - 1, 0))
+    found = (sorted_keys[pos] == keys) if len(sorted_keys) else np.zeros(len(keys), bool)
+    return order[pos] if len(sorted_keys) else np.zeros(len(keys), int), found
+
+
+def _take(column, rows: np.ndarray, found: np.ndarray | None = None, name: str | None = None,
+          null: float | None = None) -> MaskedColumn:
+    """Rows of a column as a MaskedColumn; rows not ``found`` and ``null`` values are masked."""
+    data = np.ma.asarray(column)[rows] if len(column) else np.ma.masked_all(len(rows), dtype=column.dtype)
+    mask = np.ma.getmaskarray(data).copy()
+    if found is not None:
+        mask |= ~found
+    values = np.ma.getdata(data)
+    if null is not None and values.dtype.kind == "f":
+        mask |= values == null
+    out = MaskedColumn(values, name=name or column.name, mask=mask, unit=column.unit,
+                       description=getattr(column, "description", None))
+    if column.meta:
+        out.meta.update(column.meta)
+    return out
+
+
+def join_survey(tables: Mapping[str, Table], survey: str, labels: bool = True) -> Table:
+    """Join Gaia DR3, distances, Andrae [M/H], best neighbours and one survey's photometry.
+
+    Parameters
+    ----------
+    tables
+        Archive tables keyed by their fully qualified names (as :class:`sos_vo.simulate.SyntheticSky`
+        or the archive clients return them).
+    survey
+        ``"sdss"`` or ``"skymapper"``.
+    labels
+        Attach the SoS-Spectro labels as ``spec_*`` columns (:data:`sos_vo.schema.SPEC_COLUMNS`,
+        masked where a star has none) when the ``sos_spectro.main`` table is present.
+
+    Returns
+    -------
+    astropy.table.Table
+        The columns of :func:`sos_vo.schema.joined_columns` first, then ``angular_distance``,
+        ``xm_flag``, survey extras (SkyMapper ``flags_psf``) and the ``spec_*`` columns.  One
+        row per Gaia source that has a best neighbour with photometry, in ``gaia_source`` order.
+
+    Raises
+    ------
+    SchemaError
+        A required table or column is missing, or a key is duplicated where it must be unique.
+    """
+    check_survey(survey)
+    id_col = PHOTOMETRY_ID[survey]
+    archive_survey_cols = [id_col if c == SURVEY_ID_COLUMN[survey] else c for c in SURVEY_COLUMNS[survey]]
+    gaia = require_columns(tables, GAIA_SOURCE, GAIA_COLUMNS)
+    dist = require_columns(tables, GAIA_DISTANCE, ("source_id", "r_med_geo"))
+    andrae = require_columns(tables, ANDRAE, ("source_id", "mh_xgboost"))
+    nb_name = NEIGHBOUR_TABLE[survey]
+    nb = require_columns(tables, nb_name, ("source_id", "original_ext_source_id", "number_of_neighbours",
+                                           "number_of_mates"))
+    ph_name = PHOTOMETRY_TABLE[survey]
+    phot = require_columns(tables, ph_name, archive_survey_cols)
+
+    sid = np.asarray(gaia["source_id"])
+    nb_rows, has_nb = _index_of(sid, np.asarray(nb["source_id"]), nb_name, "source_id")
+    ext_id = np.asarray(nb["original_ext_source_id"])[nb_rows]
+    ph_rows, has_ph = _index_of(ext_id, np.asarray(phot[id_col]), ph_name, id_col)
+    keep = np.flatnonzero(has_nb & has_ph)
+    sid = sid[keep]
+    nb_rows, ph_rows = nb_rows[keep], ph_rows[keep]
+
+    out = Table(meta={"survey": survey, "SYNTHETIC": bool(gaia.meta.get("SYNTHETIC", False))})
+    for c in GAIA_COLUMNS:
+        out[c] = _take(gaia[c], keep)
+    d_rows, d_found = _index_of(sid, np.asarray(dist["source_id"]), GAIA_DISTANCE, "source_id")
+    out["r_med_geo"] = _take(dist["r_med_geo"], d_rows, d_found)
+    a_rows, a_found = _index_of(sid, np.asarray(andrae["source_id"]), ANDRAE, "source_id")
+    out["mh_andrae"] = _take(andrae["mh_xgboost"], a_rows, a_found, name="mh_andrae")
+    err = andrae_mh_error(np.ma.filled(out["mh_andrae"].astype(float), np.nan),
+                          np.ma.filled(out["phot_g_mean_mag"].astype(float), np.nan))
+    out["mh_andrae_err"] = MaskedColumn(err.astype(np.float32), mask=np.ma.getmaskarray(out["mh_andrae"]) | ~np.isfinite(err),
+                                        unit=out["mh_andrae"].unit,
+                                        description="Proxy uncertainty of mh_andrae (sos_vo.prepare.crossmatch.andrae_mh_error)")
+    for c in ("number_of_neighbours", "number_of_mates"):
+        out[c] = _take(nb[c], nb_rows)
+    null = SDSS_NULL if survey == "sdss" else None
+    for joined, archive in zip(SURVEY_COLUMNS[survey], archive_survey_cols, strict=True):
+        out[joined] = _take(phot[archive], ph_rows, name=joined, null=null)
+    for c in EXTRA_NEIGHBOUR_COLUMNS:
+        if c in nb.colnames:
+            out[c] = _take(nb[c], nb_rows)
+    for c in EXTRA_SURVEY_COLUMNS[survey]:
+        if c in phot.colnames:
+            out[c] = _take(phot[c], ph_rows, null=null)
+    if labels and SOS_SPECTRO in tables:
+        sos = require_columns(tables, SOS_SPECTRO, ("source_id", *SPEC_SOURCE_COLUMNS.values()))
+        s_rows, s_found = _index_of(sid, np.asarray(sos["source_id"]), SOS_SPECTRO, "source_id")
+        for c in SPEC_COLUMNS:
+            out[c] = _take(sos[SPEC_SOURCE_COLUMNS[c]], s_rows, s_found, name=c)
+    assert tuple(out.colnames[: len(joined_columns(survey))]) == joined_columns(survey)
+    return out
+
+
+def join_pastel(tables: Mapping[str, Table], radius_arcsec: float = PASTEL_MATCH_RADIUS_ARCSEC) -> Table:
+    """Match every PASTEL entry to its nearest Gaia DR3 source by position.
+
+    Gaia positions (epoch J2016.0) are propagated linearly to J2000 with ``pmra``/``pmdec``
+    (masked proper motions count as zero) and matched to PASTEL ``RAJ2000``/``DEJ2000`` within
+    ``radius_arcsec``.  Several PASTEL entries (bibliographic references) of one star all get
+    its ``source_id``; aggregating them is left to the caller.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``source_id, pastel_id, pastel_teff, pastel_e_teff, pastel_logg, pastel_e_logg,
+        pastel_feh, pastel_e_feh, bibcode, match_distance`` (arcsec), one row per matched entry.
+    """
+    gaia = require_columns(tables, GAIA_SOURCE, ("source_id", "ra", "dec", "pmra", "pmdec"))
+    pastel = require_columns(tables, PASTEL, ("ID", "RAJ2000", "DEJ2000", "Teff", "e_Teff", "logg", "e_logg",
+                                              "[Fe/H]", "e_[Fe/H]"))
+    dt = PASTEL_EPOCH - GAIA_EPOCH
+    dec = np.asarray(gaia["dec"], float)
+    pmra = np.ma.filled(np.ma.asarray(gaia["pmra"]).astype(float), 0.0)
+    pmdec = np.ma.filled(np.ma.asarray(gaia["pmdec"]).astype(float), 0.0)
+    ra2000 = np.asarray(gaia["ra"], float) + pmra * dt / 3.6e6 / np.cos(np.deg2rad(dec))
+    dec2000 = dec + pmdec * dt / 3.6e6
+    cols = ("pastel_id", "pastel_teff", "pastel_e_teff", "pastel_logg", "pastel_e_logg", "pastel_feh",
+            "pastel_e_feh", "bibcode")
+    if len(pastel) == 0 or len(gaia) == 0:
+        return Table(names=("source_id", *cols, "match_distance"),
+                     dtype=(np.int64, str, np.float32, np.float32, np.float32, np.float32, np.float32, np.float32, str, float))
+    g = SkyCoord(ra=ra2000 * u.deg, dec=dec2000 * u.deg)
+    p = SkyCoord(ra=np.asarray(pastel["RAJ2000"], float) * u.deg, dec=np.asarray(pastel["DEJ2000"], float) * u.deg)
+    idx, sep, _ = p.match_to_catalog_sky(g)
+    ok = sep.arcsec <= radius_arcsec
+    rows = np.flatnonzero(ok)
+    out = Table()
+    out["source_id"] = np.asarray(gaia["source_id"])[idx[ok]]
+    names = {"pastel_id": "ID", "pastel_teff": "Teff", "pastel_e_teff": "e_Teff", "pastel_logg": "logg",
+             "pastel_e_logg": "e_logg", "pastel_feh": "[Fe/H]", "pastel_e_feh": "e_[Fe/H]"}
+    for new, old in names.items():
+        out[new] = _take(pastel[old], rows, name=new)
+    if "bibcode" in pastel.colnames:
+        out["bibcode"] = _take(pastel["bibcode"], rows)
+    out["match_distance"] = MaskedColumn(sep.arcsec[ok], unit=u.arcsec)
+    out.meta["SYNTHETIC"] = bool(pastel.meta.get("SYNTHETIC", False))
+    return out

@@ -1,0 +1,144 @@
+"""Absolute magnitudes, colours, extinction and photometric noise of the synthetic stars.
+
+The colour-Teff relations are smooth analytic functions of theta = 5040/Teff anchored on the
+Sun's SDSS colours; the blue bands carry the metallicity information (line blanketing):
+SDSS u-g, SkyMapper v-g and u-v change by 0.2-0.3 mag per dex of [Fe/H] at fixed g-r, the red
+bands by a few hundredths.  These are *synthetic* relations with realistic signs and sizes, not
+fits to synthetic spectra.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .stars import SUN_TEFF
+
+SUN_SDSS_COLOURS = {"u-g": 1.43, "g-r": 0.44, "r-i": 0.11, "i-z": 0.03}
+"""Solar colours in the SDSS system (Holmberg, Flynn & Portinari 2006, MNRAS 367, 449, Table 6)."""
+
+THETA_SUN = 5040.0 / SUN_TEFF
+
+EXTINCTION_COEFFICIENTS = {
+    "sdss": {"u": 4.239, "g": 3.303, "r": 2.285, "i": 1.698, "z": 1.263},
+    "skymapper": {"u": 4.294, "v": 4.026, "g": 2.986, "r": 2.288, "i": 1.588, "z": 1.206},
+    "gaia": {"G": 2.740, "BP": 3.374, "RP": 2.035},
+}
+"""A_band / E(B-V)_SFD.  SDSS: Schlafly & Finkbeiner (2011, ApJ 737, 103) Table 6, R_V = 3.1, the
+coefficients of SDSS DR8+ ``extinction_*``.  SkyMapper: Wolf et al. (2018, PASA 35, e010),
+Sect. 5 / SkyMapper DR1 documentation (same Schlafly & Finkbeiner approach).  Gaia: Casagrande &
+VandenBerg (2018, MNRAS 479, L102), Table 2 (R_G, R_BP, R_RP for E(B-V)_SFD)."""
+
+INTRINSIC_COLOUR_SCATTER = 0.01
+"""Star-to-star scatter (mag) added to every colour relation (*synthetic choice*)."""
+
+GAIA_ZERO_POINTS = {"G": 25.6874, "BP": 25.3385, "RP": 24.7479}
+"""Gaia DR3 VEGAMAG zero points (Riello et al. 2021, A&A 649, A3, Table 2)."""
+
+
+def bolometric_correction_v(teff: np.ndarray) -> np.ndarray:
+    """BC_V: ~-0.08 at 5800-6300 K, ~-1.1 at 3900 K, ~-0.7 at 9000 K.
+
+    A parabola in theta reproducing the shape of Flower (1996, ApJ 469, 355) Table 6 within
+    ~0.2 mag over 3700-11000 K (*synthetic* simplification)."""
+    theta = 5040.0 / teff
+    return -0.08 - 6.0 * (theta - 0.88) ** 2
+
+
+def absolute_magnitudes(rng: np.random.Generator, teff: np.ndarray, logg: np.ndarray,
+                        feh: np.ndarray, mbol: np.ndarray) -> dict[str, np.ndarray]:
+    """Absolute magnitudes in every band: Gaia G, BP, RP; SDSS u..z; SkyMapper u, v, g..z.
+
+    Keys: ``G, BP, RP, sdss_u .. sdss_z, sm_u .. sm_z``.
+    """
+    n = len(teff)
+
+    def jitter() -> np.ndarray:
+        return rng.normal(0.0, INTRINSIC_COLOUR_SCATTER, n)
+
+    theta = 5040.0 / teff
+    dlogg = logg - 4.44
+    # g-r: linear in theta through the solar colour, slightly redder for metal-rich stars
+    gr = SUN_SDSS_COLOURS["g-r"] + 1.9 * (theta - THETA_SUN) + 0.03 * feh + jitter()
+    gr = np.clip(gr, -0.6, 1.7)
+    cool = np.clip(theta - 1.15, 0, None)  # M dwarfs get much redder in r-i
+    ri = SUN_SDSS_COLOURS["r-i"] + 0.42 * (gr - 0.44) + 2.0 * cool**1.5 + jitter()
+    iz = SUN_SDSS_COLOURS["i-z"] + 0.55 * (ri - 0.11) + jitter()
+    # u-g: metallicity-sensitive (d(u-g)/d[Fe/H] ~ 0.22 mag/dex at solar, 0.12 at [Fe/H] = -2,
+    # cf. Ivezic et al. 2008, ApJ 684, 287, Sect. 3) and weakly gravity-sensitive
+    ug = (SUN_SDSS_COLOURS["u-g"] + 1.55 * (gr - 0.44) + 0.22 * feh + 0.025 * feh**2
+          - 0.04 * dlogg + jitter())
+    vmag = mbol - bolometric_correction_v(teff)
+    g = vmag + 0.59 * gr + 0.01  # V = g - 0.59 (g-r) - 0.01 (Jester et al. 2005, AJ 130, 873, Table 1)
+    r = g - gr
+    i = r - ri
+    z = i - iz
+    uu = g + ug
+    # Gaia: BP-RP from g-r (synthetic linear relation, BP-RP = 0.82 for the Sun),
+    # G-V from Riello et al. (2021) Table C.2 polynomial in BP-RP
+    bprp = 0.29 + 1.2 * gr + 0.2 * np.clip(gr - 1.0, 0, None) + jitter()
+    gv = -0.02704 + 0.01424 * bprp - 0.2156 * bprp**2 + 0.01426 * bprp**3
+    gmag = vmag + gv
+    grp = 0.03 + 0.53 * bprp
+    rp = gmag - grp
+    bp = rp + bprp
+    # SkyMapper: g, r, i, z from SDSS with small colour terms (synthetic; the SkyMapper g and r
+    # filters differ from SDSS, Bessell et al. 2011, PASP 123, 789); v and u carry [Fe/H] and log g
+    sm_g = g - 0.05 - 0.10 * (gr - 0.44)
+    sm_r = r - 0.02 * (gr - 0.44)
+    sm_i = i - 0.05 * (ri - 0.11)
+    sm_z = z
+    vg = 0.95 + 1.7 * (gr - 0.44) + 0.30 * feh + 0.04 * feh**2 - 0.03 * dlogg + jitter()
+    sm_v = sm_g + vg
+    uv = 0.35 + 0.4 * (gr - 0.44) + 0.06 * feh + 0.12 * dlogg + jitter()
+    sm_u = sm_v + uv
+    return {
+        "G": gmag, "BP": bp, "RP": rp,
+        "sdss_u": uu, "sdss_g": g, "sdss_r": r, "sdss_i": i, "sdss_z": z,
+        "sm_u": sm_u, "sm_v": sm_v, "sm_g": sm_g, "sm_r": sm_r, "sm_i": sm_i, "sm_z": sm_z,
+    }
+
+
+def magnitude_error(mag: np.ndarray, limit_5sigma: float, floor: float) -> np.ndarray:
+    """Photometric error (mag): background-limited sigma = 1.0857/5 * 10^(0.4 (m - m_5sigma)),
+    added in quadrature to a calibration floor.  Grows monotonically with magnitude."""
+    return np.sqrt(floor**2 + (0.21714 * 10 ** (0.4 * (mag - limit_5sigma))) ** 2)
+
+
+SDSS_LIMITS = {"u": 22.0, "g": 22.2, "r": 22.2, "i": 21.3, "z": 20.5}
+"""SDSS 95 % completeness limits for point sources (York et al. 2000, AJ 120, 1579), used as
+5-sigma depths."""
+SDSS_SATURATION = {"u": 13.0, "g": 14.0, "r": 14.0, "i": 14.0, "z": 12.5}
+"""Approximate SDSS saturation (York et al. 2000: ~14 mag in g, r, i; ~13 in u, ~12 in z).
+Saturated bands are written as SDSS nulls (-9999) in the synthetic table (SDSS itself reports
+them with the SATURATED flag): a *synthetic choice* that produces realistic missing bands."""
+SDSS_FLOOR = {"u": 0.02, "g": 0.01, "r": 0.01, "i": 0.01, "z": 0.015}
+"""Calibration floors (Padmanabhan et al. 2008: ~1 % in g, r, i, ~2 % in u, z)."""
+
+SKYMAPPER_LIMITS = {"u": 20.5, "v": 20.5, "g": 21.7, "r": 21.5, "i": 20.9, "z": 20.1}
+"""Approximate SkyMapper DR2 Main Survey 5-sigma depths (Onken et al. 2019, PASA 36, e033,
+Sect. 6: ~20.5 in uv, ~21.5 in gr; rounded)."""
+SKYMAPPER_SATURATION = 9.0
+"""Shallow Survey bright limit (~9 mag, Wolf et al. 2018); brighter bands are null."""
+SKYMAPPER_FLOOR = {"u": 0.02, "v": 0.02, "g": 0.01, "r": 0.01, "i": 0.01, "z": 0.01}
+"""Onken et al. (2019): internal reproducibility 1 % in u and v, 0.7 % in g, r, i, z (rounded up)."""
+SKYMAPPER_UV_MISSING_FRACTION = 0.15
+"""Fraction of SkyMapper DR2 objects without u and v (DR2 uv coverage is incomplete; *synthetic
+choice* of the number)."""
+
+
+def gaia_mag_error(mag: np.ndarray, band: str) -> np.ndarray:
+    """Gaia DR3 mean-magnitude uncertainty: ~0.3 mmag (G) / 1 mmag (BP, RP) for bright stars,
+    ~6 mmag (G) / 30 mmag (BP, RP) at G = 20 (Riello et al. 2021, Fig. 14, rounded)."""
+    if band == "G":
+        return np.sqrt(3e-4**2 + (0.006 * 10 ** (0.4 * (mag - 20.0))) ** 2)
+    return np.sqrt(1e-3**2 + (0.03 * 10 ** (0.4 * (mag - 20.0))) ** 2)
+
+
+def parallax_error(gmag: np.ndarray) -> np.ndarray:
+    """Gaia DR3 parallax uncertainty vs G: ~0.02 mas at G < 15, ~0.07 mas at G = 17, ~0.5 mas at
+    G = 20 (Lindegren et al. 2021, A&A 649, A2, Table 4, rounded)."""
+    return 0.015 + 0.03 * 10 ** (0.4 * (np.maximum(gmag, 12.0) - 16.5))
+
+
+PARALLAX_ZERO_POINT = -0.017
+"""Median Gaia EDR3 parallax zero point for quasars (Lindegren et al. 2021, Sect. 5.2), mas."""
