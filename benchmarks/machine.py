@@ -1,0 +1,35 @@
+"""Machine reference figures taken in the same run as a benchmark.
+
+Speed targets are ratios to the float32 matrix-multiply throughput of the same machine, measured
+here with numpy's BLAS on square matrices, so that they mean the same on a laptop and a server.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import numpy as np
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5, seed: int = 0) -> float:
+    """Best-of-``repeats`` float32 GEMM throughput (GFLOP/s) of an ``n x n`` by ``n x n`` product."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b  # warm-up: thread pool start, page faults
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n**3 / best / 1e9
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(f"float32 matmul: {matmul_gflops():.1f} GFLOP/s; peak RSS {peak_rss_mb():.0f} MB")
