@@ -228,3 +228,25 @@ def test_convertible_units_are_converted():
     t["parallax_error"][0] = 0.00011  # 0.11 mas
     kept, report = cuts.apply_cuts(t, "sdss")
     assert len(kept) == 2 and _removed_by(report)["parallax_error<=0.1mas"] == 1
+
+
+def test_gaia_cuts_on_a_real_archive_votable():
+    """Real Gaia DR3 rows (archive dtypes: object flag strings, bool candidates, masked vbroad)."""
+    from pathlib import Path
+
+    from astropy.table import Table
+    path = Path("/work/shared/realdata/1710099405832VAL-result.vot")
+    if not path.exists():
+        pytest.skip("real Gaia VOTable not available")
+    t = Table.read(path)
+    expected = {
+        "not_variable": np.asarray(t["phot_variable_flag"]).astype(str) != "VARIABLE",
+        "ipd_frac_multi_peak<=10": np.asarray(t["ipd_frac_multi_peak"]) <= 10,
+        "ruwe<=1.4": np.asarray(t["ruwe"]) <= 1.4,
+        "G<=18": np.asarray(t["phot_g_mean_mag"]) <= 18,
+        "vbroad<=30km/s_where_given": np.ma.filled(t["vbroad"], 0.0) <= 30,
+    }
+    found = {c.name: c.predicate(t) for c in cuts.gaia_cuts() if c.name in expected}
+    assert found.keys() == expected.keys()
+    for name, mask in expected.items():
+        assert np.array_equal(found[name], mask), name
