@@ -12,6 +12,11 @@ cuts is counted by the first).
 The cuts are pure row-wise predicates, so a table can be processed in chunks and the
 reports added (:meth:`CutReport.combine`).
 
+Units are checked by :func:`sos_vo.prepare.columns.float_values`: a column without a unit is
+taken in the contract's unit (mag, mas, km/s, K, pc), a convertible unit is converted
+(``arcsec`` -> ``mas``, ``kpc`` -> ``pc``), anything else (a magnitude in ``Jy``) raises
+:class:`~sos_vo.exceptions.SchemaError` naming the column and both units.
+
 Choices the papers leave open (named here so users can see them):
 
 * Missing values.  ``vbroad`` is cut "when this parameter was available" (T25), so a missing
