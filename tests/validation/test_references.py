@@ -1,0 +1,32 @@
+import pytest
+from astropy.table import Table
+
+from sos_vo.exceptions import SchemaError
+from sos_vo.validation.references import (
+    ANDRAE_2023,
+    HR24_MEMBERS,
+    NETOPIL_2016,
+    adql_select,
+    with_roles,
+)
+
+
+def test_adql_quotes_vizier_names_and_aliases_roles():
+    q = adql_select(HR24_MEMBERS, where="\"Name\" = 'NGC_2682'")
+    assert q == ('SELECT "Name" AS cluster, "GaiaDR3" AS source_id, "Prob" AS prob '
+                 'FROM "J/A+A/686/A42/members" WHERE "Name" = \'NGC_2682\'')
+    assert '"[Fe/H]HQS" AS feh' in adql_select(NETOPIL_2016, roles=["cluster", "feh"])
+
+
+def test_unverified_tables_need_explicit_names():
+    with pytest.raises(SchemaError, match="TAP table name is not known"):
+        adql_select(ANDRAE_2023)
+    with pytest.raises(SchemaError, match="no column known for role"):
+        adql_select(HR24_MEMBERS, roles=["feh"])
+
+
+def test_with_roles_renames_and_reports_missing():
+    t = Table({"Name": ["a"], "GaiaDR3": [1], "Prob": [0.5]})
+    assert with_roles(t, HR24_MEMBERS.columns, "HR24").colnames == ["cluster", "source_id", "prob"]
+    with pytest.raises(SchemaError, match="GaiaDR3"):
+        with_roles(Table({"Name": ["a"]}), HR24_MEMBERS.columns, "HR24")
