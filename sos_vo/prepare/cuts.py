@@ -27,14 +27,21 @@ Choices the papers leave open (named here so users can see them):
 * SDSS "type=6".  T25 writes "We removed galaxies from SDSS DR13 with type=6", but in SDSS
   ``type`` 6 is STAR and 3 is GALAXY (SDSS PhotoType); removing type 6 would remove every
   star.  This is a slip in the paper: we *keep* ``type == 6`` (:data:`SDSS_STAR_TYPE`).
-* SDSS magnitudes.  SDSS writes non-detections as -9999 or very faint values: a magnitude
-  outside 0-25 mag is set to missing (masked, with its error) and a row needs at least two
-  valid magnitudes (T25 Sect. 2.2).  SkyMapper gives NULL for missing bands; a *present*
-  SkyMapper magnitude outside 0-25 removes the row ("we removed stars outside of the range
-  0-25 mag", T25 Sect. 2.3), a NULL one stays missing.
-* SkyMapper "flagPSF".  SkyMapper DR2 has no ``flags_psf`` column but per-band ``{b}_flags``
-  (see :data:`sos_vo.schema.SKYMAPPER_COLUMNS`); we require ``{b}_flags == 0`` for every band
-  with a magnitude (a band without a measurement has no flag to test).
+* Magnitudes.  SDSS writes non-detections as -9999 or very faint values, SkyMapper as NULL.
+  A magnitude outside 0-25 mag is set to missing (masked, with its error) and a row needs at
+  least two valid magnitudes (T25 Sect. 2.2).  T25 Sect. 2.3 says for SkyMapper "Similarly
+  to the SDSS case, we removed stars outside of the range 0-25 mag": we apply the same rule
+  to both surveys (the alternative, dropping every SkyMapper row with one out-of-range band,
+  would remove most stars lacking a shallow u or v measurement).
+* SkyMapper "flagPSF".  SkyMapper DR2 ``master`` (and its Gaia-archive copy
+  ``external.skymapperdr2_master``) *does* have a ``flags_psf`` column, "Bitmask indicating
+  whether photometry is likely biased by neighbours at >1%; bits 0-5 correspond to filters
+  z-u" (archive column description), so T25's "flagPSF=0" is ``flags_psf == 0`` (default,
+  ``sm_psf_flags="flags_psf"``; the column travels as an extra of
+  :func:`sos_vo.prepare.crossmatch.join_survey`).  The docstring of
+  :data:`sos_vo.schema.SKYMAPPER_COLUMNS`, which reads flagPSF as the per-band SExtractor
+  ``{b}_flags``, is superseded here; that reading is kept as ``sm_psf_flags="band_flags"``
+  (``{b}_flags == 0`` for every band with a magnitude).
 """
 
 from __future__ import annotations
@@ -94,8 +101,9 @@ SDSS_CLEAN = 1
 """T25 Sect. 2.2: "only well measured stars with clean=1"."""
 MAG_RANGE = (0.0, 25.0)
 """T25 Sects. 2.2-2.3: magnitudes outside 0-25 mag are invalid (inclusive bounds)."""
-MIN_VALID_SDSS_MAGS = 2
-"""T25 Sect. 2.2: "We excluded stars having less than two valid magnitude measurements"."""
+MIN_VALID_MAGS = 2
+"""T25 Sect. 2.2: "We excluded stars having less than two valid magnitude measurements";
+applied to SkyMapper too ("Similarly to the SDSS case", T25 Sect. 2.3)."""
 MAX_A_G = 10.0 * u.mag
 """T25 Sects. 2.2-2.3: "reddening greater than 10 mag in the g band" removed (A_g)."""
 
@@ -104,8 +112,12 @@ MIN_CLASS_STAR = 0.8
 """T25 Sect. 2.3: "classStar > 0.8" (strict)."""
 SM_FLAGS = 0
 """T25 Sect. 2.3: "flag=0"."""
+SM_FLAGS_PSF = 0
+"""T25 Sect. 2.3: "flagPSF=0": SkyMapper DR2 ``flags_psf == 0``."""
 SM_BAND_FLAGS = 0
-"""T25 Sect. 2.3: "flagPSF=0", per band ``{b}_flags`` in SkyMapper DR2."""
+"""Alternative reading of "flagPSF=0" (option ``sm_psf_flags="band_flags"``): ``{b}_flags == 0``."""
+SM_PSF_FLAG_RULES = ("flags_psf", "band_flags")
+"""Readings of T25's "flagPSF=0" (see the module docstring); the first is the default."""
 
 MISSING_PASSES = ("vbroad", "teff_gspphot", "A_g")
 """Quantities whose cut lets a missing value pass (see the module docstring)."""
@@ -248,10 +260,14 @@ def magnitude_in_range(t: Table, survey: str, band: str) -> np.ndarray:
         return (m >= MAG_RANGE[0]) & (m <= MAG_RANGE[1])
 
 
-def sdss_enough_magnitudes(t: Table) -> np.ndarray:
-    """At least :data:`MIN_VALID_SDSS_MAGS` SDSS magnitudes within 0-25 mag."""
-    n_valid = sum(magnitude_in_range(t, "sdss", b).astype(int) for b in BANDS["sdss"])
-    return n_valid >= MIN_VALID_SDSS_MAGS
+def enough_valid_magnitudes(survey: str) -> Callable[[Table], np.ndarray]:
+    """At least :data:`MIN_VALID_MAGS` magnitudes of ``survey`` within 0-25 mag."""
+    def predicate(t: Table) -> np.ndarray:
+        n_valid = sum(magnitude_in_range(t, survey, b).astype(int) for b in BANDS[survey])
+        return n_valid >= MIN_VALID_MAGS
+
+    predicate.__doc__ = enough_valid_magnitudes.__doc__
+    return predicate
 
 
 def a_g_ok(survey: str) -> Callable[[Table], np.ndarray]:
@@ -274,21 +290,17 @@ def sm_flags_ok(t: Table) -> np.ndarray:
     return float_values(t, "flags") == SM_FLAGS
 
 
+def sm_flags_psf_ok(t: Table) -> np.ndarray:
+    """SkyMapper flags_psf == 0 (no band biased by neighbours)."""
+    return float_values(t, "flags_psf") == SM_FLAGS_PSF
+
+
 def sm_band_flags_ok(t: Table) -> np.ndarray:
     """SkyMapper {b}_flags == 0 for every band with a magnitude."""
     keep = np.ones(len(t), dtype=bool)
     for b in BANDS["skymapper"]:
         has_mag = np.isfinite(float_values(t, magnitude_column("skymapper", b), u.mag))
         keep &= ~has_mag | (float_values(t, f"{b}_flags") == SM_BAND_FLAGS)
-    return keep
-
-
-def sm_magnitudes_in_range(t: Table) -> np.ndarray:
-    """Every present SkyMapper magnitude within 0-25 mag (NULL bands stay missing)."""
-    keep = np.ones(len(t), dtype=bool)
-    for b in BANDS["skymapper"]:
-        m = float_values(t, magnitude_column("skymapper", b), u.mag)
-        keep &= np.isnan(m) | magnitude_in_range(t, "skymapper", b)
     return keep
 
 
@@ -344,29 +356,41 @@ def sdss_cuts() -> list[Cut]:
         Cut("sdss_type==6_STAR", T25_22 + " (type=6 is STAR; the paper's wording is a slip)",
             ("type",), sdss_is_star),
         Cut("sdss_clean==1", T25_22, ("clean",), sdss_clean),
-        Cut(f">={MIN_VALID_SDSS_MAGS}_valid_mags_in_0-25", T25_22, mags, sdss_enough_magnitudes),
+        Cut(f">={MIN_VALID_MAGS}_valid_mags_in_0-25", T25_22, mags,
+            enough_valid_magnitudes("sdss")),
         Cut(f"A_g<={MAX_A_G.value:g}mag", T25_22, ("extinction_g",), a_g_ok("sdss")),
     ]
 
 
-def skymapper_cuts() -> list[Cut]:
-    """SkyMapper DR2 cuts of T25 Sect. 2.3 (SPIE paper Sect. 2)."""
+def skymapper_cuts(sm_psf_flags: str = SM_PSF_FLAG_RULES[0]) -> list[Cut]:
+    """SkyMapper DR2 cuts of T25 Sect. 2.3 (SPIE paper Sect. 2).
+
+    ``sm_psf_flags`` selects the reading of "flagPSF=0" (:data:`SM_PSF_FLAG_RULES`).
+    """
+    if sm_psf_flags not in SM_PSF_FLAG_RULES:
+        raise ValueError(f"sm_psf_flags must be one of {SM_PSF_FLAG_RULES}, not {sm_psf_flags!r}")
     mags = tuple(magnitude_column("skymapper", b) for b in BANDS["skymapper"])
     band_flags = tuple(f"{b}_flags" for b in BANDS["skymapper"])
+    psf_cut = (Cut("flags_psf==0", T25_23, ("flags_psf",), sm_flags_psf_ok)
+               if sm_psf_flags == "flags_psf" else
+               Cut("band_flags==0", T25_23 + " (flagPSF read as per-band {b}_flags)",
+                   mags + band_flags, sm_band_flags_ok))
     return [
         Cut(f"class_star>{MIN_CLASS_STAR}", T25_23, ("class_star",), sm_class_star_ok),
         Cut("flags==0", T25_23, ("flags",), sm_flags_ok),
-        Cut("band_flags==0", T25_23 + " (flagPSF = per-band {b}_flags)", mags + band_flags,
-            sm_band_flags_ok),
-        Cut("mags_in_0-25", T25_23, mags, sm_magnitudes_in_range),
+        psf_cut,
+        Cut(f">={MIN_VALID_MAGS}_valid_mags_in_0-25", T25_23 + " (as SDSS, T25 Sect. 2.2)", mags,
+            enough_valid_magnitudes("skymapper")),
         Cut(f"A_g<={MAX_A_G.value:g}mag", T25_23 + f" (A_g = R_g * {SKYMAPPER_EBV_COLUMN})",
             (SKYMAPPER_EBV_COLUMN,), a_g_ok("skymapper")),
     ]
 
 
-def cuts_for(survey: str, max_teff: u.Quantity = MAX_TEFF_GSPPHOT) -> list[Cut]:
+def cuts_for(survey: str, max_teff: u.Quantity = MAX_TEFF_GSPPHOT,
+             sm_psf_flags: str = SM_PSF_FLAG_RULES[0]) -> list[Cut]:
     """All cuts applied to a joined table of ``survey``, in order."""
-    survey_cuts = sdss_cuts() if check_survey(survey) == "sdss" else skymapper_cuts()
+    survey_cuts = (sdss_cuts() if check_survey(survey) == "sdss"
+                   else skymapper_cuts(sm_psf_flags))
     return gaia_cuts(max_teff) + neighbour_cuts() + survey_cuts
 
 
@@ -461,16 +485,17 @@ def required_columns(cuts: Iterable[Cut]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def mask_out_of_range_sdss_magnitudes(table: Table) -> dict[str, int]:
-    """Set SDSS magnitudes outside :data:`MAG_RANGE` (and their errors) to missing, in place.
+def mask_out_of_range_magnitudes(table: Table, survey: str) -> dict[str, int]:
+    """Set magnitudes outside :data:`MAG_RANGE` (and their errors) to missing, in place.
 
-    Returns the number of values masked per magnitude column.
+    Returns, per magnitude column, the number of present values that were masked.
     """
     counts = {}
-    for b in BANDS["sdss"]:
-        bad = ~magnitude_in_range(table, "sdss", b)
-        counts[magnitude_column("sdss", b)] = int(bad.sum())
-        for name in (magnitude_column("sdss", b), magnitude_error_column("sdss", b)):
+    for b in BANDS[survey]:
+        present = np.isfinite(float_values(table, magnitude_column(survey, b), u.mag))
+        bad = ~magnitude_in_range(table, survey, b)
+        counts[magnitude_column(survey, b)] = int((bad & present).sum())
+        for name in (magnitude_column(survey, b), magnitude_error_column(survey, b)):
             if name in table.colnames and bad.any():
                 col = table[name]
                 if not isinstance(col, MaskedColumn):
@@ -479,8 +504,8 @@ def mask_out_of_range_sdss_magnitudes(table: Table) -> dict[str, int]:
     return counts
 
 
-def apply_cuts(joined: Table, survey: str, *,
-               max_teff: u.Quantity = MAX_TEFF_GSPPHOT) -> tuple[Table, CutReport]:
+def apply_cuts(joined: Table, survey: str, *, max_teff: u.Quantity = MAX_TEFF_GSPPHOT,
+               sm_psf_flags: str = SM_PSF_FLAG_RULES[0]) -> tuple[Table, CutReport]:
     """Apply the quality cuts of T25 Sect. 2 to a joined table.
 
     Parameters
@@ -493,12 +518,15 @@ def apply_cuts(joined: Table, survey: str, *,
     max_teff
         Upper limit on teff_gspphot: :data:`MAX_TEFF_GSPPHOT` (T25, default) or
         :data:`MAX_TEFF_GSPPHOT_SPIE` (7500 K, SPIE paper).
+    sm_psf_flags
+        SkyMapper only: ``"flags_psf"`` (default; needs the DR2 ``flags_psf`` column) or
+        ``"band_flags"`` (per-band ``{b}_flags``), see the module docstring.
 
     Returns
     -------
     kept : astropy.table.Table
-        The rows passing every cut (a new table; the input is not modified).  For SDSS,
-        magnitudes outside 0-25 mag and their errors are masked (treated as missing).
+        The rows passing every cut (a new table; the input is not modified), with
+        magnitudes outside 0-25 mag and their errors masked (treated as missing).
     report : CutReport
         Sequential counts per cut.
 
@@ -509,10 +537,9 @@ def apply_cuts(joined: Table, survey: str, *,
     EmptyInputError
         ``joined`` has no rows.
     """
-    cuts = cuts_for(survey, max_teff)
+    cuts = cuts_for(survey, max_teff, sm_psf_flags)
     required = required_columns(cuts)
-    if survey == "sdss":
-        required += tuple(magnitude_error_column("sdss", b) for b in BANDS["sdss"])
+    required += tuple(magnitude_error_column(survey, b) for b in BANDS[check_survey(survey)])
     require_columns(joined, required, f"quality cuts ({survey})")
     require_rows(joined, f"quality cuts ({survey})")
     keep = np.ones(len(joined), dtype=bool)
@@ -523,6 +550,6 @@ def apply_cuts(joined: Table, survey: str, *,
         keep &= passed
         report.steps.append(CutStep(cut.name, cut.source, n_before, n_before - int(keep.sum())))
     kept = joined[keep]
-    if survey == "sdss" and len(kept):
-        report.masked_values = mask_out_of_range_sdss_magnitudes(kept)
+    if len(kept):
+        report.masked_values = mask_out_of_range_magnitudes(kept, survey)
     return kept, report

@@ -65,8 +65,12 @@ def make_joined(survey: str, n: int = 20, seed: int = 1) -> Table:
             cols[f"e_{b}_psf"] = rng.uniform(0.01, 0.05, n)
             cols[f"{b}_flags"] = np.zeros(n, dtype=np.int16)
             UNITS[f"{b}_psf"] = UNITS[f"e_{b}_psf"] = "mag"
+    names = joined_columns(survey)
+    if survey == "skymapper":
+        cols["flags_psf"] = np.zeros(n, dtype=np.int32)   # DR2 master column (T25 "flagPSF")
+        names = (*names, "flags_psf")
     table = Table()
-    for name in joined_columns(survey):
+    for name in names:
         table[name] = MaskedColumn(cols[name], unit=UNITS.get(name),
                                    mask=np.zeros(n, dtype=bool))
     return table

@@ -117,18 +117,40 @@ def test_skymapper_cuts():
     t = make_joined("skymapper", 8)
     t["class_star"][0] = 0.8                      # not > 0.8
     t["flags"][1] = 4
-    t["g_flags"][2] = 1                           # band flag where g present
-    t["u_psf"][3] = np.ma.masked                  # u missing: its flag is not tested
-    t["u_flags"][3] = 2
-    t["v_psf"][4] = 25.2                          # present but out of range
-    t["ebmv_sfd"][5] = 10.0 / SKYMAPPER_R["g"] + 0.01   # A_g just above 10
-    t["ebmv_sfd"][6] = 10.0 / SKYMAPPER_R["g"] - 0.01   # just below
+    t["flags_psf"][2] = 8                         # a band biased by a neighbour
+    t["u_psf"][3] = np.ma.masked                  # u missing
+    t["u_flags"][3] = 2                           # per-band flag: not the default rule
+    t["v_psf"][4] = 25.2                          # out of range: masked, row kept
+    for b in "ugriz":                             # row 5: one valid magnitude left
+        t[f"{b}_psf"][5] = np.ma.masked if b != "g" else 26.0
+    t["ebmv_sfd"][6] = 10.0 / SKYMAPPER_R["g"] + 0.01   # A_g just above 10
+    t["ebmv_sfd"][7] = 10.0 / SKYMAPPER_R["g"] - 0.01   # just below
     kept, report = cuts.apply_cuts(t, "skymapper")
-    assert sorted(kept["source_id"]) == sorted(t["source_id"][[3, 6, 7]])
+    assert sorted(kept["source_id"]) == sorted(t["source_id"][[3, 4, 7]])
     removed = _removed_by(report)
     assert removed["class_star>0.8"] == 1 and removed["flags==0"] == 1
-    assert removed["band_flags==0"] == 1 and removed["mags_in_0-25"] == 1
+    assert removed["flags_psf==0"] == 1 and removed[">=2_valid_mags_in_0-25"] == 1
     assert removed["A_g<=10mag"] == 1
+    row4 = list(kept["source_id"]).index(t["source_id"][4])
+    assert kept["v_psf"].mask[row4] and kept["e_v_psf"].mask[row4]
+    assert report.masked_values["v_psf"] == 1 and report.masked_values["u_psf"] == 0
+
+
+def test_skymapper_band_flags_option():
+    t = make_joined("skymapper", 4)
+    t["flags_psf"][0] = 8                         # ignored by this reading
+    t["g_flags"][1] = 1                           # band flag where g present: removed
+    t["u_psf"][2] = np.ma.masked                  # u missing: its flag is not tested
+    t["u_flags"][2] = 2
+    kept, report = cuts.apply_cuts(t, "skymapper", sm_psf_flags="band_flags")
+    assert sorted(kept["source_id"]) == sorted(t["source_id"][[0, 2, 3]])
+    assert _removed_by(report)["band_flags==0"] == 1
+    t.remove_column("flags_psf")
+    assert len(cuts.apply_cuts(t, "skymapper", sm_psf_flags="band_flags")[0]) == 3
+    with pytest.raises(SchemaError, match="flags_psf"):
+        cuts.apply_cuts(t, "skymapper")
+    with pytest.raises(ValueError, match="sm_psf_flags"):
+        cuts.apply_cuts(t, "skymapper", sm_psf_flags="psf")
 
 
 def _direct_counts_sdss(t):
@@ -250,3 +272,21 @@ def test_gaia_cuts_on_a_real_archive_votable():
     assert found.keys() == expected.keys()
     for name, mask in expected.items():
         assert np.array_equal(found[name], mask), name
+
+
+@pytest.mark.parametrize(("survey", "prefix"), [("sdss", "sdss_"), ("skymapper", "sm_")])
+def test_kept_rows_equal_the_simulator_truth(survey, prefix):
+    """Cross-check with sos_vo.simulate.failures, which evaluates every cut independently."""
+    from sos_vo.prepare.crossmatch import join_survey
+    from sos_vo.simulate import failures
+    from sos_vo.simulate.sky import simulate_sky
+
+    sky = simulate_sky(center=(30.0, -5.0), radius=0.5, n_stars=4000, seed=3)
+    fails = {int(i): set(filter(None, str(f).split(",")))
+             for i, f in zip(sky.truth["source_id"], sky.truth["fails"], strict=True)}
+    relevant = set(failures.GAIA_CUTS) | {c for c in failures.CUT_NAMES if c.startswith(prefix)}
+    joined = join_survey(sky.tables, survey)
+    kept, report = cuts.apply_cuts(joined, survey)
+    expected = {int(i) for i in joined["source_id"] if not fails[int(i)] & relevant}
+    assert {int(i) for i in kept["source_id"]} == expected
+    assert all(s.n_removed > 0 for s in report.steps), str(report)  # every cut is exercised
