@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import SchemaError
+from ..exceptions import EmptyInputError, SchemaError
 from ..stats import MAD_SCALE
 
 PRESENT_SUFFIX = "_present"
@@ -200,7 +200,7 @@ class LabelScaler:
         if method == "physical":
             return cls(method, 0.0, 1.0, 0.0)
         if y.size == 0:
-            raise SchemaError("cannot fit a label scaler: no finite label value")
+            raise EmptyInputError("cannot fit a label scaler: no finite label value")
         if method == "offset":
             lo, hi = float(y.min()), float(y.max())
             return cls(method, lo, (hi - lo) if hi > lo else 1.0, 1.0)

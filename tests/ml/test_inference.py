@@ -1,0 +1,69 @@
+"""The numpy forward pass (BN folded into the next Dense, networks stacked) against Keras."""
+
+import numpy as np
+import pytest
+
+from sos_vo.ml.inference import combine_members, fold_network, forward_stacked, stack_networks
+from sos_vo.ml.network import block_layers, build_mlp
+from sos_vo.ml.options import NetworkOptions
+from sos_vo.ml.training import network_arrays
+from sos_vo.stats import mad
+
+
+def random_network(n_in, opts, seed):
+    """A network with random weights AND random batch-norm statistics (as after training)."""
+    model = build_mlp(n_in, opts, seed=seed, compile=False)
+    rng = np.random.default_rng(seed)
+    for _, bn in block_layers(model):
+        gamma, beta, mean, var = bn.get_weights()
+        bn.set_weights([rng.uniform(0.5, 2.0, gamma.shape), rng.normal(0, 0.5, beta.shape),
+                        rng.normal(0, 1.0, mean.shape), rng.uniform(0.1, 3.0, var.shape)])
+    return model
+
+
+@pytest.fixture(scope="module")
+def nets():
+    opts = NetworkOptions(n_blocks=4, min_width=12, max_width=24, leaky_relu_slope=0.05)
+    return opts, [random_network(9, opts, seed) for seed in range(3)]
+
+
+def test_folded_stacked_forward_matches_keras(nets):
+    opts, models = nets
+    x = np.random.default_rng(7).normal(size=(500, 9)).astype(np.float32)
+    layers = stack_networks([fold_network(network_arrays(m), opts.n_blocks, opts.batchnorm_epsilon)
+                             for m in models])
+    out = forward_stacked(x, layers, opts.leaky_relu_slope)
+    assert out.shape == (3, 500)
+    for k, m in enumerate(models):
+        ref = m.predict(x, verbose=0)[:, 0]
+        spread = ref.std()
+        assert spread > 0
+        np.testing.assert_allclose(out[k], ref, atol=1e-4 * spread, rtol=0)
+
+
+def test_forward_is_chunk_independent(nets):
+    opts, models = nets
+    layers = stack_networks([fold_network(network_arrays(m), opts.n_blocks, opts.batchnorm_epsilon)
+                             for m in models])
+    x = np.random.default_rng(8).normal(size=(301, 9)).astype(np.float32)
+    whole = forward_stacked(x, layers, opts.leaky_relu_slope)
+    parts = np.concatenate([forward_stacked(x[s:s + 64], layers, opts.leaky_relu_slope)
+                            for s in range(0, 301, 64)], axis=1)
+    np.testing.assert_allclose(parts, whole, rtol=1e-5, atol=1e-5)
+
+
+def test_stack_rejects_mixed_architectures(nets):
+    opts, models = nets
+    other = NetworkOptions(n_blocks=4, min_width=12, max_width=30)
+    a = fold_network(network_arrays(models[0]), 4, opts.batchnorm_epsilon)
+    b = fold_network(network_arrays(random_network(9, other, 0)), 4, opts.batchnorm_epsilon)
+    with pytest.raises(ValueError, match="different shapes"):
+        stack_networks([a, b])
+
+
+def test_combine_members_median_mad_and_eq4():
+    pred = np.random.default_rng(3).normal(size=(10, 50))
+    med, e_rep, e_ml = combine_members(pred, e_train=0.3)
+    np.testing.assert_allclose(med, np.median(pred, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(e_rep, [mad(c) for c in pred.T], rtol=1e-5)
+    np.testing.assert_allclose(e_ml, np.sqrt(0.3**2 + e_rep.astype(float) ** 2), rtol=1e-5)

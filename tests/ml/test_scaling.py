@@ -1,0 +1,78 @@
+"""Input layout checks and scalers."""
+
+import numpy as np
+import pytest
+
+from sos_vo.exceptions import EmptyInputError, SchemaError
+from sos_vo.ml.scaling import (
+    InputScaler,
+    LabelScaler,
+    MissingFeatureWarning,
+    check_input_matrix,
+    input_names,
+    resolve_input_names,
+)
+
+
+def test_input_names_layouts():
+    assert input_names(["a", "b"]) == ("a", "a_present", "b", "b_present")
+    assert input_names(["a", "b"], "blocked") == ("a", "b", "a_present", "b_present")
+    assert resolve_input_names(["a", "b"], 4) == ("a", "a_present", "b", "b_present")
+    assert resolve_input_names(["x", "y", "z"], 3) == ("x", "y", "z")
+    with pytest.raises(SchemaError, match="5 columns but 2 names"):
+        resolve_input_names(["a", "b"], 5)
+    with pytest.raises(SchemaError, match="duplicate"):
+        resolve_input_names(["a", "a"], 4)
+
+
+def test_check_input_matrix_reports_nan_and_all_missing_features():
+    names = input_names(["a", "b"])
+    X = np.array([[1.0, 1, 0, 0], [2.0, 1, 0, 0]])
+    with pytest.warns(MissingFeatureWarning, match="'b' is missing in all 2 rows"):
+        check_input_matrix(X, names)
+    X[1, 0] = np.nan
+    with pytest.raises(SchemaError, match=r"a \(1 rows\)"):
+        check_input_matrix(X, names)
+    with pytest.raises(SchemaError, match="3 columns"):
+        check_input_matrix(np.zeros((2, 3)), names)
+
+
+@pytest.mark.parametrize("method", ["standard", "robust"])
+def test_input_scaler_standardises_present_values_and_keeps_missing_at_zero(method):
+    rng = np.random.default_rng(0)
+    v = rng.normal(5000, 300, 1000)
+    p = rng.random(1000) > 0.3
+    w = rng.normal(2.0, 0.5, 1000)
+    X = np.column_stack([np.where(p, v, 0), p, w]).astype(np.float32)
+    sc = InputScaler.fit(X, ("teff", "teff_present", "w"), method)
+    Z = sc.transform(X)
+    assert np.all(Z[~p, 0] == 0)                       # missing stays 0
+    np.testing.assert_array_equal(Z[:, 1], p)           # flag untouched
+    center = np.mean(v[p]) if method == "standard" else np.median(v[p])
+    np.testing.assert_allclose(np.median(Z[p, 0]) if method == "robust" else Z[p, 0].mean(),
+                               0.0, atol=1e-3)
+    np.testing.assert_allclose(sc.center[0], center, rtol=1e-5)
+    assert 0.8 < Z[p, 0].std() < 1.2 and 0.8 < Z[:, 2].std() < 1.2
+    again = InputScaler.from_dict(sc.to_dict()).transform(X)
+    np.testing.assert_array_equal(again, Z)
+
+
+def test_input_scaler_none_is_identity():
+    X = np.random.default_rng(1).normal(size=(20, 3)).astype(np.float32)
+    np.testing.assert_array_equal(InputScaler.fit(X, ("a", "b", "c"), "none").transform(X), X)
+
+
+def test_label_scalers():
+    y = np.array([-2.5, -0.3, 0.0, 0.4, np.nan])
+    off = LabelScaler.fit(y, "offset")
+    t = off.transform(y)
+    assert np.nanmin(t) == pytest.approx(1.0) and np.nanmax(t) == pytest.approx(2.0)
+    std = LabelScaler.fit(y, "standard")
+    assert np.nanmean(std.transform(y)) == pytest.approx(0.0, abs=1e-6)
+    phys = LabelScaler.fit(y, "physical")
+    np.testing.assert_array_equal(phys.transform(y[:4]), y[:4].astype(np.float32))
+    for sc in (off, std, phys):
+        np.testing.assert_allclose(sc.inverse(sc.transform(y[:4])), y[:4], atol=1e-6)
+        assert LabelScaler.from_dict(sc.to_dict()) == sc
+    with pytest.raises(EmptyInputError, match="no finite"):
+        LabelScaler.fit([np.nan], "offset")
