@@ -75,13 +75,14 @@ SDSS_COLUMNS: tuple[str, ...] = (
 """SDSS DR13 PhotoPrimary columns (lower case, as the Gaia archive's ``external`` copy)."""
 
 SKYMAPPER_COLUMNS: tuple[str, ...] = (
-    "sm_object_id", "class_star", "flags", "ebmv_sfd",
+    "sm_object_id", "class_star", "flags", "flags_psf", "ebmv_sfd",
     *(f"{b}_psf" for b in BANDS["skymapper"]),
     *(f"e_{b}_psf" for b in BANDS["skymapper"]),
     *(f"{b}_flags" for b in BANDS["skymapper"]),
 )
-"""SkyMapper DR2 ``master`` columns.  ``{b}_flags`` are the per-band flags that T25 calls
-``flags_psf`` (SkyMapper DR2 has no single ``flags_psf`` column)."""
+"""SkyMapper DR2 ``master`` columns.  ``flags_psf`` ("photometry likely biased by neighbours",
+bits 0-5 for filters z..u) is the column T25 Sect. 2.3 cuts on; the per-band ``{b}_flags`` are
+kept for the optional stricter cut of :func:`sos_vo.prepare.cuts.apply_cuts`."""
 
 SURVEY_COLUMNS = {"sdss": SDSS_COLUMNS, "skymapper": SKYMAPPER_COLUMNS}
 SURVEY_ID_COLUMN = {"sdss": "sdss_objid", "skymapper": "sm_object_id"}
