@@ -14,4 +14,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "export",
     "send",
     "plot",
+    "validate",
 )
