@@ -57,6 +57,10 @@ def build_votable(table: Table, metas: Sequence[ColumnMeta], prov: Provenance, *
     by_name = {m.name: m for m in metas}
     for f in vtable.fields:
         meta = by_name[f.name]
+        if clean[f.name].dtype.kind == "b":
+            # astropy writes numpy bool as datatype="bit"; STILTS/TOPCAT 4.8 read a scalar
+            # BINARY2 bit as boolean[] and fail (ClassCastException), so write "boolean"
+            f.datatype = "boolean"
         f.unit = unit_string(meta, "cds")
         f.ucd = meta.ucd or None
         f.description = meta.description or None
