@@ -1,0 +1,32 @@
+"""Generate the DaCHS fixture mirror: archive tables under their real schema/table names.
+
+Usage: python tools/make_dachs_fixtures.py OUT_DIR
+
+Writes OUT_DIR/rd/<resource>/q.rd + data/*.vot (one DaCHS resource per schema) and
+OUT_DIR/fixture/<key>.ecsv (the same rows, which the tests read to compute expected
+answers independently of the server), plus OUT_DIR/manifest.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from sos_vo.archives.fixtures import RESOURCE_PREFIX, fixture_tables, write_fixture_mirror
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = Path(argv[0])
+    tables = fixture_tables()
+    manifest = write_fixture_mirror(tables, out)
+    print(json.dumps({"resources": sorted(manifest["resources"]), "prefix": RESOURCE_PREFIX,
+                      "rows": manifest["rows"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
