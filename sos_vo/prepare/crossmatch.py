@@ -73,14 +73,14 @@ SPEC_SOURCE_COLUMNS = {
 }
 """``sos_spectro.main`` column behind each :data:`sos_vo.schema.SPEC_COLUMNS` entry."""
 
-ANDRAE_ERR_FLOOR = 0.06
-ANDRAE_ERR_AMPLITUDE = 0.06
+ANDRAE_ERR_FLOOR = 0.11
+ANDRAE_ERR_AMPLITUDE = 0.05
 ANDRAE_ERR_G_REF = 16.0
 ANDRAE_ERR_METAL_POOR_SLOPE = 0.3
 """Proxy for the Andrae et al. (2023) [M/H] uncertainty (documented choice, not from the paper):
-err = (0.06 + 0.06 * 10^(0.4 (G - 16))) * (1 + 0.3 * max(0, -1 - [M/H])).  It gives ~0.06 dex at
-bright G, ~0.12 dex at G = 16 and ~0.3 dex at the XP limit G = 17.65 (the paper's mean precision
-is 0.1 dex, Andrae, Rix & Chandra 2023, abstract), and grows below [M/H] = -1 where the training
+err = (0.11 + 0.05 * 10^(0.4 (G - 16))) * (1 + 0.3 * max(0, -1 - [M/H])).  It gives ~0.11 dex at
+bright G, ~0.16 dex at G = 16 and ~0.3 dex at the XP limit G = 17.65 (the paper's mean precision
+is 0.1 dex, Andrae, Rix & Chandra 2023, abstract; T25 finds 0.17 dex MAD against SoS, Sect. 4.2), and grows below [M/H] = -1 where the training
 set is sparse (their Sect. 5)."""
 
 PASTEL_MATCH_RADIUS_ARCSEC = 1.0

@@ -326,6 +326,9 @@ def build_table(name: str, values: Mapping[str, np.ndarray], masks: Mapping[str,
         mask = np.zeros(len(data), bool) if spec.name not in masks else np.asarray(masks[spec.name], bool)
         if data.dtype.kind == "f":
             mask = mask | ~np.isfinite(data)
+        elif data.dtype.kind == "U":  # the archives write an empty string, not a null
+            data = np.where(mask, "", data)
+            mask = np.zeros(len(data), bool)
         col = MaskedColumn(data, name=spec.name, mask=mask, unit=spec.unit, description=spec.description)
         if spec.ucd:
             col.meta["ucd"] = spec.ucd

@@ -45,7 +45,7 @@ VBROAD_G_LIMIT = 12.0
 
 PRIOR_NOISE = {
     # (sigma_teff as a fraction of Teff, sigma_logg dex, sigma [M/H]_gspphot dex)
-    "default": (0.024, 0.19, 0.35),
+    "default": (0.024, 0.17, 0.35),
     "metal_poor_giant": (0.05, 0.45, 0.6),
 }
 """GSP-Phot scatter (*synthetic choice*, tuned to the MADs quoted above; ``metal_poor_giant``

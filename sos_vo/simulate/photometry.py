@@ -2,7 +2,7 @@
 
 The colour-Teff relations are smooth analytic functions of theta = 5040/Teff anchored on the
 Sun's SDSS colours; the blue bands carry the metallicity information (line blanketing):
-SDSS u-g, SkyMapper v-g and u-v change by 0.2-0.3 mag per dex of [Fe/H] at fixed g-r, the red
+SDSS u-g and SkyMapper v-g change by 0.3-0.4 mag per dex of [Fe/H] at fixed g-r, the red
 bands by a few hundredths.  These are *synthetic* relations with realistic signs and sizes, not
 fits to synthetic spectra.
 """
@@ -28,7 +28,7 @@ coefficients of SDSS DR8+ ``extinction_*``.  SkyMapper: Wolf et al. (2018, PASA 
 Sect. 5 / SkyMapper DR1 documentation (same Schlafly & Finkbeiner approach).  Gaia: Casagrande &
 VandenBerg (2018, MNRAS 479, L102), Table 2 (R_G, R_BP, R_RP for E(B-V)_SFD)."""
 
-INTRINSIC_COLOUR_SCATTER = 0.01
+INTRINSIC_COLOUR_SCATTER = 0.005
 """Star-to-star scatter (mag) added to every colour relation (*synthetic choice*)."""
 
 GAIA_ZERO_POINTS = {"G": 25.6874, "BP": 25.3385, "RP": 24.7479}
@@ -63,9 +63,10 @@ def absolute_magnitudes(rng: np.random.Generator, teff: np.ndarray, logg: np.nda
     cool = np.clip(theta - 1.15, 0, None)  # M dwarfs get much redder in r-i
     ri = SUN_SDSS_COLOURS["r-i"] + 0.42 * (gr - 0.44) + 2.0 * cool**1.5 + jitter()
     iz = SUN_SDSS_COLOURS["i-z"] + 0.55 * (ri - 0.11) + jitter()
-    # u-g: metallicity-sensitive (d(u-g)/d[Fe/H] ~ 0.22 mag/dex at solar, 0.12 at [Fe/H] = -2,
-    # cf. Ivezic et al. 2008, ApJ 684, 287, Sect. 3) and weakly gravity-sensitive
-    ug = (SUN_SDSS_COLOURS["u-g"] + 1.55 * (gr - 0.44) + 0.22 * feh + 0.025 * feh**2
+    # u-g: metallicity-sensitive (d(u-g)/d[Fe/H] ~ 0.3 mag/dex at solar, 0.18 at [Fe/H] = -2;
+    # Ivezic et al. 2008, ApJ 684, 287, Sect. 3 find 0.2-0.3 for F/G stars: we take the upper
+    # end, a synthetic choice) and weakly gravity-sensitive
+    ug = (SUN_SDSS_COLOURS["u-g"] + 1.55 * (gr - 0.44) + 0.30 * feh + 0.03 * feh**2
           - 0.04 * dlogg + jitter())
     vmag = mbol - bolometric_correction_v(teff)
     g = vmag + 0.59 * gr + 0.01  # V = g - 0.59 (g-r) - 0.01 (Jester et al. 2005, AJ 130, 873, Table 1)
@@ -87,7 +88,7 @@ def absolute_magnitudes(rng: np.random.Generator, teff: np.ndarray, logg: np.nda
     sm_r = r - 0.02 * (gr - 0.44)
     sm_i = i - 0.05 * (ri - 0.11)
     sm_z = z
-    vg = 0.95 + 1.7 * (gr - 0.44) + 0.30 * feh + 0.04 * feh**2 - 0.03 * dlogg + jitter()
+    vg = 0.95 + 1.7 * (gr - 0.44) + 0.40 * feh + 0.05 * feh**2 - 0.03 * dlogg + jitter()
     sm_v = sm_g + vg
     uv = 0.35 + 0.4 * (gr - 0.44) + 0.06 * feh + 0.12 * dlogg + jitter()
     sm_u = sm_v + uv
@@ -119,8 +120,8 @@ SKYMAPPER_LIMITS = {"u": 20.5, "v": 20.5, "g": 21.7, "r": 21.5, "i": 20.9, "z": 
 Sect. 6: ~20.5 in uv, ~21.5 in gr; rounded)."""
 SKYMAPPER_SATURATION = 9.0
 """Shallow Survey bright limit (~9 mag, Wolf et al. 2018); brighter bands are null."""
-SKYMAPPER_FLOOR = {"u": 0.02, "v": 0.02, "g": 0.01, "r": 0.01, "i": 0.01, "z": 0.01}
-"""Onken et al. (2019): internal reproducibility 1 % in u and v, 0.7 % in g, r, i, z (rounded up)."""
+SKYMAPPER_FLOOR = {"u": 0.01, "v": 0.01, "g": 0.007, "r": 0.007, "i": 0.007, "z": 0.007}
+"""Onken et al. (2019): internal reproducibility 1 % in u and v, 0.7 % in g, r, i, z."""
 SKYMAPPER_UV_MISSING_FRACTION = 0.15
 """Fraction of SkyMapper DR2 objects without u and v (DR2 uv coverage is incomplete; *synthetic
 choice* of the number)."""
