@@ -1,0 +1,118 @@
+"""join_survey / join_pastel against a direct dict-based computation on a small synthetic sky."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sos_vo import schema
+from sos_vo.exceptions import SchemaError
+from sos_vo.prepare.crossmatch import andrae_mh_error, join_pastel, join_survey
+from sos_vo.simulate import simulate_sky
+
+
+@pytest.fixture(scope="module")
+def sky():
+    return simulate_sky(center=(150.0, 0.0), radius=3.0, n_stars=3000, seed=21)
+
+
+def _rows(table, key):
+    return {row[key]: row for row in table}
+
+
+def _value(x):
+    return None if np.ma.is_masked(x) else (x.item() if hasattr(x, "item") else x)
+
+
+@pytest.mark.parametrize("survey", ["sdss", "skymapper"])
+def test_join_matches_a_direct_dict_computation(sky, survey):
+    t = sky.tables
+    joined = join_survey(t, survey)
+    assert joined.colnames[: len(schema.joined_columns(survey))] == list(schema.joined_columns(survey))
+    gaia = t["gaiadr3.gaia_source"]
+    nb = _rows(t[schema.NEIGHBOUR_TABLES[survey]], "source_id")
+    phot = _rows(t[schema.PHOTOMETRY_TABLES[survey]], schema.PHOTOMETRY_ID_COLUMNS[survey])
+    dist = _rows(t["external.gaiaedr3_distance"], "source_id")
+    andrae = _rows(t["external.xgboost_table1"], "source_id")
+    sos = _rows(t["sos_spectro.main"], "source_id")
+    expected_ids = [s for s in gaia["source_id"] if s in nb and nb[s]["original_ext_source_id"] in phot]
+    assert list(joined["source_id"]) == expected_ids
+    id_col = schema.SURVEY_ID_COLUMN[survey]
+    for row in joined:
+        sid = row["source_id"]
+        n = nb[sid]
+        p = phot[n["original_ext_source_id"]]
+        assert row[id_col] == p[schema.PHOTOMETRY_ID_COLUMNS[survey]]
+        assert row["number_of_neighbours"] == n["number_of_neighbours"]
+        assert row["number_of_mates"] == n["number_of_mates"]
+        assert _value(row["r_med_geo"]) == (_value(dist[sid]["r_med_geo"]) if sid in dist else None)
+        assert _value(row["mh_andrae"]) == (_value(andrae[sid]["mh_xgboost"]) if sid in andrae else None)
+        for c in schema.SURVEY_COLUMNS[survey]:
+            if c == id_col:
+                continue
+            v = _value(p[c])
+            if survey == "sdss" and v == -9999.0:
+                v = None
+            assert _value(row[c]) == v, c
+        if sid in sos:
+            assert row["spec_teff"] == sos[sid]["teff"] and row["spec_err_feh"] == sos[sid]["e_feh"]
+        else:
+            assert np.ma.is_masked(row["spec_teff"])
+    # one-to-many cases are kept for the cuts to judge
+    assert (joined["number_of_neighbours"] > 1).any() and (joined["number_of_mates"] > 0).any()
+    if survey == "sdss":
+        assert not (np.ma.compressed(joined["psfmag_u"]) == -9999.0).any()
+
+
+def test_andrae_error_proxy(sky):
+    joined = join_survey(sky.tables, "skymapper")
+    ok = ~np.ma.getmaskarray(joined["mh_andrae"])
+    expected = andrae_mh_error(np.asarray(joined["mh_andrae"])[ok], np.asarray(joined["phot_g_mean_mag"])[ok])
+    assert np.allclose(np.asarray(joined["mh_andrae_err"])[ok], expected, rtol=1e-6)
+    assert np.ma.getmaskarray(joined["mh_andrae_err"])[~ok].all()
+    g = np.array([12.0, 15.0, 17.0])
+    assert np.all(np.diff(andrae_mh_error(np.zeros(3), g)) > 0)
+    assert andrae_mh_error(np.array([-2.5]), np.array([15.0]))[0] > andrae_mh_error(np.array([0.0]), np.array([15.0]))[0]
+
+
+def test_labels_false_and_missing_label_table(sky):
+    assert not set(schema.SPEC_COLUMNS) & set(join_survey(sky.tables, "sdss", labels=False).colnames)
+    no_sos = {k: v for k, v in sky.tables.items() if k != "sos_spectro.main"}
+    assert not set(schema.SPEC_COLUMNS) & set(join_survey(no_sos, "sdss").colnames)
+
+
+def test_missing_column_or_table_raises_schema_error(sky):
+    tables = dict(sky.tables)
+    tables["external.gaiaedr3_distance"] = tables["external.gaiaedr3_distance"].copy()
+    tables["external.gaiaedr3_distance"].remove_column("r_med_geo")
+    with pytest.raises(SchemaError, match=r"external\.gaiaedr3_distance.*r_med_geo"):
+        join_survey(tables, "sdss")
+    tables = {k: v for k, v in sky.tables.items() if k != "gaiadr3.skymapperdr2_best_neighbour"}
+    with pytest.raises(SchemaError, match="skymapperdr2_best_neighbour"):
+        join_survey(tables, "skymapper")
+    gaia = sky.tables["gaiadr3.gaia_source"].copy()
+    gaia.remove_column("ruwe")
+    with pytest.raises(SchemaError, match="ruwe"):
+        join_survey({**sky.tables, "gaiadr3.gaia_source": gaia}, "sdss")
+    with pytest.raises(ValueError):
+        join_survey(sky.tables, "panstarrs")
+
+
+def test_duplicate_keys_raise(sky):
+    from astropy.table import vstack
+
+    dist = sky.tables["external.gaiaedr3_distance"]
+    with pytest.raises(SchemaError, match="more than once"):
+        join_survey({**sky.tables, "external.gaiaedr3_distance": vstack([dist, dist[:1]])}, "sdss")
+
+
+def test_join_pastel_finds_the_right_star(sky):
+    pastel = sky.tables["B/pastel/pastel"]
+    matched = join_pastel(sky.tables)
+    assert len(matched) == len(pastel) > 0
+    assert matched.colnames == list(schema.PASTEL_MATCH_COLUMNS)
+    # the synthetic ID carries the Gaia row index of the star: check the match against it
+    gaia_ids = np.asarray(sky.tables["gaiadr3.gaia_source"]["source_id"])
+    row = np.array([int(s.split()[-1]) for s in np.asarray(matched["pastel_id"]).astype(str)])
+    assert np.array_equal(np.asarray(matched["source_id"]), gaia_ids[row])
+    assert np.all(np.asarray(matched["match_distance"]) < 0.1)
