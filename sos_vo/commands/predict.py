@@ -1,0 +1,49 @@
+"""``sos-vo predict``: predict with installed model folders and write the final catalogue."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..exceptions import SchemaError
+
+NAME = "predict"
+HELP = ("Predict Teff, log g, [Fe/H] and e_ML with trained model folders (numpy only, no "
+        "TensorFlow) and write the final catalogue (T25 Table 6).")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sos-vo predict``."""
+    parser.add_argument("tables", metavar="TABLES", help="folder of archive tables")
+    parser.add_argument("--model", action="append", required=True, metavar="[SURVEY=]FOLDER",
+                        help="model folder, optionally prefixed by its survey (repeat for both "
+                             "surveys); the survey is read from the folder otherwise")
+    parser.add_argument("--out", required=True, metavar="FILE", help="catalogue (.fits or .vot)")
+    parser.add_argument("--format", default=None,
+                        help="votable, votable-tabledata, fits or cds (default: from --out)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def parse_models(specs: list[str]) -> dict[str, str]:
+    """``["sdss=path", "path2"]`` -> ``{"sdss": "path", <survey of path2>: "path2"}``."""
+    from ..ml.modelio import read_metadata
+
+    models: dict[str, str] = {}
+    for spec in specs:
+        survey, sep, folder = spec.partition("=")
+        if not sep:
+            folder, survey = spec, read_metadata(spec)["survey"]
+        if survey in models:
+            raise SchemaError(f"two model folders for survey {survey!r}: {models[survey]} and {folder}")
+        models[survey] = folder
+    return models
+
+
+def run(args: argparse.Namespace) -> int:
+    """Predict and write; print the row counts."""
+    from .. import api
+
+    catalogue = api.predict(args.tables, parse_models(args.model), out=args.out, fmt=args.format,
+                            overwrite=args.overwrite, progress=not args.no_progress)
+    print(f"{len(catalogue)} rows written to {args.out} ({catalogue.meta.get('counts', '')})")
+    return 0

@@ -1,0 +1,43 @@
+"""``sos-vo train``: train an ensemble for one survey and save it as a model folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..ml.options import EPOCHS, N_BLOCKS, N_MEMBERS
+from ..schema import SURVEYS
+
+NAME = "train"
+HELP = ("Train the SoS-ML ensemble (T25 Sect. 4-5) for one survey on archive tables (a folder "
+        "written by 'sos-vo simulate' or a query) and save it as a model folder.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sos-vo train``."""
+    parser.add_argument("tables", metavar="TABLES", help="folder of archive tables")
+    parser.add_argument("--survey", choices=SURVEYS, required=True, help="photometric survey")
+    parser.add_argument("--out", required=True, metavar="FOLDER", help="model folder to write")
+    parser.add_argument("--members", type=int, default=N_MEMBERS,
+                        help=f"ensemble members / random splits (T25: {N_MEMBERS})")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
+    parser.add_argument("--blocks", type=int, default=N_BLOCKS,
+                        help=f"hidden blocks (T25: {N_BLOCKS})")
+    parser.add_argument("--seed", type=int, default=0, help="ensemble seed")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print the test report (T25 Table 4 statistics)."""
+    from .. import api
+    from ..ml.modelio import read_metadata
+    from ..ml.options import NetworkOptions
+
+    options = NetworkOptions(epochs=args.epochs, n_blocks=args.blocks)
+    folder = api.train(args.tables, args.survey, args.out, n_members=args.members, options=options,
+                       seed=args.seed, overwrite=args.overwrite, progress=not args.no_progress)
+    from astropy.table import Table
+
+    print(Table(rows=read_metadata(folder)["metrics"]))
+    print(f"model written to {folder}")
+    return 0
