@@ -31,8 +31,10 @@ from ..stats import mad_along
 from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
 
 DEFAULT_CHUNK_ROWS = 2048
-"""Rows per chunk of the forward pass; activations take about
-``4 * chunk * n_networks * max_width`` bytes per buffer (2048 rows x 30 networks x 160 = 39 MB)."""
+"""Rows per chunk of the forward pass.  Three reusable float32 buffers of
+``chunk * n_networks * max_width`` values hold the activations (2048 rows x 30 networks x 160
+-> 3 x 39 MB).  Not tuned yet: larger chunks amortise per-call overhead, smaller ones stay in
+cache."""
 
 
 def fold_network(raw: Mapping[str, np.ndarray], n_blocks: int, epsilon: float
@@ -84,31 +86,67 @@ def stack_networks(folded: Sequence[list[tuple[np.ndarray, np.ndarray]]]
     return stacked
 
 
-def _leaky_relu_(h: np.ndarray, slope: float, tmp: np.ndarray) -> None:
-    """In-place Leaky ReLU for 0 <= slope <= 1: ``max(h, slope * h)``."""
-    np.multiply(h, np.float32(slope), out=tmp)
-    np.maximum(h, tmp, out=h)
+class _Workspace:
+    """Reusable activation buffers (avoids allocating and page-faulting ~MBs per layer)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.buffers: list[np.ndarray] = []
+
+    def views(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Three contiguous float32 arrays of ``shape`` backed by the reusable buffers."""
+        need = int(np.prod(shape))
+        if need > self.size:
+            self.buffers = [np.empty(need, dtype=np.float32) for _ in range(3)]
+            self.size = need
+        return tuple(b[:need].reshape(shape) for b in self.buffers)  # type: ignore[return-value]
 
 
 def forward_stacked(x: np.ndarray, layers: Sequence[tuple[np.ndarray, np.ndarray]],
-                    slope: float) -> np.ndarray:
+                    slope: float, workspace: _Workspace | None = None) -> np.ndarray:
     """Outputs of all stacked networks for one chunk ``x`` (rows x inputs, float32).
 
-    Returns an array of shape ``(K, rows)`` (network outputs before label un-scaling).
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Scaled inputs of one chunk.
+    layers : sequence of (W, b)
+        Stacked folded layers from :func:`stack_networks`.
+    slope : float
+        Leaky-ReLU negative slope (0 <= slope <= 1).
+    workspace : optional
+        Buffers reused across chunks.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(K, rows)``: network outputs before label un-scaling.
     """
+    ws = workspace or _Workspace()
     w0, b0 = layers[0]
     k, n_in, width = w0.shape
     rows = x.shape[0]
+    max_width = max(w.shape[2] for w, _ in layers)
+    buf_a, buf_b, tmp = (v.reshape(-1) for v in ws.views((k, rows, max_width)))
     # first layer: shared input, one large product against all networks side by side
     w0_flat = w0.transpose(1, 0, 2).reshape(n_in, k * width)
-    h = (x @ w0_flat).reshape(rows, k, width).transpose(1, 0, 2)
-    h = np.ascontiguousarray(h)
+    flat = np.matmul(x, w0_flat, out=buf_b[: rows * k * width].reshape(rows, k * width))
+    h = buf_a[: k * rows * width].reshape(k, rows, width)
+    h[...] = flat.reshape(rows, k, width).transpose(1, 0, 2)
     h += b0
+    ping_pong = (buf_a, buf_b)  # h lives in ping_pong[cur], the next layer goes to the other
+    cur = 0
+    slope32 = np.float32(slope)
     for w, b in layers[1:]:
-        _leaky_relu_(h, slope, np.empty_like(h))
-        h = np.matmul(h, w)
-        h += b
-    return h[:, :, 0]
+        t = tmp[: h.size].reshape(h.shape)
+        np.multiply(h, slope32, out=t)
+        np.maximum(h, t, out=h)  # Leaky ReLU, in place
+        cur = 1 - cur
+        out = ping_pong[cur][: k * rows * w.shape[2]].reshape(k, rows, w.shape[2])
+        np.matmul(h, w, out=out)
+        out += b
+        h = out
+    return h[:, :, 0].copy()
 
 
 @dataclass
@@ -204,9 +242,11 @@ class NumpyEnsemble:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc=f"predict {self.survey}", unit="chunk")
+        workspace = _Workspace()
         for s in starts:
             xs = self.input_scaler.transform(X[s:s + chunk_rows])
-            raw[:, s:s + chunk_rows] = forward_stacked(xs, self.layers, self.leaky_relu_slope)
+            raw[:, s:s + chunk_rows] = forward_stacked(xs, self.layers, self.leaky_relu_slope,
+                                                       workspace)
         out = {}
         for i, label in enumerate(self.labels):
             block = raw[i * self.n_members:(i + 1) * self.n_members]
