@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from astropy.table import Table  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from ..exceptions import EmptyInputError, SchemaError  # noqa: E402
+from ..exceptions import EmptyInputError, SchemaError, SosVoError  # noqa: E402
 from ..io import atomic_path  # noqa: E402
 from ..schema import LABEL_LATEX, LABEL_UNITS, LABELS  # noqa: E402
 
@@ -30,6 +30,10 @@ ERROR_BINS = 50
 """Histogram bins of the error distributions (T25 Fig. 4)."""
 
 
+class PlotFormatError(SosVoError, ValueError):
+    """The output name does not end in .png or .pdf."""
+
+
 def _column(table: Table, name: str) -> np.ndarray:
     if name not in table.colnames:
         raise SchemaError(f"plot needs column {name!r}; the table has {', '.join(table.colnames)}")
@@ -40,7 +44,7 @@ def _save(fig, path: str | os.PathLike, overwrite: bool) -> Path:
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_FORMATS:
         plt.close(fig)
-        raise ValueError(f"cannot write a plot as {suffix!r}: use .png or .pdf ({path})")
+        raise PlotFormatError(f"cannot write a plot as {suffix!r}: use .png or .pdf ({path})")
     try:
         with atomic_path(path, overwrite=overwrite) as tmp:
             fig.savefig(tmp, format=PLOT_FORMATS[suffix], dpi=DPI)

@@ -132,3 +132,31 @@ def resolve_provenance(table_meta: Mapping, provenance: Provenance | Mapping | N
     given = provenance if isinstance(provenance, Provenance) else (
         Provenance.from_mapping(provenance) if provenance is not None else Provenance())
     return given.merged(table_meta.get(PROVENANCE_META_KEY))
+
+
+FITS_LIST_KEYS = {"ARCHIV": "archives", "RELEAS": "releases", "QUERY": "queries"}
+
+
+def provenance_from_fits_header(header: Mapping) -> dict:
+    """Provenance dict from the keywords written by :meth:`Provenance.fits_cards` (for re-export)."""
+    out: dict = {"archives": [], "releases": [], "queries": []}
+    for prefix, name in FITS_LIST_KEYS.items():
+        i = 1
+        while f"{prefix}{i}" in header:
+            out[name].append(str(header[f"{prefix}{i}"]))
+            i += 1
+    if "MODELVER" in header:
+        out["model_version"] = str(header["MODELVER"])
+    return out
+
+
+def provenance_from_infos(infos) -> dict:
+    """Provenance dict from VOTable INFO elements (name, value) written by the VOTable writer."""
+    out: dict = {"archives": [], "releases": [], "queries": []}
+    lists = {"archive": "archives", "release": "releases", "query": "queries"}
+    for info in infos:
+        if info.name in lists:
+            out[lists[info.name]].append(info.value)
+        elif info.name == "model_version":
+            out["model_version"] = info.value
+    return out

@@ -13,7 +13,12 @@ from astropy.table import Table
 from ..schema import CATALOGUE_NAMES
 from .fits import write_fits
 from .metadata import LOG_UNIT, ColumnsArg
-from .provenance import Provenance
+from .provenance import (
+    PROVENANCE_META_KEY,
+    Provenance,
+    provenance_from_fits_header,
+    provenance_from_infos,
+)
 from .votable import write_votable
 
 FORMATS: tuple[str, ...] = ("votable", "votable-tabledata", "fits", "cds")
@@ -83,6 +88,22 @@ def write_catalogue(table: Table, path: str | os.PathLike, fmt: str | None = Non
     return write_table(table, path, fmt, **kwargs)
 
 
+def _recover_provenance(path: str | os.PathLike, table: Table) -> None:
+    """Put the provenance of a file written by this package back into ``table.meta``."""
+    fmt = SUFFIX_FORMATS.get(Path(path).suffix.lower())
+    if fmt == "fits" and "SOSVOVER" in table.meta:
+        table.meta[PROVENANCE_META_KEY] = provenance_from_fits_header(table.meta)
+    elif fmt == "votable":
+        from astropy.io.votable import parse
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            resources = parse(str(path)).resources
+        infos = [i for r in resources for i in r.infos]
+        if any(i.name == "sos_vo_version" for i in infos):
+            table.meta[PROVENANCE_META_KEY] = provenance_from_infos(infos)
+
+
 def read_table(path: str | os.PathLike, **kwargs) -> Table:
     """Read a table written by this package, restoring the metadata astropy does not.
 
@@ -94,6 +115,7 @@ def read_table(path: str | os.PathLike, **kwargs) -> Table:
         warnings.filterwarnings("ignore", message=f".*'{LOG_UNIT}' did not parse as fits unit",
                                 category=u.UnitsWarning)
         table = Table.read(path, **kwargs)
+    _recover_provenance(path, table)
     for i, col in enumerate(table.itercols(), 1):
         if f"TUCD{i}" in table.meta:
             col.meta["ucd"] = table.meta.pop(f"TUCD{i}")
