@@ -15,7 +15,7 @@ relative to the Sun.  Astropy calls both ``dex`` (a *function unit*), which neit
 standard (4.0, Sect. 4.3) nor VOUnit 1.0 (the unit syntax of VOTable 1.4) lists: astropy's
 VOUnit parser even reads a bare ``dex`` as a deci-prefixed unit.  What each product writes
 (checked with astropy 8.0, STILTS 3.4.7 votlint and fitsverify 4.20 in
-tests/publish/test_units.py):
+tests/publish/test_votable_fits.py and test_cds.py):
 
 * VOTable: version **1.3**, whose ``unit`` attribute follows the CDS "Standards for
   Astronomical Catalogues" syntax, which has logarithmic units: ``[cm/s2]`` for log g and
