@@ -53,6 +53,10 @@ def test_train_member_records_history_split_and_test_predictions(problem):
     # switch to SMAPE (early stopping starts there)
     after = m.history["val_loss"][m.options.mae_epochs:]
     assert m.best_epoch == m.options.mae_epochs + int(np.argmin(after)) + 1
+    va = m.split["validation"]
+    loss, _ = m.model.evaluate(m.input_scaler.transform(X[va]),
+                               m.label_scaler.transform(y[va])[:, None], verbose=0)
+    assert loss == pytest.approx(m.history["val_loss"][m.best_epoch - 1], rel=1e-4)
 
 
 def test_train_member_is_reproducible(problem):
