@@ -180,6 +180,13 @@ class Polygon(Region):
         return "polygon " + " ".join(f"{a!r} {d!r}" for a, d in self.vertices)
 
 
+def _widened(moc: MOC) -> MOC:
+    """``moc`` plus one ring of neighbour cells, as a new MOC (mocpy's add_neighbours works
+    in place)."""
+    copy = MOC.from_depth29_ranges(moc.max_order, np.asarray(moc.to_depth29_ranges))
+    return copy.add_neighbours()
+
+
 def source_id_ranges(moc: MOC) -> list[tuple[int, int]]:
     """Inclusive Gaia source_id ranges of the sources whose level-12 HEALPix cell is in ``moc``."""
     if moc.max_order > GAIA_SOURCE_ID_ORDER:
@@ -214,7 +221,7 @@ class MocRegion(Region):
         moc = self.moc_
         if moc.max_order > GAIA_SOURCE_ID_ORDER:
             moc = moc.degrade_to_order(GAIA_SOURCE_ID_ORDER)
-        moc = moc.add_neighbours()  # sources whose source_id cell differs from their position's
+        moc = _widened(moc)  # sources whose source_id cell differs from their position's
         order = moc.max_order
         while len(moc.to_depth29_ranges) > MOC_MAX_ADQL_RANGES and order > 0:
             order -= 1
@@ -231,7 +238,7 @@ class MocRegion(Region):
     def moc(self, order: int) -> MOC:
         m = self.moc_
         m = m.degrade_to_order(order) if m.max_order > order else m
-        return m.add_neighbours()
+        return _widened(m)
 
     @property
     def area_deg2(self) -> float:
@@ -296,7 +303,7 @@ def rectangle_corners(center: SkyCoord, width: Angle, height: Angle,
     ``angle`` rotates the rectangle anti-clockwise from the longitude axis (``regions``'
     convention for RectangleSkyRegion).
     """
-    theta = (angle or Angle(0, u.deg)).rad
+    theta = 0.0 if angle is None else Angle(angle).rad
     hw, hh = width.deg / 2, height.deg / 2
     corners = [(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)]
     c, s = math.cos(theta), math.sin(theta)
