@@ -1,0 +1,61 @@
+"""``sos-vo query REGION``: fetch a sky region from the archives and run the pipeline on it."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..archives.conf import parse_table_names
+from ..archives.exceptions import RegionError
+from ..archives.query import SURVEY_CHOICES, query_region
+
+NAME = "query"
+HELP = ("Query a sky region over TAP (ESA Gaia archive or a mirror), apply the T25 cuts, "
+        "predict with an installed model and write the catalogue.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("region", help="'circle RA DEC RADIUS' (e.g. 'circle 56.75 24.12 0.5deg'), "
+                        "'box RA DEC W H [ANGLE]', 'polygon RA1 DEC1 ...', 'healpix ORDER IPIX...', "
+                        "'moc ORDER/IPIX...', or a ds9/CRTF region file or FITS MOC")
+    parser.add_argument("--survey", choices=SURVEY_CHOICES, default="sdss",
+                        help="photometric survey (default sdss)")
+    parser.add_argument("--tap-url", help="TAP service holding the Gaia archive tables "
+                        "(default: the ESA Gaia archive, conf.gaia_tap_url / $SOS_VO_GAIA_TAP_URL)")
+    parser.add_argument("--model", help="model folder (sos-vo train); without it the joined, "
+                        "cut table is written")
+    parser.add_argument("--out", help="output file (.vot, .fits, .ecsv, .csv)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    parser.add_argument("--max-radius", type=float, help="largest allowed region radius, deg")
+    parser.add_argument("--row-limit", type=int, help="MAXREC per job before a chunk is split")
+    parser.add_argument("--timeout", type=float, help="HTTP / job time-out, s")
+    parser.add_argument("--chunk-order", type=int, help="HEALPix order of the chunks")
+    parser.add_argument("--cache-dir", help="chunk cache folder (default ~/.cache/sos-vo/tap)")
+    parser.add_argument("--no-cache", action="store_true", help="do not cache chunks")
+    parser.add_argument("--sync", action="store_true", help="sync requests instead of async jobs")
+    parser.add_argument("--no-server-cuts", action="store_true",
+                        help="apply the Gaia cuts locally only, not in the ADQL")
+    parser.add_argument("--table", action="append", default=[], metavar="KEY=NAME",
+                        help="override a table name (keys: sos_vo.archives.tables), repeatable")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        tables = parse_table_names(",".join(args.table))
+    except ValueError as exc:
+        raise RegionError(str(exc)) from None
+    result = query_region(
+        args.region, survey=args.survey, tap_url=args.tap_url, model=args.model, out=args.out,
+        overwrite=args.overwrite, server_cuts=not args.no_server_cuts, tables=tables or None,
+        chunk_order=args.chunk_order, cache_dir=False if args.no_cache else args.cache_dir,
+        use_async=not args.sync, progress=True, max_radius_deg=args.max_radius,
+        row_limit=args.row_limit, timeout=args.timeout)
+    for survey in result.surveys:
+        prepared = result.prepared[survey]
+        print(f"{survey}: {len(result.rows[survey])} rows from the archive, "
+              f"{len(prepared.joined)} after the cuts")
+        print(prepared.cut_report)
+    if result.catalogue is not None:
+        print(f"catalogue: {len(result.catalogue)} rows")
+    for path in result.outputs:
+        print(f"wrote {path}")
+    return 0

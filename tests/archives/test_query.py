@@ -1,0 +1,95 @@
+"""query_region and ``sos-vo query`` end to end against the local DaCHS mirror."""
+
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+from sos_vo.archives.exceptions import ArchiveError, RegionError, ServiceError
+from sos_vo.archives.query import query_region
+from sos_vo.archives.tables import ARCHIVE_TABLES
+from sos_vo.cli import main
+from sos_vo.prepare.crossmatch import join_survey
+from sos_vo.prepare.cuts import apply_cuts, gaia_cuts, neighbour_cuts
+from sos_vo.schema import joined_columns
+
+CONE = (52.2, 7.8, 0.6)
+REGION = f"circle {CONE[0]} {CONE[1]} {CONE[2]}deg"
+
+
+def _expected(fixture_tables, survey):
+    """Independent path: join the fixture tables locally, cut the cone, apply the cuts."""
+    tables = {ARCHIVE_TABLES[k].name: t for k, t in fixture_tables.items()}
+    joined = join_survey(tables, survey, labels=False)
+    sep = SkyCoord(joined["ra"], joined["dec"], unit="deg").separation(
+        SkyCoord(CONE[0], CONE[1], unit="deg")).deg
+    joined = joined[sep <= CONE[2]]
+    keep = np.ones(len(joined), bool)
+    for cut in gaia_cuts() + neighbour_cuts():
+        keep &= np.asarray(cut.predicate(joined), bool)
+    server_side = joined[keep]
+    return server_side, apply_cuts(server_side, survey)[0]
+
+
+@pytest.mark.dachs
+@pytest.mark.parametrize("survey", ["sdss", "skymapper"])
+def test_query_region_matches_local_pipeline(dachs_url, fixture_tables, survey):
+    result = query_region(REGION, survey=survey, tap_url=dachs_url, cache_dir=False,
+                          use_async=False, progress=False)
+    server_side, cut = _expected(fixture_tables, survey)
+    assert len(server_side) > 10
+    assert sorted(result.rows[survey]["source_id"]) == sorted(server_side["source_id"])
+    prepared = result.prepared[survey].joined
+    assert tuple(prepared.colnames[: len(joined_columns(survey))]) == joined_columns(survey)
+    assert sorted(prepared["source_id"]) == sorted(cut["source_id"])
+    # values survive the trip: magnitudes of the same stars agree
+    a = prepared[np.argsort(prepared["source_id"])]
+    b = cut[np.argsort(cut["source_id"])]
+    np.testing.assert_allclose(np.ma.filled(a["phot_g_mean_mag"], np.nan),
+                               np.ma.filled(b["phot_g_mean_mag"], np.nan), rtol=1e-6)
+
+
+@pytest.mark.dachs
+def test_cli_query_writes_cut_table(dachs_url, fixture_tables, tmp_path, capsys):
+    out = tmp_path / "region.ecsv"
+    rc = main(["query", REGION, "--survey", "both", "--tap-url", dachs_url, "--out", str(out),
+               "--no-cache", "--sync"])
+    assert rc == 0
+    for survey in ("sdss", "skymapper"):
+        t = Table.read(tmp_path / f"region_{survey}.ecsv")
+        assert sorted(t["source_id"]) == sorted(_expected(fixture_tables, survey)[1]["source_id"])
+    assert "after the cuts" in capsys.readouterr().out
+    # existing outputs are not overwritten
+    rc = main(["query", REGION, "--survey", "both", "--tap-url", dachs_url, "--out", str(out),
+               "--no-cache", "--sync"])
+    assert rc == 2
+
+
+# -- bad input: a clear error before any job is sent (no server needed) ----------------
+UNREACHABLE = "http://127.0.0.1:9/tap"
+
+
+@pytest.mark.parametrize("region, match", [("circle 1 2", "RADIUS"), ("circle 1 2 0", "zero area"),
+                                           ("circle 1 2 50deg", "maximum")])
+def test_bad_region(region, match):
+    with pytest.raises(RegionError, match=match):
+        query_region(region, tap_url=UNREACHABLE)
+
+
+def test_unknown_survey():
+    with pytest.raises(ArchiveError, match="unknown survey"):
+        query_region(REGION, survey="2mass", tap_url=UNREACHABLE)
+    with pytest.raises(SystemExit):
+        main(["query", REGION, "--survey", "2mass"])
+
+
+def test_missing_model_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="model folder"):
+        query_region(REGION, tap_url=UNREACHABLE, model=tmp_path / "none")
+
+
+def test_unreachable_and_non_tap_url(capsys):
+    with pytest.raises(ServiceError):
+        query_region(REGION, tap_url=UNREACHABLE, retries=0)
+    assert main(["query", REGION, "--tap-url", "not-a-url"]) == 2
+    assert "not an http(s) URL" in capsys.readouterr().err
