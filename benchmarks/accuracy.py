@@ -38,7 +38,6 @@ finishes in minutes on a 2-core machine (see :data:`DEFAULT_MEMBERS`); the outpu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -158,15 +157,20 @@ def prior_values(joined, labels: Sequence[str]) -> dict[str, np.ndarray]:
             for k in labels}
 
 
-def fit_xgboost(X: np.ndarray, y: np.ndarray, seed: int, n_jobs: int) -> Any:
+def fit_xgboost(X: np.ndarray, y: np.ndarray, seed: int, n_jobs: int,
+                n_estimators: int | None = None) -> Any:
     """XGBoost regressor with :data:`XGB_PARAMS`, early-stopped on a validation tenth."""
     from xgboost import XGBRegressor
+
+    params = dict(XGB_PARAMS)
+    if n_estimators is not None:
+        params["n_estimators"] = n_estimators
 
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(y))
     n_val = max(1, int(round(BASELINE_VALIDATION_FRACTION * len(y))))
     va, tr = perm[:n_val], perm[n_val:]
-    model = XGBRegressor(**XGB_PARAMS, random_state=seed, n_jobs=n_jobs)
+    model = XGBRegressor(**params, random_state=seed, n_jobs=n_jobs)
     model.fit(X[tr], y[tr], eval_set=[(X[va], y[va])], verbose=False)
     return model
 
@@ -236,7 +240,8 @@ def run_survey(sky, survey: str, args: argparse.Namespace) -> dict[str, Any]:
 
     if not args.no_trees:
         t0 = time.perf_counter()
-        preds["xgboost"] = {k: fit_xgboost(X_tr, y_tr[k], args.seed, args.n_jobs).predict(X_te)
+        preds["xgboost"] = {k: fit_xgboost(X_tr, y_tr[k], args.seed, args.n_jobs,
+                                              args.xgb_trees).predict(X_te)
                             for k in LABELS}
         seconds["xgboost"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -342,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--patience", type=int)
     g.add_argument("--label-scaling", choices=["offset", "physical", "standard"])
     g.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop", "nadam"])
+    p.add_argument("--xgb-trees", type=int, default=None,
+                   help=f"maximum XGBoost rounds ({XGB_PARAMS['n_estimators']})")
     p.add_argument("--rf-trees", type=int, default=None, help=f"random-forest trees ({RF_PARAMS['n_estimators']})")
     p.add_argument("--no-trees", action="store_true", help="skip XGBoost and the random forest")
     p.add_argument("--n-jobs", type=int, default=2, help="threads of the tree baselines")

@@ -1,0 +1,67 @@
+"""Smoke tests of the benchmarks: each main() runs end to end at minimal sizes and prints its
+sections.  The figures themselves are not checked (benchmarks print, they do not assert)."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import accuracy, speed  # noqa: E402
+from sos_vo.ml.training import set_tf_threads  # noqa: E402
+
+set_tf_threads(1)
+
+TINY_NETWORK = ["--epochs", "1", "--n-blocks", "1", "--members", "1", "--quiet"]
+
+
+@pytest.mark.slow
+def test_accuracy_main_prints_every_section(tmp_path, capsys):
+    out = tmp_path / "accuracy.json"
+    rc = accuracy.main(["--surveys", "sdss", "--n-stars", "2500", "--rf-trees", "5",
+                        "--xgb-trees", "5", "--n-jobs", "1", "--json", str(out), *TINY_NETWORK])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "SYNTHETIC" in text and "REDUCED" in text
+    for label in ("Teff [K]", "logg [dex]", "[Fe/H] [dex]"):
+        assert f"== sdss: {label}" in text
+    for method in accuracy.METHODS:
+        assert method in text
+    assert "targets (printed, not asserted)" in text and "paper (SPIE)" in text
+    payload = json.loads(out.read_text())
+    stats = payload["surveys"][0]["stats"]
+    assert set(stats) == set(accuracy.METHODS)
+    assert set(stats["ensemble"]) == set(accuracy.REFERENCES)
+
+
+@pytest.mark.slow
+def test_speed_main_prints_every_section(tmp_path, capsys):
+    out = tmp_path / "speed.json"
+    rc = speed.main(["--n-stars", "2500", "--members", "1", "--epochs", "1", "--n-blocks", "1",
+                     "--predict-rows", "3000", "--matmul-n", "256", "--quiet", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    for section in ("== training", "== prediction", "== machine and memory"):
+        assert section in text
+    assert "numpy" in text and "keras" in text and "of matmul" in text
+    payload = json.loads(out.read_text())
+    assert payload["n_networks"] == 3
+
+
+def test_forward_flops_match_a_direct_count():
+    # one network 4 -> 3 -> 2 -> 1: 2*(4*3 + 3*2 + 2*1) multiply-adds counted as 2 FLOPs each
+    assert speed.forward_flops_per_row(4, [3, 2]) == 2 * (12 + 6 + 2)
+
+
+def test_holdout_split_is_disjoint_and_covers_the_labelled_rows():
+    import numpy as np
+
+    labelled = np.arange(100) % 3 != 0
+    split = accuracy.holdout_split(labelled, 0.25, seed=0)
+    assert not set(split.train) & set(split.test)
+    assert sorted([*split.train, *split.test]) == list(np.flatnonzero(labelled))
+    assert split.test.size == round(0.25 * labelled.sum())
