@@ -1,1 +1,31 @@
-"""archives stage of the sos-vo pipeline."""
+"""Archive access over TAP (astroquery style): one module per service, a ``conf`` of endpoints.
+
+* :mod:`.conf` — endpoints (ESA Gaia archive, VizieR, SkyMapper, SDSS SkyServer), time-outs,
+  row limits; overridable by argument, ``SOS_VO_<ITEM>`` environment variables or astropy's
+  configuration file.
+* :mod:`.tap` — :class:`TapClient` over pyvo: service check, retries, overflow, async jobs.
+* :mod:`.regions` — sky regions (regions, SkyCoord + radius, MOC, HEALPix, CLI strings, ds9/CRTF
+  files) to ADQL.
+* :mod:`.chunking` — HEALPix chunks, re-split on overflow, resumable on-disk cache.
+* :mod:`.gaia`, :mod:`.vizier`, :mod:`.skymapper`, :mod:`.sdss` — the services.
+* :mod:`.query` — :func:`query_region`, what ``sos-vo query`` runs.
+* :mod:`.dachs_rd` — GAVO DaCHS resource descriptors for catalogues sos-vo produced.
+"""
+
+from .conf import conf
+from .dachs_rd import write_catalogue_rd, write_rd
+from .exceptions import (
+                         ArchiveError,
+                         QueryError,
+                         QueryOverflowError,
+                         RegionError,
+                         ServiceError,
+                         TransientError,
+)
+from .query import QueryResult, query_region
+from .regions import as_region, parse_region
+from .tap import TapClient
+
+__all__ = ["ArchiveError", "QueryError", "QueryOverflowError", "QueryResult", "RegionError",
+           "ServiceError", "TapClient", "TransientError", "as_region", "conf", "parse_region",
+           "query_region", "write_catalogue_rd", "write_rd"]

@@ -43,3 +43,16 @@ def test_cuts_block_can_be_dropped():
 def test_missing_placeholder():
     with pytest.raises(KeyError, match="pastel"):
         adql.render("vizier_pastel_region")
+
+
+def test_vizier_and_skymapper_templates(monkeypatch):
+    from sos_vo.archives import sdss, vizier
+
+    r = regions.parse_region("circle 10 10 1")
+    q = adql.render("vizier_pastel_region", region=r.adql("p.RAJ2000", "p.DEJ2000"),
+                    pastel=vizier.VIZIER_TABLES["pastel"])
+    assert 'FROM "B/pastel/pastel" AS p' in q and "p.RAJ2000" in q
+    assert "fGetNearbyObjEq(10.0, 10.0, 60.0)" in sdss.cone_sql(r)
+    with pytest.raises(Exception, match="Gaia queries only"):
+        vizier.query_table("pastel", regions.parse_region("healpix 3 5"),
+                           tap_url="http://127.0.0.1:9/tap")

@@ -2,13 +2,13 @@
 
 import pytest
 
-from sos_vo.archives import conf
+from sos_vo.archives import conf  # the Conf object, as in astroquery
 from sos_vo.archives.conf import parse_table_names, setting, sql_table_name, table_name
 
 
 def test_real_endpoints():
-    assert conf.conf.gaia_tap_url == "https://gea.esac.esa.int/tap-server/tap"
-    assert conf.conf.vizier_tap_url == "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
+    assert conf.gaia_tap_url == "https://gea.esac.esa.int/tap-server/tap"
+    assert conf.vizier_tap_url == "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
 
 
 def test_override_order(monkeypatch):
