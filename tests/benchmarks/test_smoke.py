@@ -65,3 +65,17 @@ def test_holdout_split_is_disjoint_and_covers_the_labelled_rows():
     assert not set(split.train) & set(split.test)
     assert sorted([*split.train, *split.test]) == list(np.flatnonzero(labelled))
     assert split.test.size == round(0.25 * labelled.sum())
+
+
+def test_truth_for_matches_a_dictionary_lookup():
+    import numpy as np
+    from astropy.table import Table
+
+    rng = np.random.default_rng(1)
+    ids = rng.choice(10**12, 50, replace=False).astype(np.int64)
+    truth = Table({"source_id": ids, "teff": rng.uniform(3000, 8000, 50)})
+    wanted = np.concatenate([rng.permutation(ids)[:20], [-5]])  # the last one is not in the truth
+    got = accuracy.truth_for(wanted, truth, ["teff"])["teff"]
+    expected = dict(zip(ids.tolist(), truth["teff"].tolist(), strict=True))
+    assert np.array_equal(got[:-1], [expected[i] for i in wanted[:-1].tolist()])
+    assert np.isnan(got[-1])
