@@ -13,12 +13,31 @@ of the whole ensemble is one batched float32 matrix product over a chunk of rows
 layer, whose input is shared, is a single ``(rows, n_in) x (n_in, n_networks * width)``
 product.  Rows are processed in chunks so memory stays bounded.
 
+The fast path (:class:`FastForward`, used by :meth:`NumpyEnsemble.predict_members`) goes further:
+
+* every bias is folded into its weight matrix by carrying a constant-1 column through the
+  activations (``[h, 1] @ [[W, 0], [b, 1]] = [h W + b, 1]``, and LeakyReLU(1) = 1), so a layer
+  is ONE matrix product and one in-place Leaky ReLU, with no separate bias pass;
+* the first layers of all networks are merged into one ``(n_in + 1) x K (w + 1)`` product
+  (all networks share the input); the next layers read their network's columns as a strided
+  view (BLAS takes the leading dimension, no copy);
+* the rest runs network by network over a chunk of rows (all layers of one network, then the
+  next), so the chunk's activations (``rows x 161`` floats, twice) and one layer's weights
+  stay in the core's L2 cache while the BLAS kernel runs;
+* chunks are spread over ``n_threads`` Python threads (numpy and BLAS release the GIL) with
+  single-threaded BLAS inside each, which beats a multi-threaded BLAS on these 160-wide
+  products.
+
+:func:`forward_stacked` is kept as the simple reference path.
+
 Per-star outputs (T25 Sect. 5.1, Eq. 4): the median over members, ``e_rep`` = MAD over members,
 ``e_ML = sqrt(e_train**2 + e_rep**2)``.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,11 +49,25 @@ from ..exceptions import SchemaError, SyntheticModelWarning
 from ..stats import mad_along
 from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
 
-DEFAULT_CHUNK_ROWS = 2048
-"""Rows per chunk of the forward pass.  Three reusable float32 buffers of
-``chunk * n_networks * max_width`` values hold the activations (2048 rows x 30 networks x 160
--> 3 x 39 MB).  Not tuned yet: larger chunks amortise per-call overhead, smaller ones stay in
-cache."""
+DEFAULT_CHUNK_ROWS = 1024
+"""Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Tuned on
+a 2-core AMD EPYC (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
+~75% of the float32 matmul throughput; 1024 rows keep one network's activations (2 x 1024 x
+161 floats = 1.3 MB) in L2.  A thread's buffers hold ``chunk * (n_in + 1 + K * (w0 + 1) + 3 *
+(max_width + 1))`` floats (~13 MB for 30 networks)."""
+
+DEFAULT_THREADS = None
+"""Worker threads of the fast forward pass; None = the CPUs this process may use
+(``os.sched_getaffinity``).  Use 1 inside a process pool / dask worker that is already
+parallel."""
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def fold_network(raw: Mapping[str, np.ndarray], n_blocks: int, epsilon: float
@@ -149,6 +182,148 @@ def forward_stacked(x: np.ndarray, layers: Sequence[tuple[np.ndarray, np.ndarray
     return h[:, :, 0].copy()
 
 
+def augment_layers(layers: Sequence[tuple[np.ndarray, np.ndarray]]
+                   ) -> tuple[np.ndarray, list[list[np.ndarray]]]:
+    """Fold the biases of stacked layers into augmented weight matrices (float32).
+
+    Parameters
+    ----------
+    layers : sequence of (W, b)
+        Stacked folded layers ``(K, n_in, n_out)``, ``(K, 1, n_out)`` (:func:`stack_networks`).
+
+    Returns
+    -------
+    first : numpy.ndarray
+        ``(n_in + 1, K * (w0 + 1))``: the first layers of all networks side by side; network
+        ``k`` owns columns ``k * (w0 + 1) ... (k + 1) * (w0 + 1) - 1``, the last of which is the
+        constant 1 (input column ``n_in`` must be 1).
+    rest : list of list of numpy.ndarray
+        Per network, the following layers as ``(n_in + 1, n_out + 1)`` matrices
+        ``[[W, 0], [b, 1]]``; the output layer is ``(n_in + 1, n_out)`` ``[[W], [b]]``.
+    """
+    aug = []
+    last = len(layers) - 1
+    for j, (w, b) in enumerate(layers):
+        k, n_in, n_out = w.shape
+        extra = 0 if j == last else 1
+        a = np.zeros((k, n_in + 1, n_out + extra), dtype=np.float32)
+        a[:, :n_in, :n_out] = w
+        a[:, n_in, :n_out] = b[:, 0, :]
+        if extra:
+            a[:, n_in, n_out] = 1.0
+        aug.append(a)
+    k, n_in1, n_out1 = aug[0].shape
+    first = np.ascontiguousarray(aug[0].transpose(1, 0, 2).reshape(n_in1, k * n_out1))
+    rest = [[np.ascontiguousarray(a[i]) for a in aug[1:]] for i in range(k)]
+    return first, rest
+
+
+class FastForward:
+    """Compiled fast forward pass of stacked networks (see the module docstring).
+
+    Parameters
+    ----------
+    layers : sequence of (W, b)
+        Stacked folded layers (:func:`stack_networks`).
+    slope : float
+        Leaky-ReLU negative slope.
+    """
+
+    def __init__(self, layers: Sequence[tuple[np.ndarray, np.ndarray]], slope: float) -> None:
+        self.first, self.rest = augment_layers(layers)
+        self.n_networks = len(self.rest)
+        self.n_inputs = self.first.shape[0] - 1
+        self.first_width = self.first.shape[1] // self.n_networks  # w0 + 1
+        self.max_width = max([self.first_width] + [a.shape[1] for net in self.rest for a in net])
+        self.slope = np.float32(slope)
+        self._local = threading.local()
+
+    def _buffers(self, rows: int) -> tuple[np.ndarray, ...]:
+        """This thread's reusable buffers for ``rows`` rows (grown on demand)."""
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None or bufs[0].shape[0] < rows:
+            x1 = np.ones((rows, self.n_inputs + 1), dtype=np.float32)
+            h0 = np.empty((rows, self.first.shape[1]), dtype=np.float32)
+            flat = [np.empty(rows * self.max_width, dtype=np.float32) for _ in range(3)]
+            bufs = (x1, h0, *flat)
+            self._local.bufs = bufs
+        return bufs
+
+    def _leaky_relu(self, h: np.ndarray, tmp: np.ndarray) -> None:
+        t = tmp[: h.size].reshape(h.shape)
+        np.multiply(h, self.slope, out=t)
+        np.maximum(h, t, out=h)
+
+    def chunk(self, x: np.ndarray, out: np.ndarray) -> None:
+        """Forward one chunk ``x`` (rows x n_in, scaled, float32) into ``out`` (K x rows)."""
+        rows = x.shape[0]
+        x1, h0, buf_a, buf_b, tmp = self._buffers(rows)
+        x1 = x1[:rows]
+        x1[:, :-1] = x  # last column stays 1
+        h0 = h0[:rows]
+        np.matmul(x1, self.first, out=h0)
+        w1 = self.first_width
+        for k, net in enumerate(self.rest):
+            h = h0[:, k * w1:(k + 1) * w1]  # strided view: BLAS reads it in place
+            self._leaky_relu(h, tmp)
+            pong = (buf_a, buf_b)
+            cur = 0
+            for j, a in enumerate(net):
+                o = pong[cur][: rows * a.shape[1]].reshape(rows, a.shape[1])
+                cur = 1 - cur
+                np.matmul(h, a, out=o)
+                if j < len(net) - 1:
+                    self._leaky_relu(o, tmp)
+                h = o
+            out[k] = h[:, 0]
+
+    def __call__(self, x: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                 n_threads: int | None = DEFAULT_THREADS, transform=None,
+                 progress=None) -> np.ndarray:
+        """Outputs ``(K, rows)`` of all networks for ``x`` (rows x n_in).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Inputs; scaled unless ``transform`` is given.
+        chunk_rows : int
+            Rows per chunk (per thread task).
+        n_threads : int, optional
+            Worker threads (default: :func:`available_cpus`).  With more than one, BLAS is
+            limited to one thread for the duration of the call (``threadpoolctl``).
+        transform : callable, optional
+            Applied to each chunk of ``x`` first (e.g. :meth:`InputScaler.transform`).
+        progress : callable, optional
+            Called with the number of rows of each finished chunk.
+        """
+        n = x.shape[0]
+        out = np.empty((self.n_networks, n), dtype=np.float32)
+        chunk_rows = max(1, int(chunk_rows))
+        starts = list(range(0, n, chunk_rows))
+        n_threads = available_cpus() if n_threads is None else max(1, int(n_threads))
+        n_threads = min(n_threads, len(starts)) if starts else 1
+
+        def work(s: int) -> None:
+            xs = x[s:s + chunk_rows]
+            xs = transform(xs) if transform is not None else np.asarray(xs, dtype=np.float32)
+            self.chunk(xs, out[:, s:s + chunk_rows])
+            if progress is not None:
+                progress(xs.shape[0])
+
+        if n_threads <= 1:
+            for s in starts:
+                work(s)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
+            for _ in pool.map(work, starts):
+                pass
+        return out
+
+
 @dataclass
 class NumpyEnsemble:
     """A trained SoS-ML ensemble that predicts with numpy only.
@@ -184,6 +359,18 @@ class NumpyEnsemble:
     e_train: dict[str, float]
     survey: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    _fast: FastForward | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_networks(self) -> int:
+        """Networks in the ensemble (labels x members)."""
+        return len(self.labels) * self.n_members
+
+    def fast_forward(self) -> FastForward:
+        """The compiled fast forward pass (:class:`FastForward`), built once."""
+        if self._fast is None:
+            self._fast = FastForward(self.layers, self.leaky_relu_slope)
+        return self._fast
 
     @property
     def is_synthetic(self) -> bool:
@@ -212,7 +399,8 @@ class NumpyEnsemble:
 
     def predict_members(self, X: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                         data_is_real: bool | None = None, progress: bool = False,
-                        names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+                        names: Sequence[str] | None = None, *,
+                        n_threads: int | None = DEFAULT_THREADS) -> dict[str, np.ndarray]:
         """Predictions of every member, physical units: label -> array ``(n_members, n_rows)``.
 
         Parameters
@@ -229,24 +417,24 @@ class NumpyEnsemble:
         names : sequence of str, optional
             Column names of ``X`` (input names, or feature names with interleaved flags);
             checked against :attr:`input_names` when given.
+        n_threads : int, optional
+            Worker threads of the forward pass (see :data:`DEFAULT_THREADS`).
         """
         self._check_provenance(data_is_real)
         if names is not None:
             self.check_names(names)
         X = check_input_matrix(X, self.input_names, what=f"{self.survey} model input")
-        n = X.shape[0]
-        k = len(self.labels) * self.n_members
-        raw = np.empty((k, n), dtype=np.float32)
-        starts = range(0, n, max(1, int(chunk_rows)))
+        bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc=f"predict {self.survey}", unit="chunk")
-        workspace = _Workspace()
-        for s in starts:
-            xs = self.input_scaler.transform(X[s:s + chunk_rows])
-            raw[:, s:s + chunk_rows] = forward_stacked(xs, self.layers, self.leaky_relu_slope,
-                                                       workspace)
+            bar = tqdm(total=X.shape[0], desc=f"predict {self.survey}", unit="star")
+        try:
+            raw = self.fast_forward()(X, chunk_rows, n_threads, transform=self.input_scaler.transform,
+                                      progress=None if bar is None else bar.update)
+        finally:
+            if bar is not None:
+                bar.close()
         out = {}
         for i, label in enumerate(self.labels):
             block = raw[i * self.n_members:(i + 1) * self.n_members]
@@ -255,7 +443,7 @@ class NumpyEnsemble:
 
     def predict(self, X: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                 data_is_real: bool | None = None, progress: bool = False,
-                names: Sequence[str] | None = None
+                names: Sequence[str] | None = None, *, n_threads: int | None = DEFAULT_THREADS
                 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Ensemble prediction per label: ``(median, e_rep, e_ML)``, each of shape ``(n_rows,)``.
 
@@ -263,7 +451,8 @@ class NumpyEnsemble:
         ``e_ML = sqrt(e_train**2 + e_rep**2)`` (T25 Sect. 5.1, Eq. 4).  Arguments as in
         :meth:`predict_members`.
         """
-        members = self.predict_members(X, chunk_rows, data_is_real, progress, names)
+        members = self.predict_members(X, chunk_rows, data_is_real, progress, names,
+                                       n_threads=n_threads)
         return {label: combine_members(p, self.e_train[label]) for label, p in members.items()}
 
 

@@ -67,3 +67,54 @@ def test_combine_members_median_mad_and_eq4():
     np.testing.assert_allclose(med, np.median(pred, axis=0), rtol=1e-6)
     np.testing.assert_allclose(e_rep, [mad(c) for c in pred.T], rtol=1e-5)
     np.testing.assert_allclose(e_ml, np.sqrt(0.3**2 + e_rep.astype(float) ** 2), rtol=1e-5)
+
+
+# -- the fast path: biases folded into augmented matrices, network-major chunks, threads --------
+
+def _stacked(opts, models):
+    return stack_networks([fold_network(network_arrays(m), opts.n_blocks, opts.batchnorm_epsilon)
+                           for m in models])
+
+
+@pytest.mark.parametrize("chunk_rows, n_threads", [(1, 1), (64, 1), (77, 2), (4096, 2)])
+def test_fast_forward_matches_reference_and_keras(nets, chunk_rows, n_threads):
+    from sos_vo.ml.inference import FastForward
+
+    opts, models = nets
+    layers = _stacked(opts, models)
+    x = np.random.default_rng(9).normal(size=(301, 9)).astype(np.float32)
+    fast = FastForward(layers, opts.leaky_relu_slope)(x, chunk_rows=chunk_rows, n_threads=n_threads)
+    ref = forward_stacked(x, layers, opts.leaky_relu_slope)
+    assert fast.shape == ref.shape == (3, 301)
+    np.testing.assert_allclose(fast, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+    for k, m in enumerate(models):
+        keras_out = m.predict(x, verbose=0)[:, 0]
+        np.testing.assert_allclose(fast[k], keras_out, rtol=0, atol=1e-4 * keras_out.std())
+
+
+def test_augment_layers_carries_the_constant_column(nets):
+    from sos_vo.ml.inference import augment_layers
+
+    opts, models = nets
+    layers = _stacked(opts, models)
+    first, rest = augment_layers(layers)
+    k, n_in, w0 = layers[0][0].shape
+    assert first.shape == (n_in + 1, k * (w0 + 1))
+    # the input's constant column maps to 1 in each network's last column, nothing else does
+    ones_cols = first[:, w0::w0 + 1]
+    np.testing.assert_array_equal(ones_cols[:-1], 0.0)
+    np.testing.assert_array_equal(ones_cols[-1], 1.0)
+    np.testing.assert_array_equal(first[-1, :w0], layers[0][1][0, 0])
+    assert rest[0][-1].shape == (layers[-1][0].shape[1] + 1, 1)
+
+
+def test_numpy_ensemble_predict_is_thread_and_chunk_independent(trained):
+    ens, X, _ = trained
+    npe = ens.to_numpy()
+    a = npe.predict_members(X, chunk_rows=50, n_threads=2)
+    b = npe.predict_members(X, chunk_rows=10_000, n_threads=1)
+    for label in ens.labels:
+        keras_ref = np.stack([m.predict_keras(X) for m in ens.members[label]])
+        scale = np.abs(keras_ref).max()
+        np.testing.assert_allclose(a[label], b[label], rtol=0, atol=1e-5 * scale)
+        np.testing.assert_allclose(a[label], keras_ref, rtol=0, atol=1e-4 * scale)
