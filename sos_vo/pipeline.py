@@ -154,7 +154,7 @@ def prepare_survey(tables: Mapping[str, Table], survey: str, *,
 
 def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 10,
                  options=None, seed: int = 0, progress: bool = True, overwrite: bool = False,
-                 provenance: Mapping[str, Any] | None = None) -> Path:
+                 provenance: Mapping[str, Any] | None = None, raw_weights: bool = True) -> Path:
     """Train the ensemble and the train_area density on the labelled rows; save one folder.
 
     The folder (written atomically) holds the ensemble (:func:`sos_vo.ml.modelio.save_model`),
@@ -187,7 +187,7 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
                                  survey=prepared.survey, random_state=seed)
     out = Path(out)
     with atomic_path(out, overwrite=overwrite) as tmp:
-        save_model(ensemble, tmp, provenance=prov)
+        save_model(ensemble, tmp, provenance=prov, raw_weights=raw_weights)
         area.save(tmp / TRAIN_AREA_FILE)
         prepared.cut_report.to_table().write(tmp / CUT_REPORT_FILE, format="ascii.ecsv")
     log.info("saved %s ensemble to %s", prepared.survey, out)

@@ -140,19 +140,18 @@ def fetch_rows(region: Region, survey: str, *, tap_url: str | None = None,
         description=f"Gaia x {survey}")
 
 
+RELEASES = {"sdss": "SDSS DR13 (PhotoPrimary, Gaia DR3 best neighbours)",
+            "skymapper": "SkyMapper DR2 (master, Gaia DR3 best neighbours)"}
+"""Data releases written into the catalogue's provenance."""
+
+
 def _model_folders(model, surveys: tuple[str, ...]) -> dict[str, Path]:
-    if model is None:
+    """``model=False`` / ``"none"``: no prediction; otherwise see :func:`resolve_models`."""
+    if model is False or model == "none":
         return {}
-    folders = dict(model) if isinstance(model, dict) else {s: model for s in surveys}
-    out = {}
-    for s in surveys:
-        if s not in folders:
-            raise ArchiveError(f"no model given for survey {s!r} (pass a dict survey -> folder)")
-        path = Path(folders[s])
-        if not path.is_dir():
-            raise FileNotFoundError(f"model folder {path} for {s} does not exist")
-        out[s] = path
-    return out
+    from ..ml.registry import resolve_models
+
+    return resolve_models(model, surveys)
 
 
 def _write(table: Table, path: Path, overwrite: bool) -> Path:
@@ -185,9 +184,10 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
     survey : {"sdss", "skymapper", "both"}
     tap_url : str, optional
         TAP server holding the Gaia archive tables (default ``conf.gaia_tap_url``).
-    model : path or dict, optional
-        Model folder (or survey -> folder).  Without a model the run stops after the cuts
-        and ``out`` receives the joined, cut table(s).
+    model : path, dict, "installed", None or False
+        Model specification (:func:`sos_vo.ml.registry.resolve_models`; None = the installed
+        ensembles).  ``False`` stops the run after the cuts and ``out`` receives the joined,
+        cut table(s).
     out : path, optional
         Output file (.vot, .fits, .ecsv, .csv); with ``survey="both"`` and no model, one
         file per survey (``<stem>_<survey><suffix>``).
@@ -209,7 +209,7 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
     folders = _model_folders(model, surveys)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        several = model is None and len(surveys) > 1
+        several = not folders and len(surveys) > 1
         for s in surveys:
             check_writable(_per_survey_path(out_path, s, several), overwrite)
     client = gaia.client(tap_url, **client_kwargs)
@@ -230,7 +230,19 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
                        for s in surveys}
         result.catalogue = build_final_catalogue(predictions, spectro=None)
         if out_path is not None:
-            result.outputs.append(_write(result.catalogue, out_path, overwrite))
+            from ..publish.writers import write_catalogue
+
+            provenance = {
+                "archives": (f"TAP {client.url}",),
+                "releases": ("Gaia DR3", "Bailer-Jones et al. 2021 (EDR3 distances)",
+                             "Andrae et al. 2023",
+                             *(RELEASES[s] for s in surveys)),
+                "model_version": ", ".join(f"{s}: {folders[s]}" for s in surveys),
+                "queries": tuple(f"{s}: {gaia.joined_query_description(s)}" for s in surveys)
+                if hasattr(gaia, "joined_query_description") else (),
+            }
+            result.outputs.append(write_catalogue(result.catalogue, out_path, overwrite=overwrite,
+                                                  provenance=provenance))
     elif out_path is not None:
         for s in surveys:
             path = _per_survey_path(out_path, s, len(surveys) > 1)

@@ -21,8 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="photometric survey (default sdss)")
     parser.add_argument("--tap-url", help="TAP service holding the Gaia archive tables "
                         "(default: the ESA Gaia archive, conf.gaia_tap_url / $SOS_VO_GAIA_TAP_URL)")
-    parser.add_argument("--model", help="model folder (sos-vo train); without it the joined, "
-                        "cut table is written")
+    parser.add_argument("--model", default=None,
+                        help="model folder, folder of model folders, or 'installed' (default: the "
+                        "ensembles installed with sos-vo, see sos_vo.ml.registry)")
+    parser.add_argument("--no-model", action="store_true",
+                        help="stop after the cuts and write the joined, cut table(s)")
     parser.add_argument("--out", help="output file (.vot, .fits, .ecsv, .csv)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--max-radius", type=float, help="largest allowed region radius, deg")
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise RegionError(str(exc)) from None
     result = query_region(
-        args.region, survey=args.survey, tap_url=args.tap_url, model=args.model, out=args.out,
+        args.region, survey=args.survey, tap_url=args.tap_url,
+        model=False if args.no_model else args.model, out=args.out,
         overwrite=args.overwrite, server_cuts=not args.no_server_cuts, tables=tables or None,
         chunk_order=args.chunk_order, cache_dir=False if args.no_cache else args.cache_dir,
         use_async=not args.sync, progress=True, max_radius_deg=args.max_radius,

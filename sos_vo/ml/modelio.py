@@ -68,7 +68,7 @@ def _check_provenance(provenance: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def save_model(ensemble, folder: str | os.PathLike, provenance: Mapping[str, Any] | None = None,
-               overwrite: bool = False) -> Path:
+               overwrite: bool = False, raw_weights: bool = True) -> Path:
     """Write ``ensemble`` (:class:`~sos_vo.ml.ensemble.Ensemble`) as a model folder.
 
     Parameters
@@ -77,6 +77,10 @@ def save_model(ensemble, folder: str | os.PathLike, provenance: Mapping[str, Any
         A trained ensemble.
     folder : path
         Folder to create (atomically).
+    raw_weights : bool
+        Also write the unfolded Keras weights (``raw_weights.npz``, for re-training or
+        inspection); prediction needs only the folded ``weights.npz``.  False halves the
+        folder (used for the demo ensemble shipped in ``models/``).
     provenance : mapping, optional
         Data provenance (archives, queries, seeds, ...); must contain ``synthetic: bool``.
         Defaults to ``ensemble.provenance``.
@@ -131,12 +135,14 @@ def save_model(ensemble, folder: str | os.PathLike, provenance: Mapping[str, Any
         raw = {f"{label}/{i}/{name}": arr
                for label, ms in ensemble.members.items()
                for i, m in enumerate(ms) for name, arr in network_arrays(m.model).items()}
-        np.savez(tmp / RAW_WEIGHTS_NPZ, **raw)
+        if raw_weights:
+            np.savez(tmp / RAW_WEIGHTS_NPZ, **raw)
         split_arrays = {"membership": ensemble.membership}
         if ensemble.row_ids is not None:
             split_arrays["row_ids"] = np.asarray(ensemble.row_ids)
         np.savez(tmp / SPLITS_NPZ, **split_arrays)
-        meta["sha256"] = {f: _sha256(tmp / f) for f in (WEIGHTS_NPZ, RAW_WEIGHTS_NPZ, SPLITS_NPZ)}
+        meta["sha256"] = {f: _sha256(tmp / f) for f in (WEIGHTS_NPZ, RAW_WEIGHTS_NPZ, SPLITS_NPZ)
+                          if (tmp / f).is_file()}
         (tmp / MODEL_JSON).write_text(json.dumps(meta, indent=1, allow_nan=True))
     return Path(folder)
 

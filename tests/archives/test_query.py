@@ -35,7 +35,7 @@ def _expected(fixture_tables, survey):
 @pytest.mark.parametrize("survey", ["sdss", "skymapper"])
 def test_query_region_matches_local_pipeline(dachs_url, fixture_tables, survey):
     result = query_region(REGION, survey=survey, tap_url=dachs_url, cache_dir=False,
-                          use_async=False, progress=False)
+                          use_async=False, progress=False, model=False)
     server_side, cut = _expected(fixture_tables, survey)
     assert len(server_side) > 10
     assert sorted(result.rows[survey]["source_id"]) == sorted(server_side["source_id"])
@@ -53,7 +53,7 @@ def test_query_region_matches_local_pipeline(dachs_url, fixture_tables, survey):
 def test_cli_query_writes_cut_table(dachs_url, fixture_tables, tmp_path, capsys):
     out = tmp_path / "region.ecsv"
     rc = main(["query", REGION, "--survey", "both", "--tap-url", dachs_url, "--out", str(out),
-               "--no-cache", "--sync"])
+               "--no-cache", "--sync", "--no-model"])
     assert rc == 0
     for survey in ("sdss", "skymapper"):
         t = Table.read(tmp_path / f"region_{survey}.ecsv")
@@ -61,7 +61,7 @@ def test_cli_query_writes_cut_table(dachs_url, fixture_tables, tmp_path, capsys)
     assert "after the cuts" in capsys.readouterr().out
     # existing outputs are not overwritten
     rc = main(["query", REGION, "--survey", "both", "--tap-url", dachs_url, "--out", str(out),
-               "--no-cache", "--sync"])
+               "--no-cache", "--sync", "--no-model"])
     assert rc == 2
 
 
