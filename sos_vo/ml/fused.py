@@ -1,0 +1,458 @@
+"""Fused training: every member x label network of an ensemble trained together in one graph.
+
+A per-network Keras ``fit`` loop (:func:`sos_vo.ml.training.train_member`) spends most of its
+time in per-step overhead: one 18-block network on a 512-row batch is a chain of small
+products.  Here the ``G = n_labels * n_members`` networks are one Keras layer
+(:class:`GroupedMLP`) whose weights are stacked ``(G, n_in, n_out)``; a training step is one
+batched product per layer over all networks, so the step does 30x the work for about the
+overhead of one.
+
+Each network keeps the semantics of training it alone:
+
+* **its own split.**  Every row of a mini-batch goes through every network, but the loss of
+  network ``g`` only counts the rows of its member's *training* split (with a finite label):
+  a per-network mask.  Batch normalisation takes its batch moments over the same masked rows
+  only, so validation and test rows never influence a network's weights nor its statistics.
+  Validation losses are computed in inference mode on each member's validation rows.
+* **the same batch statistics.**  The fused batch holds ``batch_size / train_fraction`` rows
+  (:attr:`FusedOptions.batch_scale` = 1), so each network sees on average ``batch_size``
+  training rows per step and the same number of steps per epoch as alone.  Larger batches are
+  an option (``batch_scale > 1``) with the learning rate scaled by ``sqrt(batch_scale)``
+  (``lr_scaling``), the usual rule for Adam.
+* **the same loss schedule.**  MAE for the first ``mae_epochs``, then SMAPE (T25 Sect. 4.1).
+* **its own early stopping.**  The rule of ``keras.callbacks.EarlyStopping(monitor="val_loss",
+  patience, restore_best_weights=True, start_from_epoch=mae_epochs)`` is applied to each
+  network separately; a network whose patience has run out is frozen (its best weights are
+  kept aside and restored at the end; it keeps being computed but nothing of it is used).
+  Training ends when every network has stopped or after ``epochs``.
+
+At the end, one ordinary Keras network (:func:`sos_vo.ml.network.build_mlp`) per member and
+label receives its restored weights, so the result is an :class:`~sos_vo.ml.ensemble.Ensemble`
+that saves, loads and predicts exactly like one trained network by network.
+
+Initialisation (Glorot-uniform kernels, zero biases, identity batch norms, output bias at the
+mean training label) and dropout follow Keras' defaults, drawn from each network's own seed;
+the random streams differ from the per-network path, so results are statistically, not
+bitwise, the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..exceptions import EmptyInputError
+from .inference import FastForward, fold_network, stack_networks
+from .network import _optimizer, block_layers, build_mlp
+from .options import SPLIT_FRACTIONS, NetworkOptions
+from .scaling import InputScaler, LabelScaler
+from .training import SPLIT_CODES, SPLIT_NAMES, Member
+
+LR_SCALINGS = ("sqrt", "linear", "none")
+
+
+@dataclass(frozen=True)
+class FusedOptions:
+    """Options of fused training that the per-network path does not have.
+
+    Attributes
+    ----------
+    batch_scale : float
+        Fused batch = ``round(batch_size / train_fraction * batch_scale)`` rows (1 = each
+        network sees ``batch_size`` training rows per step, as when trained alone).
+    lr_scaling : str
+        How the learning rate follows ``batch_scale``: ``sqrt`` (x sqrt(batch_scale), the
+        usual rule for Adam), ``linear`` or ``none``.
+    validation_rows : int
+        Rows per inference step of the validation and test passes.
+    """
+
+    batch_scale: float = 1.0
+    lr_scaling: str = "sqrt"
+    validation_rows: int = 8192
+
+    def __post_init__(self) -> None:
+        if not self.batch_scale > 0:
+            raise ValueError(f"batch_scale must be > 0, got {self.batch_scale}")
+        if self.lr_scaling not in LR_SCALINGS:
+            raise ValueError(f"lr_scaling {self.lr_scaling!r}: expected one of {LR_SCALINGS}")
+        if self.validation_rows < 1:
+            raise ValueError(f"validation_rows must be >= 1, got {self.validation_rows}")
+
+    def batch_rows(self, options: NetworkOptions) -> int:
+        """Rows of one fused mini-batch."""
+        return max(1, int(round(options.batch_size / SPLIT_FRACTIONS[0] * self.batch_scale)))
+
+    def learning_rate(self, options: NetworkOptions) -> float:
+        """Learning rate for the fused batch."""
+        factor = {"sqrt": math.sqrt(self.batch_scale), "linear": self.batch_scale,
+                  "none": 1.0}[self.lr_scaling]
+        return float(options.learning_rate * factor)
+
+
+def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
+    """Glorot-uniform kernel (Keras' Dense default): U(-l, l), ``l = sqrt(6 / (fan_in + fan_out))``."""
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(np.float32)
+
+
+class GroupedMLP(keras.layers.Layer):
+    """``G`` SoS-ML networks of one architecture as a single Keras layer with stacked weights.
+
+    Input ``(batch, n_in)`` shared by all networks; output ``(G, batch)``.  In training mode
+    ``call`` takes a ``(G, batch)`` 0/1 mask of the rows each network trains on: batch
+    normalisation uses the moments of those rows only and updates its moving statistics like
+    ``keras.layers.BatchNormalization`` (``moving = momentum * moving + (1 - momentum) * batch``).
+
+    Parameters
+    ----------
+    n_inputs : int
+    options : NetworkOptions
+    seeds : sequence of int
+        One seed per network (initial weights).
+    output_bias : sequence of float
+        Initial output bias per network.
+    dropout_seed : int
+        Seed of the dropout stream.
+    """
+
+    def __init__(self, n_inputs: int, options: NetworkOptions, seeds: Sequence[int],
+                 output_bias: Sequence[float], dropout_seed: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.options = options
+        self.n_networks = len(seeds)
+        self.slope = float(options.leaky_relu_slope)
+        self.epsilon = float(options.batchnorm_epsilon)
+        self.momentum = float(options.batchnorm_momentum)
+        self.rate = float(options.dropout)
+        sizes = [int(n_inputs), *options.widths]
+        kernels = [[] for _ in range(len(sizes))]
+        for s in seeds:
+            rng = np.random.default_rng(int(s))
+            for i in range(len(sizes) - 1):
+                kernels[i].append(glorot_uniform(rng, sizes[i], sizes[i + 1]))
+            kernels[-1].append(glorot_uniform(rng, sizes[-1], 1))
+        g = self.n_networks
+
+        def weight(name, value, trainable=True):
+            return self.add_weight(name=name, shape=value.shape, trainable=trainable,
+                                   initializer=keras.initializers.Constant(value), dtype="float32")
+
+        self.kernels, self.biases, self.gammas, self.betas = [], [], [], []
+        self.moving_means, self.moving_vars = [], []
+        for i, w in enumerate(options.widths):
+            self.kernels.append(weight(f"kernel_{i}", np.stack(kernels[i])))
+            self.biases.append(weight(f"bias_{i}", np.zeros((g, 1, w), np.float32)))
+            self.gammas.append(weight(f"gamma_{i}", np.ones((g, 1, w), np.float32)))
+            self.betas.append(weight(f"beta_{i}", np.zeros((g, 1, w), np.float32)))
+            self.moving_means.append(weight(f"mean_{i}", np.zeros((g, 1, w), np.float32), False))
+            self.moving_vars.append(weight(f"var_{i}", np.ones((g, 1, w), np.float32), False))
+        self.kernel_out = weight("kernel_out", np.stack(kernels[-1]))
+        self.bias_out = weight("bias_out", np.asarray(output_bias, np.float32).reshape(g, 1, 1))
+        self.dropout_seed = keras.random.SeedGenerator(int(dropout_seed))
+
+    def call(self, x, rows_mask=None, training=False):
+        ops = keras.ops
+        h = None
+        if training:
+            m = ops.expand_dims(rows_mask, -1)  # (G, B, 1)
+            count = ops.sum(m, axis=1, keepdims=True)  # (G, 1, 1)
+            denom = ops.maximum(count, 1.0)
+            has_rows = ops.cast(count > 0, "float32")
+        for i in range(len(self.kernels)):
+            if i == 0:
+                h = ops.einsum("bi,gio->gbo", x, self.kernels[0]) + self.biases[0]
+            else:
+                h = ops.matmul(h, self.kernels[i]) + self.biases[i]
+            h = ops.leaky_relu(h, negative_slope=self.slope)
+            if training:
+                mean = ops.sum(h * m, axis=1, keepdims=True) / denom
+                var = ops.sum(ops.square(h - mean) * m, axis=1, keepdims=True) / denom
+                for moving, batch in ((self.moving_means[i], mean), (self.moving_vars[i], var)):
+                    new = moving * self.momentum + batch * (1.0 - self.momentum)
+                    moving.assign(has_rows * new + (1.0 - has_rows) * moving)
+            else:
+                mean, var = self.moving_means[i], self.moving_vars[i]
+            h = (h - mean) * ops.rsqrt(var + self.epsilon) * self.gammas[i] + self.betas[i]
+            if training and self.rate > 0:
+                h = keras.random.dropout(h, self.rate, seed=self.dropout_seed)
+        out = ops.matmul(h, self.kernel_out) + self.bias_out  # (G, B, 1)
+        return out[:, :, 0]
+
+    def network_arrays(self, g: int, values: Mapping[str, np.ndarray] | None = None
+                       ) -> dict[str, np.ndarray]:
+        """Weights of network ``g`` in :func:`sos_vo.ml.training.network_arrays` layout.
+
+        ``values`` (name -> stacked array, from :meth:`snapshot`) replaces the current weights.
+        """
+        values = values or self.snapshot()
+        out = {}
+        for i in range(len(self.kernels)):
+            out[f"kernel_{i}"] = values[f"kernel_{i}"][g]
+            for name in ("bias", "gamma", "beta", "mean", "var"):
+                out[f"{name}_{i}"] = values[f"{name}_{i}"][g, 0]
+        out["kernel_out"] = values["kernel_out"][g]
+        out["bias_out"] = values["bias_out"][g, 0]
+        return {k: np.asarray(v, np.float32).copy() for k, v in out.items()}
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """All stacked weights as numpy arrays (name -> ``(G, ...)``)."""
+        out = {}
+        for i in range(len(self.kernels)):
+            for name, var in (("kernel", self.kernels[i]), ("bias", self.biases[i]),
+                              ("gamma", self.gammas[i]), ("beta", self.betas[i]),
+                              ("mean", self.moving_means[i]), ("var", self.moving_vars[i])):
+                out[f"{name}_{i}"] = keras.ops.convert_to_numpy(var)
+        out["kernel_out"] = keras.ops.convert_to_numpy(self.kernel_out)
+        out["bias_out"] = keras.ops.convert_to_numpy(self.bias_out)
+        return out
+
+
+@dataclass
+class _EarlyStop:
+    """Keras ``EarlyStopping(restore_best_weights=True, start_from_epoch=...)`` for one network."""
+
+    patience: int
+    start_from_epoch: int
+    best: float = math.inf
+    best_epoch: int | None = None
+    wait: int = 0
+    stopped_epoch: int | None = None
+    best_weights: dict[str, np.ndarray] | None = None
+
+    def update(self, epoch: int, current: float, weights) -> bool:
+        """Apply the rule after ``epoch`` (0-based); ``weights()`` gives this network's weights.
+        Returns True when the network must stop."""
+        if epoch < self.start_from_epoch:  # warm-up (MAE epochs): not monitored
+            return False
+        if self.best_weights is None:
+            self.best_weights, self.best_epoch = weights(), epoch
+        self.wait += 1
+        if current < self.best:
+            self.best, self.best_epoch, self.best_weights = current, epoch, weights()
+            self.wait = 0
+            return False
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+
+def _masks(membership: np.ndarray, finite: np.ndarray, code: int) -> np.ndarray:
+    """``(G, n)`` float32 masks: network ``g = label * n_members + member``."""
+    n_members = membership.shape[0]
+    sel = membership == code  # (M, n)
+    out = sel[None, :, :] & finite[:, None, :]  # (L, M, n)
+    return out.reshape(finite.shape[0] * n_members, -1).astype(np.float32)
+
+
+def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: NetworkOptions,
+                        splits: Sequence[Mapping[str, np.ndarray]],
+                        label_seeds: Sequence[Sequence[int]], split_seeds: Sequence[int], *,
+                        input_scaler: InputScaler, label_scalers: Mapping[str, LabelScaler],
+                        fused_options: FusedOptions | None = None, seed: int = 0,
+                        progress: bool = False) -> dict[str, list[Member]]:
+    """Train all member x label networks together (see the module docstring).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Zero-filled input matrix (rows x inputs), physical units.
+    ys : mapping
+        label -> labels (physical units, NaN where unknown).
+    options : NetworkOptions
+    splits : sequence of dict
+        Per member, ``train`` / ``validation`` / ``test`` row indices (all rows).
+    label_seeds : sequence of sequence of int
+        Per member, one weight seed per label (as :func:`~sos_vo.ml.ensemble.member_seeds`).
+    split_seeds : sequence of int
+        Per member, the seed of its split (recorded in :class:`Member`).
+    input_scaler, label_scalers
+        Shared scalings.
+    fused_options : FusedOptions, optional
+    seed : int
+        Seed of the shuffling and dropout streams.
+    progress : bool
+        tqdm bar over epochs.
+
+    Returns
+    -------
+    dict
+        label -> list of :class:`~sos_vo.ml.training.Member` (one per member).
+    """
+    fo = fused_options or FusedOptions()
+    labels = tuple(ys)
+    n_members = len(splits)
+    n_labels = len(labels)
+    g_total = n_labels * n_members
+    X = np.asarray(X, dtype=np.float32)
+    n, n_in = X.shape
+    membership = np.full((n_members, n), -1, dtype=np.int8)
+    for m, split in enumerate(splits):
+        for name, code in SPLIT_CODES.items():
+            membership[m, np.asarray(split[name], dtype=np.int64)] = code
+    y_phys = np.stack([np.asarray(ys[k], np.float64) for k in labels])  # (L, n)
+    finite = np.isfinite(y_phys)
+    y_net = np.stack([np.nan_to_num(label_scalers[k].transform(ys[k]), nan=0.0) for k in labels])
+    train_mask = _masks(membership, finite, SPLIT_CODES["train"])
+    val_mask = _masks(membership, finite, SPLIT_CODES["validation"])
+    for g in range(g_total):
+        label, member = labels[g // n_members], g % n_members
+        for name, mask in (("train", train_mask), ("validation", val_mask)):
+            if not mask[g].any():
+                raise EmptyInputError(f"member {member}, label {label!r}: the {name} set is empty "
+                                      f"({int(finite[g // n_members].sum())} of {n} rows have a "
+                                      f"finite label)")
+    y_g = np.repeat(y_net, n_members, axis=0).astype(np.float32)  # (G, n)
+    output_bias = (train_mask * y_g).sum(axis=1) / train_mask.sum(axis=1)
+    seeds = [int(label_seeds[g % n_members][g // n_members]) for g in range(g_total)]
+
+    xs = tf.constant(input_scaler.transform(X))
+    y_t = tf.constant(y_g)
+    train_t = tf.constant(train_mask)
+    val_t = tf.constant(val_mask)
+    model = GroupedMLP(n_in, options, seeds, output_bias, dropout_seed=seed, name="grouped_mlp")
+    model(xs[:2], training=False)  # build
+    optimizer = _optimizer(options)
+    optimizer.learning_rate = fo.learning_rate(options)
+    trainable = model.trainable_variables
+    optimizer.build(trainable)
+    eps = float(options.smape_eps)
+
+    def per_row_loss(y, p, mae_weight):
+        err = tf.abs(y - p)
+        sm = 2.0 * err / (tf.abs(y) + tf.abs(p) + eps)
+        return mae_weight * err + (1.0 - mae_weight) * sm, err
+
+    @tf.function(reduce_retracing=True)
+    def train_step(idx, mae_weight):
+        xb = tf.gather(xs, idx)
+        yb = tf.gather(y_t, idx, axis=1)
+        mb = tf.gather(train_t, idx, axis=1)
+        with tf.GradientTape() as tape:
+            pred = model(xb, rows_mask=mb, training=True)
+            loss, err = per_row_loss(yb, pred, mae_weight)
+            count = tf.reduce_sum(mb, axis=1)
+            per_net = tf.reduce_sum(loss * mb, axis=1) / tf.maximum(count, 1.0)
+            total = tf.reduce_sum(per_net)
+        grads = tape.gradient(total, trainable)
+        optimizer.apply_gradients(zip(grads, trainable, strict=True))
+        return per_net * count, tf.reduce_sum(err * mb, axis=1), count
+
+    @tf.function(reduce_retracing=True)
+    def eval_step(idx, mae_weight):
+        xb = tf.gather(xs, idx)
+        yb = tf.gather(y_t, idx, axis=1)
+        mb = tf.gather(val_t, idx, axis=1)
+        pred = model(xb, training=False)
+        loss, err = per_row_loss(yb, pred, mae_weight)
+        return tf.reduce_sum(loss * mb, axis=1), tf.reduce_sum(err * mb, axis=1), tf.reduce_sum(mb, 1)
+
+    batch = fo.batch_rows(options)
+    rows = np.flatnonzero(train_mask.any(axis=0)).astype(np.int32)
+    val_rows = np.flatnonzero(val_mask.any(axis=0)).astype(np.int32)
+    rng = np.random.default_rng(seed)
+    stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(g_total)]
+    active = np.ones(g_total, dtype=bool)
+    epochs_trained = np.zeros(g_total, dtype=np.int64)
+    history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []} for _ in range(g_total)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=options.epochs, desc=f"fused training ({g_total} networks)", unit="epoch")
+    try:
+        for epoch in range(options.epochs):
+            w = tf.constant(1.0 if epoch < options.mae_epochs else 0.0)
+            perm = rows[rng.permutation(rows.size)]
+            loss_sum = np.zeros(g_total)
+            err_sum = np.zeros(g_total)
+            cnt = np.zeros(g_total)
+            for s in range(0, perm.size, batch):
+                ls, es, c = train_step(tf.constant(perm[s:s + batch]), w)
+                loss_sum += ls.numpy()
+                err_sum += es.numpy()
+                cnt += c.numpy()
+            v_loss = np.zeros(g_total)
+            v_err = np.zeros(g_total)
+            v_cnt = np.zeros(g_total)
+            for s in range(0, val_rows.size, fo.validation_rows):
+                ls, es, c = eval_step(tf.constant(val_rows[s:s + fo.validation_rows]), w)
+                v_loss += ls.numpy()
+                v_err += es.numpy()
+                v_cnt += c.numpy()
+            val_loss = v_loss / np.maximum(v_cnt, 1)
+            snap = None
+
+            def weights_of(g):
+                nonlocal snap
+                if snap is None:
+                    snap = model.snapshot()
+                return model.network_arrays(g, snap)
+
+            for g in np.flatnonzero(active):
+                h = history[g]
+                h["loss"].append(float(loss_sum[g] / max(cnt[g], 1)))
+                h["mae"].append(float(err_sum[g] / max(cnt[g], 1)))
+                h["val_loss"].append(float(val_loss[g]))
+                h["val_mae"].append(float(v_err[g] / max(v_cnt[g], 1)))
+                epochs_trained[g] = epoch + 1
+                if stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
+                    active[g] = False
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(active=int(active.sum()))
+            if not active.any():
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+
+    final = model.snapshot()
+    arrays = [stoppers[g].best_weights if stoppers[g].best_weights is not None
+              else model.network_arrays(g, final) for g in range(g_total)]
+    return _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds,
+                    history, epochs_trained, stoppers, input_scaler, label_scalers)
+
+
+def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds, history,
+             epochs_trained, stoppers, input_scaler, label_scalers) -> dict[str, list[Member]]:
+    """Keras networks with the restored weights, test predictions, :class:`Member` objects."""
+    n_members = len(splits)
+    g_total = len(arrays)
+    folded = [fold_network(a, options.n_blocks, options.batchnorm_epsilon) for a in arrays]
+    fast = FastForward(stack_networks(folded), options.leaky_relu_slope)
+    test_union = np.unique(np.concatenate([np.asarray(s["test"], np.int64) for s in splits]))
+    raw = fast(input_scaler.transform(X[test_union]))  # (G, n_union)
+    position = np.full(X.shape[0], -1, dtype=np.int64)
+    position[test_union] = np.arange(test_union.size)
+    members: dict[str, list[Member]] = {label: [] for label in labels}
+    for g in range(g_total):
+        li, m = g // n_members, g % n_members
+        label = labels[li]
+        split = {k: np.asarray(splits[m][k], np.int64)[finite[li][np.asarray(splits[m][k], np.int64)]]
+                 for k in SPLIT_NAMES}
+        te = split["test"]
+        if te.size == 0:
+            raise EmptyInputError(f"member {m}, label {label!r}: the test set is empty")
+        model = build_mlp(X.shape[1], options, seed=seeds[g])
+        a = arrays[g]
+        for i, (dense, bn) in enumerate(block_layers(model)):
+            dense.set_weights([a[f"kernel_{i}"], a[f"bias_{i}"]])
+            bn.set_weights([a[f"gamma_{i}"], a[f"beta_{i}"], a[f"mean_{i}"], a[f"var_{i}"]])
+        model.get_layer("output").set_weights([a["kernel_out"], a["bias_out"]])
+        stop = stoppers[g]
+        best_epoch = (int(stop.best_epoch) + 1 if stop.best_weights is not None
+                      else int(epochs_trained[g]))
+        members[label].append(Member(
+            model=model, seed=int(seeds[g]), split_seed=int(split_seeds[m]), split=split,
+            history=history[g], epochs_trained=int(epochs_trained[g]), best_epoch=best_epoch,
+            test_pred=label_scalers[label].inverse(raw[g, position[te]]),
+            test_true=y_phys[li, te].astype(np.float32), input_scaler=input_scaler,
+            label_scaler=label_scalers[label], options=options))
+    return members
