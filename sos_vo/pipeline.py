@@ -162,6 +162,7 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
     report of the sample.
     """
     from .ml.ensemble import train_ensemble  # needs TensorFlow; prediction does not
+    from .ml.modelcard import write_model_card
     from .ml.modelio import save_model
 
     mask = prepared.labelled()
@@ -190,6 +191,7 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
         save_model(ensemble, tmp, provenance=prov, raw_weights=raw_weights)
         area.save(tmp / TRAIN_AREA_FILE)
         prepared.cut_report.to_table().write(tmp / CUT_REPORT_FILE, format="ascii.ecsv")
+        write_model_card(tmp)
     log.info("saved %s ensemble to %s", prepared.survey, out)
     return out
 

@@ -63,7 +63,8 @@ def test_recalibration_applied_to_labelled_rows(sky):
 def test_model_folder_contents(models):
     for survey, folder in models.items():
         names = {p.name for p in folder.iterdir()}
-        assert {pipeline.TRAIN_AREA_FILE, pipeline.CUT_REPORT_FILE, "model.json"} <= names
+        assert {pipeline.TRAIN_AREA_FILE, pipeline.CUT_REPORT_FILE, "model.json", "README.md"} <= names
+        assert "SYNTHETIC" in (folder / "README.md").read_text()
         meta = json.loads((folder / "model.json").read_text())
         assert meta["survey"] == survey
         assert meta["provenance"]["synthetic"] is True

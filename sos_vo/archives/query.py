@@ -238,8 +238,9 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
                              "Andrae et al. 2023",
                              *(RELEASES[s] for s in surveys)),
                 "model_version": ", ".join(f"{s}: {folders[s]}" for s in surveys),
-                "queries": tuple(f"{s}: {gaia.joined_query_description(s)}" for s in surveys)
-                if hasattr(gaia, "joined_query_description") else (),
+                # the ADQL of the whole region; chunked runs add a source_id range per chunk
+                "queries": tuple(gaia.joined_query(s, reg, server_cuts=server_cuts, tables=tables)
+                                 for s in surveys),
             }
             result.outputs.append(write_catalogue(result.catalogue, out_path, overwrite=overwrite,
                                                   provenance=provenance))
