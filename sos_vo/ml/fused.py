@@ -420,6 +420,19 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                     history, epochs_trained, stoppers, input_scaler, label_scalers)
 
 
+def keras_network(arrays: Mapping[str, np.ndarray], n_inputs: int, options: NetworkOptions,
+                  seed: int) -> keras.Model:
+    """A compiled :func:`~sos_vo.ml.network.build_mlp` network holding ``arrays``
+    (:func:`sos_vo.ml.training.network_arrays` layout)."""
+    model = build_mlp(n_inputs, options, seed=int(seed))
+    for i, (dense, bn) in enumerate(block_layers(model)):
+        dense.set_weights([arrays[f"kernel_{i}"], arrays[f"bias_{i}"]])
+        bn.set_weights([arrays[f"gamma_{i}"], arrays[f"beta_{i}"], arrays[f"mean_{i}"],
+                        arrays[f"var_{i}"]])
+    model.get_layer("output").set_weights([arrays["kernel_out"], arrays["bias_out"]])
+    return model
+
+
 def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds, history,
              epochs_trained, stoppers, input_scaler, label_scalers) -> dict[str, list[Member]]:
     """Keras networks with the restored weights, test predictions, :class:`Member` objects."""
@@ -440,12 +453,7 @@ def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_se
         te = split["test"]
         if te.size == 0:
             raise EmptyInputError(f"member {m}, label {label!r}: the test set is empty")
-        model = build_mlp(X.shape[1], options, seed=seeds[g])
-        a = arrays[g]
-        for i, (dense, bn) in enumerate(block_layers(model)):
-            dense.set_weights([a[f"kernel_{i}"], a[f"bias_{i}"]])
-            bn.set_weights([a[f"gamma_{i}"], a[f"beta_{i}"], a[f"mean_{i}"], a[f"var_{i}"]])
-        model.get_layer("output").set_weights([a["kernel_out"], a["bias_out"]])
+        model = keras_network(arrays[g], X.shape[1], options, seeds[g])
         stop = stoppers[g]
         best_epoch = (int(stop.best_epoch) + 1 if stop.best_weights is not None
                       else int(epochs_trained[g]))

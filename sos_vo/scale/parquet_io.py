@@ -98,6 +98,18 @@ def schema_signature(schema: pa.Schema) -> tuple[tuple[str, str], ...]:
     return tuple((f.name, str(f.type)) for f in schema)
 
 
+def read_schema(path: str | os.PathLike) -> pa.Schema:
+    """Schema from a Parquet footer; an unreadable file raises :class:`SchemaError` naming it."""
+    try:
+        return pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise SchemaError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
+def _few(items: list[str], n: int = 6) -> str:
+    return str(items[:n]) if len(items) <= n else f"{items[:n]} and {len(items) - n} more"
+
+
 def check_same_schema(paths: Sequence[str | os.PathLike]) -> pa.Schema:
     """Raise :class:`SchemaError` unless every Parquet file has the first file's columns and types.
 
@@ -105,17 +117,18 @@ def check_same_schema(paths: Sequence[str | os.PathLike]) -> pa.Schema:
     """
     if not paths:
         raise SchemaError("no Parquet file given")
-    first = pq.read_schema(paths[0])
+    first = read_schema(paths[0])
     want = dict(schema_signature(first))
     for p in paths[1:]:
-        got = dict(schema_signature(pq.read_schema(p)))
+        got = dict(schema_signature(read_schema(p)))
         if got != want:
             missing = sorted(set(want) - set(got))
             extra = sorted(set(got) - set(want))
             retyped = sorted(f"{k} ({want[k]} -> {got[k]})" for k in set(want) & set(got)
                              if want[k] != got[k])
-            parts = [f"missing {missing}" if missing else "", f"extra {extra}" if extra else "",
-                     f"different types {retyped}" if retyped else ""]
+            parts = [f"missing {_few(missing)}" if missing else "",
+                     f"extra {_few(extra)}" if extra else "",
+                     f"different types {_few(retyped)}" if retyped else ""]
             raise SchemaError(f"{p}: schema differs from {paths[0]}: "
                               + "; ".join(x for x in parts if x))
     return first

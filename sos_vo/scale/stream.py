@@ -202,7 +202,9 @@ def _empty_output(predictor: Predictor, empty_like: Table | None, source):
 def list_parquet(source: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[Path, list[str]]:
     """``(root, relative keys)`` of the Parquet files of a file, a folder (recursive) or a list.
 
-    Hidden files and folders (``.name``, ``_name``) are skipped.
+    Hidden files and folders (``.name``, ``_name``) are skipped.  A HATS catalogue folder (a
+    ``properties`` file and a ``dataset`` folder, as ``lsdb`` / ``hats`` write) gives its
+    ``dataset/Norder=*/Dir=*/Npix=*.parquet`` partitions only.
     """
     if isinstance(source, (str, os.PathLike)):
         src = Path(source)
@@ -210,7 +212,10 @@ def list_parquet(source: str | os.PathLike | Sequence[str | os.PathLike]) -> tup
             return src.parent, [src.name]
         if not src.is_dir():
             raise FileNotFoundError(f"{src}: no such Parquet file or folder")
-        keys = sorted(str(p.relative_to(src)) for p in src.rglob("*.parquet")
+        pattern = "*.parquet"
+        if (src / "properties").is_file() and (src / "dataset").is_dir():  # HATS
+            src, pattern = src / "dataset", "Norder=*/Dir=*/Npix=*.parquet"
+        keys = sorted(str(p.relative_to(src)) for p in src.glob(f"**/{pattern}")
                       if not any(part.startswith((".", "_")) for part in p.relative_to(src).parts))
         if not keys:
             raise EmptyInputError(f"{src}: no .parquet file in this folder")
