@@ -38,14 +38,23 @@ al. (2013), who introduced the leaky ReLU (Keras' own default is 0.3)."""
 EPOCHS = 100
 """Maximum number of epochs.  Not given (T25 only says a run took "a few hours" on an 8-core
 desktop CPU); early stopping usually ends training before."""
-PATIENCE = 10
+PATIENCE = 15
 """Early-stopping patience in epochs (T25 Sect. 4.3 monitors the validation loss; the
 patience is our choice)."""
-BATCH_SIZE = 512
-"""Mini-batch size.  Not given in the papers."""
+BATCH_SIZE = 128
+"""Mini-batch size.  Not given in the papers.  128 rather than a larger batch: the benchmark
+(docs/benchmarks.md) found batch 512 leaves too few optimiser steps per epoch on samples of
+10^4 rows (265 K vs 135 K MAD in Teff for one network at the same epoch cap)."""
 OPTIMIZER = "adam"
-LEARNING_RATE = 1e-3
-"""Optimiser and learning rate.  Not given; Adam with its usual default rate."""
+LEARNING_RATE = 3e-3
+"""Optimiser and learning rate.  Not given; Adam at 3e-3 (with :data:`LR_PLATEAU_FACTOR` decay)
+trained faster and better than Adam's usual 1e-3 in the benchmark (docs/benchmarks.md)."""
+
+LR_PLATEAU_FACTOR = 0.5
+LR_PLATEAU_PATIENCE = 5
+"""Learning-rate decay on a validation-loss plateau (Keras ReduceLROnPlateau): multiply the rate
+by ``LR_PLATEAU_FACTOR`` after ``LR_PLATEAU_PATIENCE`` epochs without improvement.  Not in the
+papers (our choice); ``lr_plateau_patience=0`` disables it."""
 INPUT_SCALING = "standard"
 """How the inputs are scaled before the network.  Not given in the papers.  ``"standard"``:
 each value column minus its mean, over its standard deviation, both computed on the rows where
@@ -137,6 +146,8 @@ class NetworkOptions:
     patience: int = PATIENCE
     optimizer: str = OPTIMIZER
     learning_rate: float = LEARNING_RATE
+    lr_plateau_factor: float = LR_PLATEAU_FACTOR
+    lr_plateau_patience: int = LR_PLATEAU_PATIENCE
     mae_fraction: float = MAE_FRACTION
     smape_eps: float = SMAPE_EPS
     input_scaling: str = INPUT_SCALING

@@ -206,10 +206,13 @@ def train_member(X: np.ndarray, y: np.ndarray, options: NetworkOptions | None = 
         monitor="val_loss", patience=options.patience, restore_best_weights=True,
         start_from_epoch=options.mae_epochs,
     )
+    plateau = [keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss", factor=options.lr_plateau_factor, patience=options.lr_plateau_patience,
+        min_lr=options.learning_rate * 1e-3)] if options.lr_plateau_patience > 0 else []
     fit = model.fit(
         xs[tr], ys[tr], validation_data=(xs[va], ys[va]), epochs=options.epochs,
         batch_size=options.batch_size, shuffle=True, verbose=verbose,
-        callbacks=[LossSwitch(model.loss, options.mae_epochs), stopper],
+        callbacks=[LossSwitch(model.loss, options.mae_epochs), stopper, *plateau],
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     epochs_trained = len(history.get("loss", []))

@@ -82,5 +82,3 @@ def test_train_ensemble_input_errors(small_options, problem_factory):
                        options=small_options)
     with pytest.raises(ValueError, match="unknown survey"):
         train_ensemble(X, Y, ["a", "b", "c", "d"], "gaia", options=small_options)
-    with pytest.raises(NotImplementedError):
-        train_ensemble(X, Y, ["a", "b", "c", "d"], "sdss", options=small_options, fused=True)
