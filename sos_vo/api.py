@@ -56,11 +56,13 @@ def prepare(tables: TablesArg, survey: str, **kwargs) -> pipeline.PreparedSurvey
 
 def train(tables: TablesArg, survey: str, out: str | Path, *, n_members: int = 10,
           options=None, seed: int = 0, overwrite: bool = False, progress: bool = True,
-          provenance: Mapping[str, Any] | None = None) -> Path:
+          provenance: Mapping[str, Any] | None = None, fused: bool = False,
+          raw_weights: bool = True) -> Path:
     """Train an ensemble for one survey and save it as a model folder (``sos-vo train``)."""
     prepared = prepare(tables, survey)
     return pipeline.train_survey(prepared, out, n_members=n_members, options=options, seed=seed,
-                                 progress=progress, overwrite=overwrite, provenance=provenance)
+                                 progress=progress, overwrite=overwrite, provenance=provenance,
+                                 fused=fused, raw_weights=raw_weights)
 
 
 def predict(tables: TablesArg, models: Mapping[str, str | Path], *, out: str | Path | None = None,
@@ -126,12 +128,13 @@ class DemoResult:
 def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_N_STARS,
          radius: float = DEMO_RADIUS_DEG, n_members: int = DEMO_N_MEMBERS, epochs: int = DEMO_EPOCHS,
          n_blocks: int | None = None, surveys: tuple[str, ...] = SURVEYS, overwrite: bool = False,
-         progress: bool = True, fmt: str = "fits") -> DemoResult:
+         progress: bool = True, fmt: str = "fits", fused: bool = True) -> DemoResult:
     """Run the whole chain on a synthetic sky and write the catalogue (``sos-vo demo``).
 
     Writes into ``out``: ``sky/`` (the synthetic archive tables), ``models/<survey>/`` (the
     trained ensembles), ``cuts_<survey>.ecsv``, ``test_report_<survey>.ecsv`` and
-    ``catalogue.<fits|vot>``.  Everything is labelled SYNTHETIC.
+    ``catalogue.<fits|vot>``.  Everything is labelled SYNTHETIC.  The ensembles are trained
+    fused (:mod:`sos_vo.ml.fused`) unless ``fused=False``.
     """
     from .ml.modelio import read_metadata
     from .ml.options import NetworkOptions
@@ -154,7 +157,7 @@ def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_
         cut_reports[s].write(out / f"cuts_{s}.ecsv", overwrite=True)
         models[s] = pipeline.train_survey(
             p, out / "models" / s, n_members=n_members, options=options, seed=seed,
-            progress=progress, overwrite=True,
+            progress=progress, overwrite=True, fused=fused,
             provenance={"origin": "sos-vo demo", "seed": seed, "center": DEMO_CENTER,
                         "radius_deg": radius})
         test_reports[s] = Table(rows=read_metadata(models[s])["metrics"])

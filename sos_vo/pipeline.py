@@ -154,9 +154,12 @@ def prepare_survey(tables: Mapping[str, Table], survey: str, *,
 
 def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 10,
                  options=None, seed: int = 0, progress: bool = True, overwrite: bool = False,
-                 provenance: Mapping[str, Any] | None = None, raw_weights: bool = True) -> Path:
+                 provenance: Mapping[str, Any] | None = None, raw_weights: bool = True,
+                 fused: bool = False) -> Path:
     """Train the ensemble and the train_area density on the labelled rows; save one folder.
 
+    ``fused=True`` trains all members x labels in one graph (:mod:`sos_vo.ml.fused`: same
+    splits, losses and early stopping per network, several times faster).
     The folder (written atomically) holds the ensemble (:func:`sos_vo.ml.modelio.save_model`),
     the train_area density of the training inputs (:data:`TRAIN_AREA_FILE`) and the cut
     report of the sample.
@@ -181,7 +184,7 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
     prov.update(provenance or {})
     ensemble = train_ensemble(X, y, prepared.input_names, prepared.survey, n_members=n_members,
                               options=options, seed=seed, progress=progress, row_ids=ids,
-                              provenance=prov)
+                              provenance=prov, fused=fused)
     # train_area: density of the inputs that trained at least one member (T25 Sect. 5.2)
     in_train = (ensemble.membership == 0).any(axis=0)
     area = TrainingAreaModel.fit(X[in_train], feature_names=list(prepared.input_names),

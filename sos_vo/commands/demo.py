@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blocks", type=int, default=None, help="hidden blocks (default T25's 18)")
     parser.add_argument("--format", choices=("fits", "votable"), default="fits",
                         help="catalogue format")
+    parser.add_argument("--per-network", action="store_true",
+                        help="train network by network instead of fused in one graph")
     parser.add_argument("--overwrite", action="store_true", help="reuse a non-empty --out folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     result = api.demo(args.out, seed=args.seed, n_stars=args.n_stars, radius=args.radius,
                       n_members=args.members, epochs=args.epochs, n_blocks=args.blocks,
-                      overwrite=args.overwrite, progress=not args.no_progress, fmt=args.format)
+                      overwrite=args.overwrite, progress=not args.no_progress, fmt=args.format,
+                      fused=not args.per_network)
     for survey, report in result.cut_reports.items():
         print(f"\n== {survey}: quality cuts (T25 Sect. 2) ==")
         report.pprint(max_lines=-1, max_width=-1)

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blocks", type=int, default=N_BLOCKS,
                         help=f"hidden blocks (T25: {N_BLOCKS})")
     parser.add_argument("--seed", type=int, default=0, help="ensemble seed")
+    parser.add_argument("--fused", action="store_true",
+                        help="train all members x labels in one graph (faster; same semantics)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -35,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = NetworkOptions(epochs=args.epochs, n_blocks=args.blocks)
     folder = api.train(args.tables, args.survey, args.out, n_members=args.members, options=options,
-                       seed=args.seed, overwrite=args.overwrite, progress=not args.no_progress)
+                       seed=args.seed, overwrite=args.overwrite, progress=not args.no_progress,
+                       fused=args.fused)
     from astropy.table import Table
 
     print(Table(rows=read_metadata(folder)["metrics"]))
