@@ -20,6 +20,14 @@ Each network keeps the semantics of training it alone:
   an option (``batch_scale > 1``) with the learning rate scaled by ``sqrt(batch_scale)``
   (``lr_scaling``), the usual rule for Adam.
 * **the same loss schedule.**  MAE for the first ``mae_epochs``, then SMAPE (T25 Sect. 4.1).
+* **its own learning-rate decay.**  ``ReduceLROnPlateau`` (``lr_plateau_*`` options) is applied
+  to each network's validation loss; a reduced rate scales that network's updates only.
+* **one learning-rate schedule.**  All networks share one optimiser, so they share one rate.
+  ``lr_schedule="cosine"`` is a fixed function of the epoch (as alone).  ``"plateau"``
+  (:func:`plateau_decay_due`) decays the shared rate by ``lr_plateau_factor`` when the median
+  network still training has gone ``lr_plateau_patience`` epochs without a better validation
+  loss (at most once per ``lr_plateau_patience`` epochs): the closest shared equivalent of
+  Keras' per-network ``ReduceLROnPlateau``.
 * **its own early stopping.**  The rule of ``keras.callbacks.EarlyStopping(monitor="val_loss",
   patience, restore_best_weights=True, start_from_epoch=mae_epochs)`` is applied to each
   network separately; a network whose patience has run out is frozen (its best weights are
@@ -49,7 +57,7 @@ import tensorflow as tf
 from ..exceptions import EmptyInputError
 from .inference import FastForward, fold_network, stack_networks
 from .network import _optimizer, block_layers, build_mlp
-from .options import SPLIT_FRACTIONS, NetworkOptions
+from .options import SPLIT_FRACTIONS, NetworkOptions, scheduled_learning_rate
 from .scaling import InputScaler, LabelScaler
 from .training import SPLIT_CODES, SPLIT_NAMES, Member
 
@@ -243,6 +251,50 @@ class _EarlyStop:
         return False
 
 
+@dataclass
+class _Plateau:
+    """Keras ``ReduceLROnPlateau(monitor="val_loss", factor, patience, min_lr)`` for one network
+    (mode min, ``min_delta`` 1e-4, no cooldown: the Keras defaults train_member uses)."""
+
+    factor: float
+    patience: int
+    min_lr: float
+    lr: float
+    best: float | None = None
+    wait: int = 0
+
+    def update(self, current: float) -> float:
+        """Apply the rule after an epoch; returns the (possibly reduced) learning rate."""
+        if self.best is None or current + 1e-4 < self.best:
+            self.best, self.wait = current, 0
+            return self.lr
+        self.wait += 1
+        if self.wait >= self.patience and self.lr > np.float32(self.min_lr):
+            self.lr = max(self.lr * self.factor, self.min_lr)
+            self.wait = 0
+        return self.lr
+
+
+def plateau_decay_due(waits: np.ndarray, epoch: int, last_decay: int, patience: int,
+                      start_from_epoch: int) -> bool:
+    """Whether the shared learning rate decays after ``epoch`` under ``lr_schedule="plateau"``.
+
+    Parameters
+    ----------
+    waits : numpy.ndarray
+        Epochs since the best validation loss of each network still training.
+    epoch, last_decay : int
+        This epoch and the epoch of the last decay (0-based; -inf-like negative if none).
+    patience : int
+        ``lr_plateau_patience`` (0 disables the decay).
+    start_from_epoch : int
+        No decay during the MAE warm-up (as early stopping, which ignores those epochs).
+    """
+    if patience <= 0 or waits.size == 0 or epoch < start_from_epoch:
+        return False
+    return bool(np.median(waits) >= patience and epoch - last_decay >= patience)
+
+
 def _masks(membership: np.ndarray, finite: np.ndarray, code: int) -> np.ndarray:
     """``(G, n)`` float32 masks: network ``g = label * n_members + member``."""
     n_members = membership.shape[0]
@@ -329,8 +381,13 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
         sm = 2.0 * err / (tf.abs(y) + tf.abs(p) + eps)
         return mae_weight * err + (1.0 - mae_weight) * sm, err
 
-    @tf.function(reduce_retracing=True)
-    def train_step(idx, mae_weight):
+    # per-network learning rates (ReduceLROnPlateau acts on each network alone): the update of
+    # every optimiser here is linear in the rate, so network g's update is scaled by
+    # lr_g / lr_base after the shared step (only once some rate has been reduced)
+    base_lr = fo.learning_rate(options)
+    lr_scale = tf.Variable(tf.ones((g_total, 1, 1)), trainable=False)
+
+    def _step(idx, mae_weight, scaled: bool):
         xb = tf.gather(xs, idx)
         yb = tf.gather(y_t, idx, axis=1)
         mb = tf.gather(train_t, idx, axis=1)
@@ -341,8 +398,16 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
             per_net = tf.reduce_sum(loss * mb, axis=1) / tf.maximum(count, 1.0)
             total = tf.reduce_sum(per_net)
         grads = tape.gradient(total, trainable)
+        before = [tf.identity(v) for v in trainable] if scaled else None
         optimizer.apply_gradients(zip(grads, trainable, strict=True))
+        if scaled:
+            for v, b in zip(trainable, before, strict=True):
+                scale = tf.reshape(lr_scale, [g_total] + [1] * (len(v.shape) - 1))
+                v.assign(b + scale * (v - b))
         return per_net * count, tf.reduce_sum(err * mb, axis=1), count
+
+    train_plain = tf.function(lambda idx, w: _step(idx, w, False), reduce_retracing=True)
+    train_scaled = tf.function(lambda idx, w: _step(idx, w, True), reduce_retracing=True)
 
     @tf.function(reduce_retracing=True)
     def eval_step(idx, mae_weight):
@@ -358,6 +423,9 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
     val_rows = np.flatnonzero(val_mask.any(axis=0)).astype(np.int32)
     rng = np.random.default_rng(seed)
     stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(g_total)]
+    plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
+                         options.learning_rate * 1e-3, base_lr) for _ in range(g_total)]
+    use_plateau = options.lr_plateau_patience > 0
     active = np.ones(g_total, dtype=bool)
     epochs_trained = np.zeros(g_total, dtype=np.int64)
     history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []} for _ in range(g_total)]
@@ -366,15 +434,21 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
         from tqdm.auto import tqdm
 
         bar = tqdm(total=options.epochs, desc=f"fused training ({g_total} networks)", unit="epoch")
+    base_lr = fo.learning_rate(options)
+    last_decay = -options.epochs - 1
     try:
         for epoch in range(options.epochs):
+            if options.lr_schedule == "cosine":
+                optimizer.learning_rate = scheduled_learning_rate(base_lr, epoch, options.epochs,
+                                                                  "cosine")
             w = tf.constant(1.0 if epoch < options.mae_epochs else 0.0)
             perm = rows[rng.permutation(rows.size)]
             loss_sum = np.zeros(g_total)
             err_sum = np.zeros(g_total)
             cnt = np.zeros(g_total)
+            step = train_scaled if any(p.lr != base_lr for p in plateaus) else train_plain
             for s in range(0, perm.size, batch):
-                ls, es, c = train_step(tf.constant(perm[s:s + batch]), w)
+                ls, es, c = step(tf.constant(perm[s:s + batch]), w)
                 loss_sum += ls.numpy()
                 err_sum += es.numpy()
                 cnt += c.numpy()
@@ -404,9 +478,22 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                 epochs_trained[g] = epoch + 1
                 if stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
                     active[g] = False
+                if use_plateau:
+                    h.setdefault("learning_rate", []).append(plateaus[g].lr)
+                    plateaus[g].update(float(val_loss[g]))
+            if use_plateau:
+                lr_scale.assign(np.array([p.lr / base_lr for p in plateaus],
+                                         np.float32).reshape(g_total, 1, 1))
+            waits = np.array([stoppers[g].wait for g in np.flatnonzero(active)])
+            if options.lr_schedule == "plateau" and plateau_decay_due(
+                    waits, epoch, last_decay, options.lr_plateau_patience, options.mae_epochs):
+                lr_now = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+                optimizer.learning_rate = max(lr_now * options.lr_plateau_factor, base_lr * 1e-3)
+                last_decay = epoch
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(active=int(active.sum()))
+                bar.set_postfix(active=int(active.sum()),
+                                lr=float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
             if not active.any():
                 break
     finally:

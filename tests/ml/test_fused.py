@@ -130,3 +130,22 @@ def test_fused_names_the_member_without_validation_rows(problem_factory, small_o
     with pytest.raises(EmptyInputError, match="member 0.*validation"):
         train_ensemble(X, Y, FEATURES, "sdss", n_members=1, options=small_options, seed=0,
                        progress=False, fused=True, provenance={"synthetic": True})
+
+
+def test_per_network_plateau_rule_matches_keras_reduce_lr_on_plateau():
+    import keras
+
+    from sos_vo.ml.fused import _Plateau
+
+    losses = [1.0, 0.9, 0.95, 0.9, 0.91, 0.92, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9]
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mae")
+    cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2,
+                                           min_lr=1e-2 * 1e-3)
+    cb.set_model(model)
+    cb.on_train_begin()
+    ours = _Plateau(0.5, 2, 1e-2 * 1e-3, 1e-2)
+    for epoch, loss in enumerate(losses):
+        cb.on_epoch_end(epoch, {"val_loss": loss})
+        assert ours.update(loss) == pytest.approx(float(model.optimizer.learning_rate))
+    assert ours.lr < 1e-2  # the sequence did trigger reductions
