@@ -15,4 +15,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "send",
     "plot",
     "validate",
+    "plan",
 )
