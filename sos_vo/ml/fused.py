@@ -21,13 +21,10 @@ Each network keeps the semantics of training it alone:
   (``lr_scaling``), the usual rule for Adam.
 * **the same loss schedule.**  MAE for the first ``mae_epochs``, then SMAPE (T25 Sect. 4.1).
 * **its own learning-rate decay.**  ``ReduceLROnPlateau`` (``lr_plateau_*`` options) is applied
-  to each network's validation loss; a reduced rate scales that network's updates only.
-* **one learning-rate schedule.**  All networks share one optimiser, so they share one rate.
-  ``lr_schedule="cosine"`` is a fixed function of the epoch (as alone).  ``"plateau"``
-  (:func:`plateau_decay_due`) decays the shared rate by ``lr_plateau_factor`` when the median
-  network still training has gone ``lr_plateau_patience`` epochs without a better validation
-  loss (at most once per ``lr_plateau_patience`` epochs): the closest shared equivalent of
-  Keras' per-network ``ReduceLROnPlateau``.
+  to each network's validation loss; a reduced rate scales that network's updates only
+  (``lr_schedule="plateau"``, the default).
+* **the same learning-rate schedule.**  ``lr_schedule="cosine"`` is a fixed function of the
+  epoch, applied to the shared optimiser's rate (identical for every network, as alone).
 * **its own early stopping.**  The rule of ``keras.callbacks.EarlyStopping(monitor="val_loss",
   patience, restore_best_weights=True, start_from_epoch=mae_epochs)`` is applied to each
   network separately; a network whose patience has run out is frozen (its best weights are
@@ -275,26 +272,6 @@ class _Plateau:
         return self.lr
 
 
-def plateau_decay_due(waits: np.ndarray, epoch: int, last_decay: int, patience: int,
-                      start_from_epoch: int) -> bool:
-    """Whether the shared learning rate decays after ``epoch`` under ``lr_schedule="plateau"``.
-
-    Parameters
-    ----------
-    waits : numpy.ndarray
-        Epochs since the best validation loss of each network still training.
-    epoch, last_decay : int
-        This epoch and the epoch of the last decay (0-based; -inf-like negative if none).
-    patience : int
-        ``lr_plateau_patience`` (0 disables the decay).
-    start_from_epoch : int
-        No decay during the MAE warm-up (as early stopping, which ignores those epochs).
-    """
-    if patience <= 0 or waits.size == 0 or epoch < start_from_epoch:
-        return False
-    return bool(np.median(waits) >= patience and epoch - last_decay >= patience)
-
-
 def _masks(membership: np.ndarray, finite: np.ndarray, code: int) -> np.ndarray:
     """``(G, n)`` float32 masks: network ``g = label * n_members + member``."""
     n_members = membership.shape[0]
@@ -425,7 +402,7 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
     stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(g_total)]
     plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
                          options.learning_rate * 1e-3, base_lr) for _ in range(g_total)]
-    use_plateau = options.lr_plateau_patience > 0
+    use_plateau = options.lr_schedule == "plateau" and options.lr_plateau_patience > 0
     active = np.ones(g_total, dtype=bool)
     epochs_trained = np.zeros(g_total, dtype=np.int64)
     history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []} for _ in range(g_total)]
@@ -434,8 +411,6 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
         from tqdm.auto import tqdm
 
         bar = tqdm(total=options.epochs, desc=f"fused training ({g_total} networks)", unit="epoch")
-    base_lr = fo.learning_rate(options)
-    last_decay = -options.epochs - 1
     try:
         for epoch in range(options.epochs):
             if options.lr_schedule == "cosine":
@@ -481,19 +456,15 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                 if use_plateau:
                     h.setdefault("learning_rate", []).append(plateaus[g].lr)
                     plateaus[g].update(float(val_loss[g]))
+                elif options.lr_schedule == "cosine":
+                    h.setdefault("learning_rate", []).append(
+                        scheduled_learning_rate(base_lr, epoch, options.epochs, "cosine"))
             if use_plateau:
                 lr_scale.assign(np.array([p.lr / base_lr for p in plateaus],
                                          np.float32).reshape(g_total, 1, 1))
-            waits = np.array([stoppers[g].wait for g in np.flatnonzero(active)])
-            if options.lr_schedule == "plateau" and plateau_decay_due(
-                    waits, epoch, last_decay, options.lr_plateau_patience, options.mae_epochs):
-                lr_now = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-                optimizer.learning_rate = max(lr_now * options.lr_plateau_factor, base_lr * 1e-3)
-                last_decay = epoch
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(active=int(active.sum()),
-                                lr=float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+                bar.set_postfix(active=int(active.sum()))
             if not active.any():
                 break
     finally:

@@ -55,6 +55,40 @@ LR_PLATEAU_PATIENCE = 5
 """Learning-rate decay on a validation-loss plateau (Keras ReduceLROnPlateau): multiply the rate
 by ``LR_PLATEAU_FACTOR`` after ``LR_PLATEAU_PATIENCE`` epochs without improvement.  Not in the
 papers (our choice); ``lr_plateau_patience=0`` disables it."""
+LR_SCHEDULE = "plateau"
+"""How the learning rate changes during training (our choice; not in the papers):
+
+``"plateau"``
+    :data:`LR_PLATEAU_FACTOR` decay after :data:`LR_PLATEAU_PATIENCE` epochs without improvement
+    of the validation loss (per network in :mod:`sos_vo.ml.training`; in fused training, where
+    all networks share one optimiser, on the mean validation loss of the networks still
+    training, see :func:`sos_vo.ml.fused.train_members_fused`).
+``"cosine"``
+    cosine annealing from ``learning_rate`` to :data:`COSINE_FINAL_FRACTION` of it over
+    ``epochs`` (Loshchilov & Hutter 2017, ICLR, "SGDR", without restarts): a fixed schedule that
+    makes the best use of a fixed epoch budget when the budget, not early stopping, ends the run
+    (as on small machines, docs/benchmarks.md)."""
+COSINE_FINAL_FRACTION = 0.01
+"""Final learning rate of the ``"cosine"`` schedule as a fraction of the initial one (our
+choice)."""
+LR_SCHEDULES = ("plateau", "cosine")
+
+
+def scheduled_learning_rate(base: float, epoch: int, epochs: int, schedule: str) -> float:
+    """Learning rate of ``epoch`` (0-based) under a *fixed* schedule.
+
+    ``"cosine"``: ``base * (f + (1 - f) (1 + cos(pi epoch / (epochs - 1))) / 2)`` with
+    ``f`` = :data:`COSINE_FINAL_FRACTION`, so epoch 0 runs at ``base`` and the last epoch at
+    ``f * base``.  ``"plateau"`` is adaptive, not a function of the epoch: ``base`` is returned.
+    """
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule {schedule!r}: expected one of {LR_SCHEDULES}")
+    if schedule == "plateau" or epochs <= 1:
+        return float(base)
+    f = COSINE_FINAL_FRACTION
+    return float(base * (f + (1.0 - f) * 0.5 * (1.0 + math.cos(math.pi * epoch / (epochs - 1)))))
+
+
 INPUT_SCALING = "standard"
 """How the inputs are scaled before the network.  Not given in the papers.  ``"standard"``:
 each value column minus its mean, over its standard deviation, both computed on the rows where
@@ -123,6 +157,9 @@ class NetworkOptions:
         Dropout rate (slides: 0.02).
     batch_size, epochs, patience : int
         Mini-batch size, maximum epochs, early-stopping patience (our choices).
+    lr_schedule : str
+        One of :data:`LR_SCHEDULES` (see :data:`LR_SCHEDULE`); ``lr_plateau_factor`` and
+        ``lr_plateau_patience`` parametrise ``"plateau"``.
     optimizer : str
         One of :data:`OPTIMIZERS`; ``learning_rate`` its rate (our choices).
     mae_fraction : float
@@ -148,6 +185,7 @@ class NetworkOptions:
     learning_rate: float = LEARNING_RATE
     lr_plateau_factor: float = LR_PLATEAU_FACTOR
     lr_plateau_patience: int = LR_PLATEAU_PATIENCE
+    lr_schedule: str = LR_SCHEDULE
     mae_fraction: float = MAE_FRACTION
     smape_eps: float = SMAPE_EPS
     input_scaling: str = INPUT_SCALING
@@ -160,6 +198,8 @@ class NetworkOptions:
             raise ValueError(f"input_scaling {self.input_scaling!r}: expected one of {INPUT_SCALINGS}")
         if self.label_scaling not in LABEL_SCALINGS:
             raise ValueError(f"label_scaling {self.label_scaling!r}: expected one of {LABEL_SCALINGS}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule {self.lr_schedule!r}: expected one of {LR_SCHEDULES}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer {self.optimizer!r}: expected one of {OPTIMIZERS}")
         if not 0.0 <= self.dropout < 1.0:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..exceptions import EmptyInputError, SchemaError
 from .network import LossSwitch, block_layers, build_mlp
-from .options import SPLIT_FRACTIONS, NetworkOptions
+from .options import SPLIT_FRACTIONS, NetworkOptions, scheduled_learning_rate
 from .scaling import InputScaler, LabelScaler
 
 SPLIT_NAMES = ("train", "validation", "test")
@@ -206,9 +206,16 @@ def train_member(X: np.ndarray, y: np.ndarray, options: NetworkOptions | None = 
         monitor="val_loss", patience=options.patience, restore_best_weights=True,
         start_from_epoch=options.mae_epochs,
     )
-    plateau = [keras.callbacks.ReduceLROnPlateau(
-        monitor="val_loss", factor=options.lr_plateau_factor, patience=options.lr_plateau_patience,
-        min_lr=options.learning_rate * 1e-3)] if options.lr_plateau_patience > 0 else []
+    if options.lr_schedule == "cosine":
+        plateau = [keras.callbacks.LearningRateScheduler(
+            lambda epoch, _lr: scheduled_learning_rate(options.learning_rate, epoch, options.epochs,
+                                                       "cosine"))]
+    elif options.lr_plateau_patience > 0:
+        plateau = [keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=options.lr_plateau_factor,
+            patience=options.lr_plateau_patience, min_lr=options.learning_rate * 1e-3)]
+    else:
+        plateau = []
     fit = model.fit(
         xs[tr], ys[tr], validation_data=(xs[va], ys[va]), epochs=options.epochs,
         batch_size=options.batch_size, shuffle=True, verbose=verbose,

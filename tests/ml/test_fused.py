@@ -149,3 +149,24 @@ def test_per_network_plateau_rule_matches_keras_reduce_lr_on_plateau():
         cb.on_epoch_end(epoch, {"val_loss": loss})
         assert ours.update(loss) == pytest.approx(float(model.optimizer.learning_rate))
     assert ours.lr < 1e-2  # the sequence did trigger reductions
+
+
+def test_cosine_schedule_sets_the_shared_rate_each_epoch(problem_factory, small_options):
+    """lr_schedule="cosine": every network trains at the scheduled rate of each epoch, and no
+    plateau decay is mixed in."""
+    from dataclasses import replace
+
+    from sos_vo.ml.options import scheduled_learning_rate
+
+    X, Y = problem_factory(400, seed=3)
+    opts = replace(small_options, epochs=6, patience=6, lr_schedule="cosine")
+    scalers = {k: LabelScaler.fit(v, opts.label_scaling) for k, v in Y.items()}
+    scaler = InputScaler.fit(X, input_names(FEATURES), opts.input_scaling)
+    _, members = _direct(X, Y, opts, 2, scalers, scaler, n_members=1)
+    base = FusedOptions().learning_rate(opts)
+    expect = [scheduled_learning_rate(base, e, opts.epochs, "cosine") for e in range(opts.epochs)]
+    for per_label in members.values():
+        for m in per_label:
+            lrs = m.history["learning_rate"]
+            assert lrs == pytest.approx(expect[:len(lrs)])
+            assert len(lrs) == m.epochs_trained

@@ -92,3 +92,16 @@ def test_train_member_bad_input(problem):
     y10[9] = np.nan
     with pytest.raises(EmptyInputError, match="test set is empty"):
         train_member(X[:10], y10, tiny(), split=split)
+
+
+def test_cosine_schedule_is_applied_per_epoch(problem):
+    from sos_vo.ml.options import scheduled_learning_rate
+
+    X, y = problem
+    opts = tiny(epochs=5, patience=5, lr_schedule="cosine")
+    m = train_member(X, y, opts, seed=1, split_seed=2)
+    lrs = m.history["learning_rate"]
+    expect = [scheduled_learning_rate(opts.learning_rate, e, opts.epochs, "cosine")
+              for e in range(len(lrs))]
+    assert len(lrs) == m.epochs_trained
+    assert lrs == pytest.approx(expect, rel=1e-5)
