@@ -41,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
                        fused=args.fused)
     from astropy.table import Table
 
-    print(Table(rows=read_metadata(folder)["metrics"]))
+    Table(rows=read_metadata(folder)["metrics"]).pprint(max_lines=-1, max_width=-1)
     print(f"model written to {folder}")
     return 0
