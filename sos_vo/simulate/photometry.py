@@ -112,6 +112,14 @@ SDSS_SATURATION = {"u": 13.0, "g": 14.0, "r": 14.0, "i": 14.0, "z": 12.5}
 """Approximate SDSS saturation (York et al. 2000: ~14 mag in g, r, i; ~13 in u, ~12 in z).
 Saturated bands are written as SDSS nulls (-9999) in the synthetic table (SDSS itself reports
 them with the SATURATED flag): a *synthetic choice* that produces realistic missing bands."""
+SDSS_SATURATED_IS_UNCLEAN = True
+"""An object saturated in any band gets ``clean = 0``.  SDSS's ``clean`` photometry flag is
+unset for objects with saturated pixels (SATURATED among the flags it checks; SDSS DR14
+"Recommendation on the Use of Photometric Processing Flags", sdss.org/dr14/algorithms/
+photo_flags_recommend), and T25 Sect. 2.2 keeps only ``clean = 1``; so, as in the real SoS
+SDSS sample, stars brighter than the saturation limits above do not enter it.  Applying the
+rule to *any* band is our simplification of the per-band flags (the brighter u and z limits
+make g, r, i decide in practice)."""
 SDSS_FLOOR = {"u": 0.02, "g": 0.01, "r": 0.01, "i": 0.01, "z": 0.015}
 """Calibration floors (Padmanabhan et al. 2008: ~1 % in g, r, i, ~2 % in u, z)."""
 

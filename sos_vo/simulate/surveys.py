@@ -12,6 +12,7 @@ from .photometry import (
     EXTINCTION_COEFFICIENTS,
     SDSS_FLOOR,
     SDSS_LIMITS,
+    SDSS_SATURATED_IS_UNCLEAN,
     SDSS_SATURATION,
     SKYMAPPER_FLOOR,
     SKYMAPPER_LIMITS,
@@ -84,10 +85,12 @@ def survey_tables(rng: np.random.Generator, survey: str, s: Mapping[str, np.ndar
     bands = tuple(coeff)
     keep_band = rng.integers(0, len(bands), m)
     uv_missing = rng.random(m) < SKYMAPPER_UV_MISSING_FRACTION
+    saturated = np.zeros(m, dtype=bool)
     for k, b in enumerate(bands):
         true = s[f"app_{key}_{b}"][owners] + coeff[b] * ebv
         if survey == "sdss":
             obs, err = _noisy(rng, true, SDSS_LIMITS[b], SDSS_FLOOR[b])
+            saturated |= true < SDSS_SATURATION[b]
             missing = (true < SDSS_SATURATION[b]) | (two_fail & (keep_band != k))
             values[f"psfmag_{b}"] = np.where(missing, at.SDSS_NULL, obs)
             values[f"psfmagerr_{b}"] = np.where(missing, at.SDSS_NULL, err)
@@ -106,7 +109,8 @@ def survey_tables(rng: np.random.Generator, survey: str, s: Mapping[str, np.ndar
         values.update({
             "objid": obj_id, "ra": ra, "dec": dec_o,
             "type": np.where(plan["sdss_type"][owners], 3, 6),
-            "clean": np.where(plan["sdss_clean"][owners], 0, 1),
+            "clean": np.where(plan["sdss_clean"][owners]
+                              | (saturated & SDSS_SATURATED_IS_UNCLEAN), 0, 1),
         })
     else:
         flags_psf = np.where(plan["sm_flags_psf"][owners], 1 << rng.integers(0, 6, m), 0)

@@ -143,3 +143,39 @@ def test_every_cut_has_failing_stars_and_injections_are_seen(sky):
     assert 0 < clean < len(fails)
     for f, inj in zip(fails, injected, strict=True):
         assert inj & set(GAIA_CUTS) <= f
+
+
+def test_sdss_objects_with_a_saturated_band_are_not_clean(sky):
+    """SDSS ``clean`` is unset for saturated objects (SDSS_SATURATED_IS_UNCLEAN): every object
+    with a null band that was not injected to fail the two-magnitudes cut has clean = 0, and the
+    clean objects have all bands measured fainter than the saturation limits."""
+    from sos_vo.simulate.photometry import SDSS_SATURATED_IS_UNCLEAN, SDSS_SATURATION
+
+    assert SDSS_SATURATED_IS_UNCLEAN
+    phot = sky.tables[at.SDSS_PHOTO]
+    nb = sky.tables[at.SDSS_NEIGHBOUR]
+    truth = sky.truth
+    two_mags = set(np.asarray(truth["source_id"])[
+        np.char.find(np.asarray(truth["injected"]).astype(str), "sdss_two_mags") >= 0])
+    companions = set(np.asarray(truth["source_id"])[np.asarray(truth["companion_of"]) != 0])
+    # best-neighbour objects whose null bands may come from the injected two-magnitudes failure
+    # (extra, fainter neighbours copy their owner's bands and flags: not checked)
+    injected_objects = {int(o) for sid, o in zip(np.asarray(nb["source_id"]),
+                                                 np.asarray(nb["original_ext_source_id"]),
+                                                 strict=True) if sid in two_mags or sid in companions}
+    mags = np.stack([np.asarray(phot[f"psfmag_{b}"], float) for b in "ugriz"], axis=1)
+    clean = np.asarray(phot["clean"])
+    saturated_seen = 0
+    best = {int(o) for o in np.asarray(nb["original_ext_source_id"])}
+    for i, obj in enumerate(np.asarray(phot["objid"])):
+        if (int(obj) not in best or int(obj) in injected_objects
+                or not (mags[i] == at.SDSS_NULL).any()):
+            continue
+        assert clean[i] == 0, f"object {obj} has a saturated (null) band but clean = 1"
+        saturated_seen += 1
+    assert saturated_seen > 10
+    # clean objects: every measured band fainter than its saturation limit (minus 10 sigma noise)
+    limits = np.array([SDSS_SATURATION[b] for b in "ugriz"]) - 0.1
+    measured = mags != at.SDSS_NULL
+    assert (clean == 1).sum() > 100
+    assert not (measured & (mags < limits) & (clean == 1)[:, None]).any()
