@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import astropy.units as u
 import numpy as np
 from astropy.table import Table
 
+from ..archive_schema import astropy_unit
 from ..io import atomic_path, check_writable
 from ..schema import GAIA_COLUMNS, SURVEY_COLUMNS, SURVEY_ID_COLUMN, check_survey
 from . import gaia
@@ -83,12 +83,13 @@ def restore_units(rows: Table, survey: str) -> Table:
     """Set the archive units on server rows (in place) and return them.
 
     VOTable units pass through the VOUnit syntax, which has no ``dex``; astropy then reads
-    ``dex`` as an unrecognised unit, so the units are re-read from
-    :mod:`sos_vo.archives.tables` with astropy's generic format (``dex`` -> ``u.dex``).
+    ``'dex'`` or ``log(cm.s**-2)`` as unrecognised units, so the units are re-read from
+    :mod:`sos_vo.archives.tables` with :func:`sos_vo.archive_schema.astropy_unit`
+    (``'dex'`` -> ``u.dex``, ``log(cm.s**-2)`` -> ``dex(cm / s2)``).
     """
     for name, unit in _archive_units(survey).items():
         if name in rows.colnames:
-            rows[name].unit = u.Unit(unit)
+            rows[name].unit = astropy_unit(unit)
     return rows
 
 
