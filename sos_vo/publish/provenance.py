@@ -112,7 +112,9 @@ class Provenance:
                 cards.append((f"{key}{i}", v, comment))
         cards += [("DATE", self.date, "file creation date (UTC)"),
                   ("REFERENC", self.reference, "method")]
-        return cards
+        # FITS values are one line of printable ASCII: an ADQL query spans lines, and its
+        # whitespace carries no meaning, so runs of whitespace become one space
+        return [(k, " ".join(str(v).split()), c) for k, v, c in cards]
 
     def text(self) -> str:
         """One paragraph for a ReadMe."""

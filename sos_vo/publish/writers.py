@@ -109,12 +109,13 @@ def read_table(path: str | os.PathLike, **kwargs) -> Table:
 
     FITS ``TUNIT = 'dex'`` becomes ``u.dex`` again (see :mod:`sos_vo.publish.metadata` for why
     FITS carries the non-standard ``dex``), and ``TUCDn`` / ``TCOMMn`` go back into each
-    column's ``meta["ucd"]`` and ``description``.
+    column's ``meta["ucd"]`` and ``description``; FITS byte strings become ``str`` again.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=f".*'{LOG_UNIT}' did not parse as fits unit",
                                 category=u.UnitsWarning)
         table = Table.read(path, **kwargs)
+    table.convert_bytestring_to_unicode()  # FITS strings come back as bytes: give str, as written
     _recover_provenance(path, table)
     for i, col in enumerate(table.itercols(), 1):
         if f"TUCD{i}" in table.meta:

@@ -93,3 +93,30 @@ def test_unreachable_and_non_tap_url(capsys):
         query_region(REGION, tap_url=UNREACHABLE, retries=0)
     assert main(["query", REGION, "--tap-url", "not-a-url"]) == 2
     assert "not an http(s) URL" in capsys.readouterr().err
+
+
+@pytest.mark.dachs
+def test_cli_query_predicts_with_installed_models(dachs_url, fixture_tables, tmp_path, capsys):
+    """`sos-vo query REGION --survey both` end to end: fetch, cut, predict, merge, write."""
+    from sos_vo.exceptions import SyntheticModelWarning
+    from sos_vo.publish.writers import read_table
+    from sos_vo.schema import CATALOGUE_NAMES
+
+    out = tmp_path / "cat.fits"
+    # the mirror is a TAP server like the real archives: the synthetic demo models warn
+    with pytest.warns(SyntheticModelWarning):
+        rc = main(["query", REGION, "--survey", "both", "--tap-url", dachs_url, "--out", str(out),
+                   "--no-cache", "--sync"])
+    assert rc == 0
+    cat = read_table(out)
+    assert tuple(cat.colnames) == CATALOGUE_NAMES
+    cut_ids = {s: set(_expected(fixture_tables, s)[1]["source_id"]) for s in ("sdss", "skymapper")}
+    ml = np.asarray(cat["source"]) != ""
+    ids = np.asarray(cat["gaia_dr3_id"])
+    # every ML row is a star that passed the cuts of its survey(s), with the right source code
+    for gid, src in zip(ids[ml], np.asarray(cat["source"])[ml], strict=True):
+        in_sdss, in_sm = gid in cut_ids["sdss"], gid in cut_ids["skymapper"]
+        assert src == {(True, True): "SDSS+SM", (True, False): "SDSS", (False, True): "SM"}[
+            (in_sdss, in_sm)]
+    assert ml.sum() > 0
+    assert "catalogue:" in capsys.readouterr().out
