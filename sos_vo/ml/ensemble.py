@@ -153,6 +153,41 @@ class Ensemble:
         return self.to_numpy().predict(X, chunk_rows, data_is_real, progress, names)
 
 
+def training_input(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Sequence[str],
+                   survey: str, options: NetworkOptions, flag_layout: str = "interleaved"
+                   ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray], InputScaler,
+                              dict[str, LabelScaler]]:
+    """Check a training matrix and its labels and fit the scalers shared by all members.
+
+    Used by every way of training an ensemble (per network, fused, as dask tasks), so that
+    they accept and refuse the same input.
+
+    Returns
+    -------
+    X, input_names, labels (label -> float64 array), input_scaler, label_scalers
+    """
+    check_survey(survey)
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise SchemaError(f"X must be 2-d (rows x inputs), got shape {X.shape}")
+    names = resolve_input_names(feature_names, X.shape[1], flag_layout)
+    X = check_input_matrix(X, names, what=f"{survey} training input")
+    n = X.shape[0]
+    if not Y:
+        raise SchemaError("no labels given (Y is empty)")
+    ys = {}
+    for label in Y:
+        y = np.asarray(Y[label], dtype=np.float64).ravel()
+        if y.size != n:
+            raise SchemaError(f"label {label!r} has {y.size} values but X has {n} rows")
+        if not np.isfinite(y).any():
+            raise EmptyInputError(f"label {label!r}: no finite value in {n} rows")
+        ys[label] = y
+    input_scaler = InputScaler.fit(X, names, options.input_scaling)
+    label_scalers = {label: LabelScaler.fit(ys[label], options.label_scaling) for label in ys}
+    return X, names, ys, input_scaler, label_scalers
+
+
 def train_ensemble(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Sequence[str],
                    survey: str, n_members: int = N_MEMBERS, options: NetworkOptions | None = None,
                    seed: int = 0, progress: bool = True, *, fused: bool = False,
@@ -200,32 +235,15 @@ def train_ensemble(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Se
     -------
     Ensemble
     """
-    check_survey(survey)
     options = options or NetworkOptions()
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise SchemaError(f"X must be 2-d (rows x inputs), got shape {X.shape}")
-    names = resolve_input_names(feature_names, X.shape[1], flag_layout)
-    X = check_input_matrix(X, names, what=f"{survey} training input")
-    n = X.shape[0]
     if n_members < 1:
         raise ValueError(f"n_members must be >= 1, got {n_members}")
-    if not Y:
-        raise SchemaError("no labels given (Y is empty)")
-    labels = tuple(Y)
-    ys = {}
-    for label in labels:
-        y = np.asarray(Y[label], dtype=np.float64).ravel()
-        if y.size != n:
-            raise SchemaError(f"label {label!r} has {y.size} values but X has {n} rows")
-        if not np.isfinite(y).any():
-            raise EmptyInputError(f"label {label!r}: no finite value in {n} rows")
-        ys[label] = y
+    X, names, ys, input_scaler, label_scalers = training_input(X, Y, feature_names, survey,
+                                                               options, flag_layout)
+    n = X.shape[0]
+    labels = tuple(ys)
     if row_ids is not None and len(row_ids) != n:
         raise SchemaError(f"row_ids has {len(row_ids)} values but X has {n} rows")
-
-    input_scaler = InputScaler.fit(X, names, options.input_scaling)
-    label_scalers = {label: LabelScaler.fit(ys[label], options.label_scaling) for label in labels}
     members: dict[str, list[Member]] = {label: [] for label in labels}
     splits = []
     if fused:

@@ -178,25 +178,15 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
     ensemble up to the non-determinism of multi-threaded float sums); returns an
     :class:`~sos_vo.ml.ensemble.Ensemble` that saves, loads and predicts like it.
     """
-    from ..exceptions import SchemaError
-    from ..ml.ensemble import Ensemble, member_seeds
+    from ..ml.ensemble import Ensemble, member_seeds, training_input
     from ..ml.fused import keras_network
     from ..ml.options import NetworkOptions
-    from ..ml.scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
     from ..ml.training import Member, split_indices
-    from ..schema import check_survey
 
-    check_survey(survey)
     options = options or NetworkOptions()
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise SchemaError(f"X must be 2-d (rows x inputs), got shape {X.shape}")
-    names = resolve_input_names(feature_names, X.shape[1], flag_layout)
-    X = check_input_matrix(X, names, what=f"{survey} training input")
-    labels = tuple(Y)
-    ys = {k: np.asarray(Y[k], dtype=np.float64).ravel() for k in labels}
-    input_scaler = InputScaler.fit(X, names, options.input_scaling)
-    label_scalers = {k: LabelScaler.fit(ys[k], options.label_scaling) for k in labels}
+    X, names, ys, input_scaler, label_scalers = training_input(X, Y, feature_names, survey,
+                                                               options, flag_layout)
+    labels = tuple(ys)
     seeds = [member_seeds(seed, m, len(labels)) for m in range(n_members)]
     splits = [split_indices(X.shape[0], s) for s, _ in seeds]
     [x_fut] = client.scatter([X], broadcast=False)
