@@ -16,7 +16,7 @@ import numpy as np
 from astropy.table import Table, vstack
 
 from ..exceptions import EmptyInputError, SchemaError
-from ..io import atomic_path
+from ..publish.plots import save_figure
 from ..schema import LABEL_LATEX, LABEL_UNITS
 from ..stats import mad
 from .base import INPUT_LABELS, Calibration, _filled
@@ -176,7 +176,4 @@ def plot_residual_diagnostics(diagnostics: Table, path: str | os.PathLike,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, overwrite=overwrite)

@@ -40,7 +40,8 @@ def _column(table: Table, name: str) -> np.ndarray:
     return np.ma.filled(np.ma.asarray(table[name], dtype=float), np.nan)
 
 
-def _save(fig, path: str | os.PathLike, overwrite: bool) -> Path:
+def save_figure(fig, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write a matplotlib figure as PNG or PDF (by suffix) atomically, then close it."""
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_FORMATS:
         plt.close(fig)
@@ -91,7 +92,7 @@ def plot_kiel(table: Table, path: str | os.PathLike, *, prefix: str = "ml_",
     fig.colorbar(hb, ax=ax, label=f"mean e_ML on {LABEL_LATEX[colour_by]} [{LABEL_UNITS[colour_by]}]")
     ax.set_title(f"Kiel diagram ({ok.sum()} stars)")
     fig.tight_layout()
-    return _save(fig, path, overwrite)
+    return save_figure(fig, path, overwrite)
 
 
 def plot_error_histograms(table: Table, path: str | os.PathLike, *, prefix: str = "ml_",
@@ -108,7 +109,7 @@ def plot_error_histograms(table: Table, path: str | os.PathLike, *, prefix: str 
         ax.axvline(np.median(err[ok]), color="k", ls="--", lw=1, label="median")
         ax.legend(frameon=False)
     fig.tight_layout()
-    return _save(fig, path, overwrite)
+    return save_figure(fig, path, overwrite)
 
 
 def plot_one_to_one(table: Table, path: str | os.PathLike, *, truth_prefix: str = "spec_",
@@ -131,7 +132,7 @@ def plot_one_to_one(table: Table, path: str | os.PathLike, *, truth_prefix: str 
         ax.set_ylabel(f"{pred_prefix.rstrip('_')} {LABEL_LATEX[label]} [{LABEL_UNITS[label]}]")
         fig.colorbar(image, ax=ax, label="N")
     fig.tight_layout()
-    return _save(fig, path, overwrite)
+    return save_figure(fig, path, overwrite)
 
 
 PLOTS = {"kiel": plot_kiel, "errors": plot_error_histograms, "one-to-one": plot_one_to_one}

@@ -25,7 +25,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError
-from ..io import atomic_path
+from ..publish.plots import save_figure
 from ..stats import mad
 from .harris import read_harris
 
@@ -228,10 +228,7 @@ def plot_cluster_boxplots(results: Mapping[str, ClusterValidation], path: str | 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, overwrite=overwrite)
 
 
 def _max_clusters(results: Mapping[str, ClusterValidation]) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError, SosVoError
-from ..io import atomic_path
+from ..publish.plots import save_figure
 from ..stats import error_statistics
 
 STAT_COLUMNS = ("parameter", "reference_column", "n", "median_offset", "mean_offset", "sigma", "mad", "rmse")
@@ -143,7 +143,4 @@ def plot_comparison_density(comparison: Comparison, path: str | os.PathLike, ove
                 transform=ax.transAxes, va="top", fontsize=8, color="k",
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
     fig.tight_layout()
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, overwrite=overwrite)
