@@ -4,7 +4,9 @@ Usage: python tools/make_dachs_fixtures.py OUT_DIR
 
 Writes OUT_DIR/rd/<resource>/q.rd + data/*.vot (one DaCHS resource per schema) and
 OUT_DIR/fixture/<key>.ecsv (the same rows, which the tests read to compute expected
-answers independently of the server), plus OUT_DIR/manifest.json.
+answers independently of the server), plus OUT_DIR/manifest.json.  The VizieR reference
+catalogues of the validation (sos_vo.validation.mirror) go to the resource sosvo_vizier, listed
+under "references" in the manifest.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from sos_vo.archives.fixtures import RESOURCE_PREFIX, fixture_tables, write_fixture_mirror
+from sos_vo.validation.mirror import reference_fixture_tables, write_reference_mirror
 
 
 def main(argv: list[str]) -> int:
@@ -23,6 +26,10 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0])
     tables = fixture_tables()
     manifest = write_fixture_mirror(tables, out)
+    references = write_reference_mirror(reference_fixture_tables(tables["gaia_source"]), out)
+    manifest["resources"].append(references["resource"])
+    manifest["references"] = references
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(json.dumps({"resources": sorted(manifest["resources"]), "prefix": RESOURCE_PREFIX,
                       "rows": manifest["rows"]}))
     return 0

@@ -3,8 +3,16 @@
 Each :class:`VizierTable` names a VizieR catalogue, the table served by VizieR's TAP service
 (``"<catalogue>/<table>"``) and the VizieR column names we use, keyed by the role they play
 here (``cluster``, ``source_id``, ``prob``, ``feh``, ...).  :func:`adql_select` writes the ADQL
-that fetches them with the roles as column aliases and :func:`fetch_vizier` runs it with pyvo
-(against VizieR or any TAP mirror, e.g. the local GAVO DaCHS of the tests).
+that fetches them with the roles as column aliases and :func:`fetch_vizier` runs it with
+:class:`sos_vo.archives.TapClient` (retries, row limit, overflow check) against VizieR or any TAP
+mirror, e.g. the local GAVO DaCHS of the tests.
+
+A DaCHS mirror cannot use VizieR's names (quoted paths, bracketed column labels), so with
+``sos_vo.archives.conf.vizier_names = "sql"`` (or ``$SOS_VO_VIZIER_NAMES=sql``, or
+``names="sql"``) the table is named by :func:`sos_vo.archives.conf.sql_table_name`
+(``J/A+A/686/A42/members`` -> ``vizier.j_a_a_686_a42_members``) and every column by
+:func:`sql_column_name`, the same rule (``[Fe/H]HQS`` -> ``fe_h_hqs``).  Table names can also be
+overridden per table with ``conf.table_names`` keyed by the VizieR table path.
 
 Where we could not check a table or column name against VizieR's ReadMe we say so in the
 constant's ``note``; pass the names explicitly in that case.
@@ -12,15 +20,39 @@ constant's ``note``; pass the names explicitly in that case.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from astropy.table import Table
 
+from ..archives.conf import sql_table_name
 from ..exceptions import SchemaError
 
 VIZIER_TAP_URL = "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
-"""The VizieR TAP service (CDS)."""
+"""The VizieR TAP service (CDS); :func:`fetch_vizier` uses ``conf.vizier_tap_url`` (the same
+URL unless configured otherwise)."""
+
+NAMING_SCHEMES = ("vizier", "sql")
+"""``vizier``: VizieR's quoted names; ``sql``: the SQL-identifier mapping of a DaCHS mirror."""
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def sql_column_name(vizier_column: str) -> str:
+    """VizieR column label -> SQL identifier used by the DaCHS mirror.
+
+    The rule of :func:`sos_vo.archives.conf.sql_table_name`: lower case, every run of
+    characters that are not letters or digits replaced by ``_``, leading/trailing ``_``
+    stripped; a name that would start with a digit gets a leading ``c_``.
+
+    >>> sql_column_name("[Fe/H]HQS"), sql_column_name("e_[Fe/H]HQS"), sql_column_name("GaiaDR3")
+    ('fe_h_hqs', 'e_fe_h_hqs', 'gaiadr3')
+    """
+    name = _NON_ALNUM.sub("_", vizier_column.strip().lower()).strip("_")
+    if not name:
+        raise SchemaError(f"VizieR column {vizier_column!r} has no letters or digits")
+    return f"c_{name}" if name[0].isdigit() else name
 
 
 @dataclass(frozen=True)
@@ -127,7 +159,8 @@ VERY_METAL_POOR_FEH = -2.0
 
 
 def adql_select(table: VizierTable, roles: Sequence[str] | None = None, where: str | None = None,
-                columns: Mapping[str, str] | None = None) -> str:
+                columns: Mapping[str, str] | None = None, *, names: str = "vizier",
+                table_name: str | None = None) -> str:
     """ADQL selecting ``table``'s columns with their roles as aliases.
 
     Parameters
@@ -137,36 +170,64 @@ def adql_select(table: VizierTable, roles: Sequence[str] | None = None, where: s
     roles : sequence of str, optional
         Roles to select (default: every role of the table).
     where : str, optional
-        ADQL condition appended as ``WHERE``.
+        ADQL condition appended as ``WHERE`` (written with the names of the chosen scheme;
+        see :func:`column_ref`).
     columns : mapping, optional
-        Role -> column overrides (for the names marked unverified).
+        Role -> column overrides (for the names marked unverified), as VizieR labels.
+    names : {"vizier", "sql"}
+        Naming scheme (:data:`NAMING_SCHEMES`).
+    table_name : str, optional
+        ADQL table name to use instead of the scheme's.
     """
     if table.table is None:
         raise SchemaError(f"{table.catalogue}: the TAP table name is not known; "
                           f"see the note: {table.note}")
-    names = dict(table.columns) | dict(columns or {})
-    roles = list(roles or names)
-    missing = [r for r in roles if r not in names]
+    if names not in NAMING_SCHEMES:
+        raise ValueError(f"names={names!r}: expected one of {', '.join(NAMING_SCHEMES)}")
+    labels = dict(table.columns) | dict(columns or {})
+    roles = list(roles or labels)
+    missing = [r for r in roles if r not in labels]
     if missing:
         raise SchemaError(f"{table.catalogue}: no column known for role(s) {', '.join(missing)}; "
                           f"pass columns={{role: name}}")
-    select = ", ".join(f'"{names[r]}" AS {r}' for r in roles)
-    query = f'SELECT {select} FROM "{table.table}"'
+    select = ", ".join(f"{column_ref(labels[r], names)} AS {r}" for r in roles)
+    if table_name is None:
+        table_name = sql_table_name(table.table) if names == "sql" else f'"{table.table}"'
+    query = f"SELECT {select} FROM {table_name}"
     return f"{query} WHERE {where}" if where else query
 
 
+def column_ref(label: str, names: str = "vizier") -> str:
+    """ADQL reference to VizieR column ``label``: quoted (``"[Fe/H]HQS"``) or its SQL name."""
+    return sql_column_name(label) if names == "sql" else f'"{label}"'
+
+
 def fetch_vizier(table: VizierTable, roles: Sequence[str] | None = None, where: str | None = None,
-                 columns: Mapping[str, str] | None = None, tap_url: str = VIZIER_TAP_URL) -> Table:
-    """Run :func:`adql_select` on a TAP service (VizieR by default) and return the result.
+                 columns: Mapping[str, str] | None = None, tap_url: str | None = None, *,
+                 names: str | None = None, use_async: bool = False, **client_kwargs) -> Table:
+    """Run :func:`adql_select` on a TAP service and return the result, columns named by role.
 
-    The columns of the result are named by role.
+    Goes through :mod:`sos_vo.archives`: the URL is ``tap_url`` or ``conf.vizier_tap_url``
+    (``$SOS_VO_VIZIER_TAP_URL``), the naming scheme ``names`` or ``conf.vizier_names``
+    (``$SOS_VO_VIZIER_NAMES``; ``sql`` for the DaCHS mirror), the table name may be overridden
+    by ``conf.table_names`` under the key ``table.table``, and the query runs with
+    :class:`~sos_vo.archives.TapClient` (``client_kwargs``: ``timeout``, ``row_limit``,
+    ``retries``, ...), so a truncated result raises instead of being returned.
     """
-    import pyvo
+    from ..archives.conf import setting, table_name
+    from ..archives.tap import TapClient
 
-    query = adql_select(table, roles, where, columns)
-    result = pyvo.dal.TAPService(tap_url).run_async(query).to_table()
+    url = str(setting("vizier_tap_url", tap_url))
+    scheme = str(setting("vizier_names", names))
+    adql_name = None
+    if table.table is not None:
+        adql_name = table_name(table.table, f'"{table.table}"', vizier=True)
+        if scheme == "sql" and adql_name == f'"{table.table}"':
+            adql_name = sql_table_name(table.table)
+    query = adql_select(table, roles, where, columns, names=scheme, table_name=adql_name)
+    result = TapClient(url, **client_kwargs).run(query, use_async=use_async)
     result.meta["query"] = query
-    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {tap_url}"
+    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}"
     return result
 
 

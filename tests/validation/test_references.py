@@ -7,6 +7,7 @@ from sos_vo.validation.references import (
     HR24_MEMBERS,
     NETOPIL_2016,
     adql_select,
+    sql_column_name,
     with_roles,
 )
 
@@ -30,3 +31,15 @@ def test_with_roles_renames_and_reports_missing():
     assert with_roles(t, HR24_MEMBERS.columns, "HR24").colnames == ["cluster", "source_id", "prob"]
     with pytest.raises(SchemaError, match="GaiaDR3"):
         with_roles(Table({"Name": ["a"]}), HR24_MEMBERS.columns, "HR24")
+
+
+def test_sql_names_follow_the_table_mapping_rule():
+    assert sql_column_name("[Fe/H]HQS") == "fe_h_hqs"
+    assert sql_column_name("e_[Fe/H]HQS") == "e_fe_h_hqs"
+    assert sql_column_name("2MASS") == "c_2mass"
+    with pytest.raises(SchemaError, match="no letters or digits"):
+        sql_column_name("[/]")
+    q = adql_select(NETOPIL_2016, roles=["cluster", "feh"], names="sql")
+    assert q == "SELECT cluster AS cluster, fe_h_hqs AS feh FROM vizier.j_a_a_585_a150_tablea1"
+    with pytest.raises(ValueError, match="names="):
+        adql_select(NETOPIL_2016, names="dachs")
