@@ -42,11 +42,9 @@ XGB_FILE = "xgboost.json"
 
 
 def _xgboost() -> Any:
-    try:
-        import xgboost
-    except ImportError as exc:  # pragma: no cover - xgboost is installed in the test extra
-        raise ImportError("the XGBoost calibration needs xgboost: pip install 'sos-vo[baselines]'"
-                          ) from exc
+    # xgboost is a core dependency (setup.cfg); imported lazily only to keep `import sos_vo` fast
+    import xgboost
+
     return xgboost
 
 
