@@ -179,7 +179,8 @@ class TapClient:
                 f"(status {status}); the result would be truncated", maxrec)
         return table
 
-    def run(self, adql: str, *, maxrec: int | None = None, use_async: bool = False) -> Table:
+    def run(self, adql: str, *, maxrec: int | None = None, use_async: bool = False,
+            uploads: dict[str, Table] | None = None) -> Table:
         """Run ``adql`` and return every row, or raise (never a truncated table).
 
         Parameters
@@ -190,6 +191,9 @@ class TapClient:
             Row limit of this job (default: the client's ``row_limit``).
         use_async : bool
             Run as an async (UWS) job instead of a sync request.
+        uploads : dict of str to Table, optional
+            Tables sent with the query (TAP ``UPLOAD``, inline VOTable); the query refers to
+            each as ``TAP_UPLOAD.<name>``.
 
         Raises
         ------
@@ -204,15 +208,15 @@ class TapClient:
         maxrec = int(maxrec or self.row_limit)
         runner = self._run_async if use_async else self._run_sync
         try:
-            return self._with_retries("TAP query", lambda: runner(adql, maxrec))
+            return self._with_retries("TAP query", lambda: runner(adql, maxrec, uploads))
         except DALQueryError as exc:
             raise QueryError(f"{self.url} rejected the query: {exc}\nADQL: {adql}") from exc
         except DALServiceError as exc:
             raise QueryError(f"TAP query at {self.url} failed: {exc}\nADQL: {adql}") from exc
 
-    def _run_sync(self, adql: str, maxrec: int) -> Table:
+    def _run_sync(self, adql: str, maxrec: int, uploads: dict[str, Table] | None = None) -> Table:
         self.jobs_sent += 1
-        result = self.service.run_sync(adql, maxrec=maxrec)
+        result = self.service.run_sync(adql, maxrec=maxrec, uploads=uploads)
         return self._check_result(result, adql, maxrec)
 
     def _wait(self, job) -> None:
@@ -225,9 +229,9 @@ class TapClient:
             time.sleep(pause)
             pause = min(pause * 1.5, ASYNC_MAX_POLL_S)
 
-    def _run_async(self, adql: str, maxrec: int) -> Table:
+    def _run_async(self, adql: str, maxrec: int, uploads: dict[str, Table] | None = None) -> Table:
         self.jobs_sent += 1
-        job = self.service.submit_job(adql, maxrec=maxrec)
+        job = self.service.submit_job(adql, maxrec=maxrec, uploads=uploads)
         try:
             job.run()
             self._wait(job)

@@ -8,7 +8,14 @@ identifiers mapped to SQL names (:func:`sos_vo.archives.conf.sql_table_name`,
   ``vizier.j_a_a_686_a42_members``): members of fake clusters whose ``GaiaDR3`` ids are
   synthetic-sky ``source_id`` values of the fixture ``gaia_source`` table;
 * :data:`~sos_vo.validation.references.NETOPIL_2016` (``J/A+A/585/A150/tablea1`` ->
-  ``vizier.j_a_a_585_a150_tablea1``): their reference [Fe/H].
+  ``vizier.j_a_a_585_a150_tablea1``): their reference [Fe/H];
+* :data:`~sos_vo.validation.references.HARRIS_1996` (``VII/202/catalog``): [Fe/H] of fake
+  globular clusters (:data:`FAKE_GLOBULARS`), whose members are NOT in the mirror (VB21 lists
+  live on Zenodo) but in the ECSV file :data:`VB21_FIXTURE_FILE` (VB21 Zenodo columns plus
+  ``cluster``), which tests pass as a members file;
+* :data:`~sos_vo.validation.references.ANDRAE_2023` (``J/ApJS/267/8/table1``) and
+  :data:`~sos_vo.validation.references.APOKASC3` (``J/ApJS/276/69/table4``): reference
+  parameters of synthetic-sky stars plus a few ids that are not in the synthetic sky.
 
 The rows are made up (the names say so); they exist to test the TAP path and the statistics,
 not the science.  :func:`write_reference_mirror` writes the DaCHS resource and ECSV copies with
@@ -27,7 +34,16 @@ from astropy.table import Table
 from ..archives.conf import sql_table_name
 from ..archives.dachs_rd import write_rd
 from ..exceptions import SchemaError
-from .references import HR24_MEMBERS, NETOPIL_2016, VizierTable, sql_column_name
+from .references import (
+    ANDRAE_2023,
+    APOKASC3,
+    HARRIS_1996,
+    HR24_MEMBERS,
+    NETOPIL_2016,
+    VB21_MEMBER_COLUMNS,
+    VizierTable,
+    sql_column_name,
+)
 
 REFERENCE_RESOURCE = "sosvo_vizier"
 """DaCHS resource directory of the reference fixtures (RD id ``sosvo_vizier/q``)."""
@@ -40,31 +56,67 @@ FAKE_CLUSTERS = {"SOSVO_FAKE_1": (40, -0.12), "SOSVO_FAKE_2": (12, 0.08), "SOSVO
 FAKE_FEH_ERROR = 0.05
 """``e_[Fe/H]HQS`` of every fake cluster (dex)."""
 
+FAKE_GLOBULARS = {"SOSVO_GC_1": (35, -1.55, "Fake Tuc"), "SOSVO_GC_2": (9, -2.2, ""),
+                  "SOSVO_GC_3": (0, -0.9, "")}
+"""Fake globular cluster ID -> (number of VB21-style members, Harris [Fe/H], other name).
+GC_1 is kept after the p > 0.8 cut, GC_2 has too few members, GC_3 has none."""
+VB21_FIXTURE_FILE = "fixture/vb21_members_fake.ecsv"
+"""Members of :data:`FAKE_GLOBULARS` in the VB21 Zenodo layout (``cluster`` added)."""
+N_ANDRAE, N_APOKASC, N_FOREIGN = 3000, 400, 25
+"""Rows of the Andrae and APOKASC-3 fixtures drawn from the synthetic sky, plus ``N_FOREIGN``
+ids that are not in it (they must not take part in any comparison)."""
+
 
 def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Table]:
-    """HR24 members and Netopil [Fe/H] of :data:`FAKE_CLUSTERS`, keyed by VizieR table path.
+    """The VizieR reference fixtures, keyed by VizieR table path (plus the VB21 members under
+    ``"vb21"``, not published in the mirror).
 
-    Members are distinct ``source_id`` values drawn from ``gaia_source``; probabilities are
-    uniform in [0.5, 1).  Columns carry the VizieR labels of the constants in
+    HR24 members and Netopil [Fe/H] of :data:`FAKE_CLUSTERS`; Harris [Fe/H] of
+    :data:`FAKE_GLOBULARS` and their VB21-style members; Andrae et al. (2023) and APOKASC-3
+    rows of synthetic-sky stars.  Members are distinct ``source_id`` values drawn from
+    ``gaia_source`` (open and globular members disjoint); probabilities are uniform in
+    [0.5, 1).  Columns carry the VizieR labels of the constants in
     :mod:`sos_vo.validation.references`.
     """
     if "source_id" not in gaia_source.colnames:
         raise SchemaError("reference fixtures: gaia_source lacks column 'source_id'")
-    need = sum(n for n, _ in FAKE_CLUSTERS.values())
+    n_open = sum(n for n, _ in FAKE_CLUSTERS.values())
+    n_gc = sum(n for n, _, _ in FAKE_GLOBULARS.values())
+    need = max(n_open + n_gc, N_ANDRAE)
     if len(gaia_source) < need:
         raise SchemaError(f"reference fixtures: gaia_source has {len(gaia_source)} rows, "
                           f"need at least {need}")
     rng = np.random.default_rng(seed)
-    ids = rng.choice(np.asarray(gaia_source["source_id"], dtype=np.int64), need, replace=False)
+    all_ids = np.asarray(gaia_source["source_id"], dtype=np.int64)
+    ids = rng.choice(all_ids, n_open + n_gc, replace=False)
     names = np.repeat(list(FAKE_CLUSTERS), [n for n, _ in FAKE_CLUSTERS.values()])
     m = HR24_MEMBERS.columns
-    members = Table({m["cluster"]: names.astype(str), m["source_id"]: ids,
-                     m["prob"]: rng.uniform(0.5, 1.0, need)})
+    members = Table({m["cluster"]: names.astype(str), m["source_id"]: ids[:n_open],
+                     m["prob"]: rng.uniform(0.5, 1.0, n_open)})
     n = NETOPIL_2016.columns
     feh = Table({n["cluster"]: list(FAKE_CLUSTERS),
                  n["feh"]: [f for _, f in FAKE_CLUSTERS.values()],
                  n["e_feh"]: np.full(len(FAKE_CLUSTERS), FAKE_FEH_ERROR)})
-    return {HR24_MEMBERS.table: members, NETOPIL_2016.table: feh}
+    h = HARRIS_1996.columns
+    harris = Table({h["cluster"]: list(FAKE_GLOBULARS),
+                    h["name"]: [o for _, _, o in FAKE_GLOBULARS.values()],
+                    h["feh"]: [f for _, f, _ in FAKE_GLOBULARS.values()]})
+    gc_names = np.repeat(list(FAKE_GLOBULARS), [k for k, _, _ in FAKE_GLOBULARS.values()])
+    vb21 = Table({"cluster": gc_names.astype(str), VB21_MEMBER_COLUMNS["source_id"]: ids[n_open:],
+                  VB21_MEMBER_COLUMNS["prob"]: rng.uniform(0.5, 1.0, n_gc)})
+    foreign = np.int64(all_ids.max()) + 1 + np.arange(N_FOREIGN, dtype=np.int64)
+    a = ANDRAE_2023.columns
+    sel = np.concatenate([rng.choice(all_ids, N_ANDRAE, replace=False), foreign])
+    andrae = Table({a["source_id"]: sel, a["mh"]: rng.normal(-0.3, 0.4, sel.size).astype(np.float32),
+                    a["teff"]: rng.uniform(4000, 7000, sel.size).astype(np.float32),
+                    a["logg"]: rng.uniform(1.0, 5.0, sel.size).astype(np.float32)})
+    k = APOKASC3.columns
+    sel = np.concatenate([rng.choice(all_ids, N_APOKASC, replace=False), foreign])
+    apokasc = Table({k["source_id"]: sel, k["logg"]: rng.uniform(1.5, 3.3, sel.size),
+                     k["e_logg"]: rng.uniform(0.005, 0.02, sel.size),
+                     k["evol_state"]: rng.choice(["RGB", "RC"], sel.size)})
+    return {HR24_MEMBERS.table: members, NETOPIL_2016.table: feh, HARRIS_1996.table: harris,
+            ANDRAE_2023.table: andrae, APOKASC3.table: apokasc, "vb21": vb21}
 
 
 def _sql_copy(table: Table) -> Table:
@@ -83,7 +135,8 @@ def write_reference_mirror(tables: Mapping[str, Table], out: str | os.PathLike,
     Parameters
     ----------
     tables : mapping
-        VizieR table path -> rows with VizieR column labels (:func:`reference_fixture_tables`).
+        VizieR table path -> rows with VizieR column labels (:func:`reference_fixture_tables`);
+        the key ``"vb21"`` is written as the file :data:`VB21_FIXTURE_FILE` only.
     out : path
         The fixture folder of ``tools/make_dachs_fixtures.py``.
 
@@ -91,11 +144,17 @@ def write_reference_mirror(tables: Mapping[str, Table], out: str | os.PathLike,
     -------
     dict
         ``{"resource": ..., "tables": {vizier path: sql name}, "files": {vizier path: ecsv},
-        "rows": {vizier path: n}}``.
+        "rows": {vizier path: n}, "extra_files": {"vb21": ecsv}}``.
     """
     out = Path(out)
     (out / "fixture").mkdir(parents=True, exist_ok=True)
-    known: dict[str, VizierTable] = {t.table: t for t in (HR24_MEMBERS, NETOPIL_2016)}
+    known: dict[str, VizierTable] = {t.table: t for t in (HR24_MEMBERS, NETOPIL_2016, HARRIS_1996,
+                                                          ANDRAE_2023, APOKASC3)}
+    tables = dict(tables)
+    extra = {}
+    if "vb21" in tables:  # Zenodo, not VizieR: a file only
+        tables.pop("vb21").write(out / VB21_FIXTURE_FILE, overwrite=True)
+        extra["vb21"] = VB21_FIXTURE_FILE
     sql_tables, files = {}, {}
     for path, table in tables.items():
         sql = sql_table_name(path, REFERENCE_SCHEMA)
@@ -112,4 +171,4 @@ def write_reference_mirror(tables: Mapping[str, Table], out: str | os.PathLike,
                                  for p in tables},
              overwrite=overwrite)
     return {"resource": f"{REFERENCE_RESOURCE}/q", "tables": sql_tables, "files": files,
-            "rows": {p: len(t) for p, t in tables.items()}}
+            "rows": {p: len(t) for p, t in tables.items()}, "extra_files": extra}

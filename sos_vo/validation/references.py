@@ -82,22 +82,29 @@ class VizierTable:
 
 HARRIS_1996 = VizierTable(
     "VII/202", "VII/202/catalog", "Harris W.E. 1996, AJ 112, 1487",
-    {"cluster": "ID", "name": "Name"},
-    note="VizieR's VII/202 ReadMe describes the 15 May 1997 revision (147 clusters, one table "
-         "'catalog'); the 2010 edition T25 uses is the raw file mwgc.dat (157 clusters), read "
-         "with sos_vo.validation.clusters.read_harris.  The VizieR label of the [Fe/H] column "
-         "was not verified: pass it as columns={'feh': ...}.")
+    {"cluster": "ID", "name": "Name", "feh": "[Fe/H]"},
+    note="Verified: the VII/202 ReadMe (cdsarc.cds.unistra.fr/viz-bin/ReadMe/VII/202) has one "
+         "table 'catalog' of 147 clusters, revision of 15 May 1997, with labels 'ID' (bytes "
+         "2-10) and 'Name' (12-22); public scripts query it over TAPVizieR as "
+         "\"VII/202/catalog\" with ID, Name, GLON, GLAT, Rsun.  NOT verified: the label of the "
+         "[Fe/H] column ('[Fe/H]' is our reading of the CDS convention; pass columns={'feh': ...} "
+         "if VizieR differs).  T25 uses the 2010 edition (157 clusters; the raw file mwgc.dat, "
+         "sos_vo.validation.clusters.read_harris), so VizieR's 1997 values differ for some "
+         "clusters.")
 """Globular-cluster [Fe/H] (T25 Sect. 6.4: "metallicities ... taken from Harris (1996)")."""
 
 VB21_CLUSTERS = VizierTable(
     "J/MNRAS/505/5978", "J/MNRAS/505/5978/tablea1",
     "Vasiliev E., Baumgardt H. 2021, MNRAS 505, 5978",
     {"cluster": "Name"},
-    note="VizieR holds the mean parallaxes and proper motions of 170 clusters only.")
+    note="VizieR holds the mean parallaxes and proper motions of 170 clusters only (table "
+         "'tablea1', as queried by public scripts); the member stars are on Zenodo.")
 """Vasiliev & Baumgardt (2021) cluster table."""
 
 VB21_MEMBERS_DOI = "10.5281/zenodo.4891252"
-"""The VB21 member-star lists are published on Zenodo (one file per cluster), not in VizieR."""
+"""The VB21 member-star lists are published on Zenodo (one file per cluster), not in VizieR,
+so globular-cluster members are always read from files (``sos-vo validate clusters
+--members``)."""
 
 VB21_MEMBER_COLUMNS = {"source_id": "source_id", "prob": "memberprob"}
 """Columns of the VB21 Zenodo member files (Gaia EDR3 = DR3 source_id, membership probability)."""
@@ -109,12 +116,19 @@ probability threshold of 0.8"."""
 HR24_MEMBERS = VizierTable(
     "J/A+A/686/A42", "J/A+A/686/A42/members", "Hunt E.L., Reffert S. 2024, A&A 686, A42",
     {"cluster": "Name", "source_id": "GaiaDR3", "prob": "Prob"},
-    note="1 291 929 member stars (VizieR ReadMe, members.dat); fetch with a WHERE on Name.")
+    note="Verified against the catalogue's ReadMe (a copy of cdsarc ReadMe J/A+A/686/A42 in a "
+         "public repository): members.dat, 1 291 929 rows, labels 'Name' (A20, main accepted "
+         "cluster name), 'GaiaDR3' (I19, Gaia DR3 source ID), 'Prob' (membership probability); "
+         "a public script pages through TAPVizieR's \"J/A+A/686/A42/members\" selecting Name "
+         "and Prob.  Fetched by uploading the catalogue's ids (fetch_vizier_by_ids) or with a "
+         "WHERE on Name.")
 """Open-cluster members (T25 Sect. 6.4: "we selected members using Hunt & Reffert (2024)")."""
 
 HR24_CLUSTERS = VizierTable(
     "J/A+A/686/A42", "J/A+A/686/A42/clusters", "Hunt E.L., Reffert S. 2024, A&A 686, A42",
-    {"cluster": "Name", "type": "Type", "n_members": "N"})
+    {"cluster": "Name", "type": "Type", "n_members": "N"},
+    note="Verified (same ReadMe): clusters.dat, labels Name, Type ([omgdr]; o = open, "
+         "g = globular, m = moving group), N (number of members).")
 """HR24 cluster table (``Type`` o = open, g = globular, m = moving group, ...)."""
 
 HR24_MIN_PROBABILITY = 0.0
@@ -125,42 +139,99 @@ NETOPIL_2016 = VizierTable(
     "J/A+A/585/A150", "J/A+A/585/A150/tablea1",
     "Netopil M., Paunzen E., Heiter U., Soubiran C. 2016, A&A 585, A150",
     {"cluster": "Cluster", "feh": "[Fe/H]HQS", "e_feh": "e_[Fe/H]HQS"},
-    note="HQS = the high-quality spectroscopic sample, T25 Sect. 6.4 'high-quality metallicities'.")
+    note="HQS = the high-quality spectroscopic sample, T25 Sect. 6.4 'high-quality "
+         "metallicities'.  Verified: a public script reads VizieR 'J/A+A/585/A150/tablea1' with "
+         "astroquery and uses the columns 'Cluster', '__Fe_H_HQS', 'e__Fe_H_HQS', "
+         "'__Fe_H_LQS' (astroquery's renaming of the VizieR labels [Fe/H]HQS, e_[Fe/H]HQS, "
+         "[Fe/H]LQS); the exact bracketed spelling is inferred from that renaming.  Cluster "
+         "names there contain spaces (the script replaces them by '_'), hence cluster_key.")
 """Open-cluster [Fe/H]."""
 
 APOKASC3 = VizierTable(
     "J/ApJS/276/69", "J/ApJS/276/69/table4", "Pinsonneault M.H. et al. 2025, ApJS 276, 69",
-    {"source_id": "GaiaDR3", "logg": "loggSeis", "e_logg": "e_loggSeis", "evol_state": "EvolSt"})
+    {"source_id": "GaiaDR3", "logg": "loggSeis", "e_logg": "e_loggSeis", "evol_state": "EvolSt"},
+    note="Catalogue identifier from the paper reference (ApJS 276, 69).  NOT verified: the "
+         "table name 'table4' and the labels (GaiaDR3, loggSeis, e_loggSeis, EvolSt); no copy "
+         "of the ReadMe was found.  Override with --vizier-table / --vizier-column "
+         "(columns={'logg': ...}).")
 """APOKASC-3 asteroseismic log g (T25 App. C.3: median offset 0.14 dex for giants)."""
 
 ANDRAE_2023 = VizierTable(
-    "J/ApJS/267/8", None, "Andrae R., Rix H.-W., Chandra V. 2023, ApJS 267, 8",
-    note="Table and column names not verified offline: pass them explicitly.")
+    "J/ApJS/267/8", "J/ApJS/267/8/table1", "Andrae R., Rix H.-W., Chandra V. 2023, ApJS 267, 8",
+    {"source_id": "source_id", "mh": "mh_xgboost", "teff": "teff_xgboost",
+     "logg": "logg_xgboost"},
+    note="Columns are the authors' names as served by the Gaia archive's copy "
+         "external.xgboost_table1 (source_id, mh_xgboost, teff_xgboost, logg_xgboost; see "
+         "sos_vo.archive_schema, from version 2.1 of doi:10.5281/zenodo.7945154).  NOT "
+         "verified: VizieR's table name ('table1' is our guess) and whether VizieR kept those "
+         "labels (it often renames, e.g. to GaiaDR3/[M/H]); override with --vizier-table / "
+         "--vizier-column.")
 """XGBoost Teff, log g, [M/H] from Gaia XP (T25 Sect. 6.3, Fig. 7 bottom row)."""
 
 ZHANG_2023 = VizierTable(
     "J/MNRAS/524/1855", None, "Zhang X., Green G.M., Rix H.-W. 2023, MNRAS 524, 1855",
-    note="Catalogue identifier from the paper reference; table and columns not verified "
-         "offline.  T25 keeps stars with confidence > 0.5 (Sect. 6.1).")
+    note="Catalogue identifier from the paper reference; table and column names NOT verified "
+         "(pass --vizier-table and --vizier-column source_id=... teff=... logg=... feh=...).  "
+         "T25 keeps stars with confidence > 0.5 (Sect. 6.1).")
 """Gaia XP forward-model parameters (T25 Sect. 6.1, Fig. 7 top row)."""
 
 GU_2025 = VizierTable(
     "J/ApJS/277/19", None, "Gu H. et al. 2025, ApJS 277, 19",
-    note="Catalogue identifier from the paper reference; table and columns not verified offline.")
+    note="Catalogue identifier from the paper reference; table and column names NOT verified "
+         "(pass --vizier-table and --vizier-column).")
 """SAGES DR2 random-forest parameters (T25 Sect. 6.2, Fig. 7 middle row)."""
 
 PASTEL = VizierTable(
     "B/pastel", "B/pastel/pastel", "Soubiran C. et al. 2016, A&A 591, A118",
-    note="Column names not verified offline.  T25 App. C.1 compares stars with [Fe/H] < -2.")
+    {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff": "Teff", "logg": "logg",
+     "feh": "[Fe/H]"},
+    note="Labels as in sos_vo.archive_schema (ID, RAJ2000, DEJ2000, Teff, logg, [Fe/H]).  PASTEL "
+         "has no Gaia DR3 id: it cannot be fetched with the id upload of fetch_vizier_by_ids; "
+         "match it by position (sos_vo.prepare.crossmatch.join_pastel) and compare the result "
+         "with `sos-vo validate compare --reference FILE --reference-below feh=-2`.  T25 App. "
+         "C.1 compares stars with [Fe/H] < -2.")
 """PASTEL (very metal-poor comparison, T25 App. C.1)."""
 
 VERY_METAL_POOR_FEH = -2.0
 """T25 App. C.1 / Fig. C.1: median differences "computed only for [Fe/H] < -2"."""
 
 
+@dataclass(frozen=True)
+class ComparisonPreset:
+    """A reference catalogue of the external comparisons, fetched by Gaia DR3 id.
+
+    Attributes
+    ----------
+    table : VizierTable
+        The VizieR table (its ``source_id`` role is the join column).
+    columns : mapping of str to str
+        Catalogue column -> reference role compared with it.
+    name : str
+        Name used in messages and plots.
+    """
+
+    table: VizierTable
+    columns: Mapping[str, str]
+    name: str
+
+
+COMPARISONS = {
+    "andrae2023": ComparisonPreset(ANDRAE_2023, {"ml_teff": "teff", "ml_logg": "logg",
+                                                 "ml_feh": "mh"}, "Andrae et al. 2023"),
+    "zhang2023": ComparisonPreset(ZHANG_2023, {"ml_teff": "teff", "ml_logg": "logg",
+                                               "ml_feh": "feh"}, "Zhang et al. 2023"),
+    "gu2025": ComparisonPreset(GU_2025, {"ml_teff": "teff", "ml_logg": "logg",
+                                         "ml_feh": "feh"}, "Gu et al. 2025"),
+    "apokasc3": ComparisonPreset(APOKASC3, {"ml_logg": "logg"}, "APOKASC-3"),
+}
+"""``sos-vo validate compare --vizier KEY`` presets (T25 Sect. 6.1-6.3 and App. C.3).  PASTEL
+(App. C.1) is not among them: it has no Gaia DR3 id (see :data:`PASTEL`)."""
+
+
 def adql_select(table: VizierTable, roles: Sequence[str] | None = None, where: str | None = None,
                 columns: Mapping[str, str] | None = None, *, names: str = "vizier",
-                table_name: str | None = None) -> str:
+                table_name: str | None = None, alias: str | None = None,
+                join: str | None = None) -> str:
     """ADQL selecting ``table``'s columns with their roles as aliases.
 
     Parameters
@@ -178,6 +249,11 @@ def adql_select(table: VizierTable, roles: Sequence[str] | None = None, where: s
         Naming scheme (:data:`NAMING_SCHEMES`).
     table_name : str, optional
         ADQL table name to use instead of the scheme's.
+    alias : str, optional
+        Correlation name of the table (``FROM <table> AS <alias>``); the selected columns are
+        qualified with it (needed with ``join``).
+    join : str, optional
+        A ``JOIN ... ON ...`` clause placed after the table (e.g. with ``TAP_UPLOAD``).
     """
     if table.table is None:
         raise SchemaError(f"{table.catalogue}: the TAP table name is not known; "
@@ -190,16 +266,33 @@ def adql_select(table: VizierTable, roles: Sequence[str] | None = None, where: s
     if missing:
         raise SchemaError(f"{table.catalogue}: no column known for role(s) {', '.join(missing)}; "
                           f"pass columns={{role: name}}")
-    select = ", ".join(f"{column_ref(labels[r], names)} AS {r}" for r in roles)
+    prefix = f"{alias}." if alias else ""
+    select = ", ".join(f"{prefix}{column_ref(labels[r], names)} AS {r}" for r in roles)
     if table_name is None:
         table_name = sql_table_name(table.table) if names == "sql" else f'"{table.table}"'
     query = f"SELECT {select} FROM {table_name}"
+    if alias:
+        query += f" AS {alias}"
+    if join:
+        query += f" {join}"
     return f"{query} WHERE {where}" if where else query
 
 
 def column_ref(label: str, names: str = "vizier") -> str:
     """ADQL reference to VizieR column ``label``: quoted (``"[Fe/H]HQS"``) or its SQL name."""
     return sql_column_name(label) if names == "sql" else f'"{label}"'
+
+
+def _adql_table_name(table: VizierTable, scheme: str) -> str | None:
+    """ADQL name of ``table`` after ``conf.table_names`` overrides and the naming scheme."""
+    from ..archives.conf import table_name
+
+    if table.table is None:
+        return None
+    adql_name = table_name(table.table, f'"{table.table}"', vizier=True)
+    if scheme == "sql" and adql_name == f'"{table.table}"':
+        adql_name = sql_table_name(table.table)
+    return adql_name
 
 
 def fetch_vizier(table: VizierTable, roles: Sequence[str] | None = None, where: str | None = None,
@@ -214,20 +307,85 @@ def fetch_vizier(table: VizierTable, roles: Sequence[str] | None = None, where: 
     :class:`~sos_vo.archives.TapClient` (``client_kwargs``: ``timeout``, ``row_limit``,
     ``retries``, ...), so a truncated result raises instead of being returned.
     """
-    from ..archives.conf import setting, table_name
+    from ..archives.conf import setting
     from ..archives.tap import TapClient
 
     url = str(setting("vizier_tap_url", tap_url))
     scheme = str(setting("vizier_names", names))
-    adql_name = None
-    if table.table is not None:
-        adql_name = table_name(table.table, f'"{table.table}"', vizier=True)
-        if scheme == "sql" and adql_name == f'"{table.table}"':
-            adql_name = sql_table_name(table.table)
-    query = adql_select(table, roles, where, columns, names=scheme, table_name=adql_name)
+    query = adql_select(table, roles, where, columns, names=scheme,
+                        table_name=_adql_table_name(table, scheme))
     result = TapClient(url, **client_kwargs).run(query, use_async=use_async)
     result.meta["query"] = query
     result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}"
+    return result
+
+
+UPLOAD_TABLE = "sosvo_ids"
+"""Name of the uploaded id table (``TAP_UPLOAD.sosvo_ids``, one column ``source_id``)."""
+
+UPLOAD_CHUNK_ROWS = 8_000
+"""Ids sent per TAP job by :func:`fetch_vizier_by_ids`.  Our choice, set by GAVO DaCHS's default
+limit on synchronous uploads (``maxSyncUploadSize`` = 500 000 bytes): measured on the mirror,
+10 000 ids (0.55 MB as an astropy TABLEDATA VOTable) are refused, 8 000 (0.44 MB) pass.  VizieR's upload limit is not documented where we looked:
+lower ``chunk_size`` if it refuses an upload.  A whole-sky catalogue needs many jobs; for the
+cluster validation select HR24 members by cluster name instead (``members_by="cluster"``)."""
+
+
+def fetch_vizier_by_ids(table: VizierTable, ids, roles: Sequence[str] | None = None, *,
+                        id_role: str = "source_id", where: str | None = None,
+                        columns: Mapping[str, str] | None = None, tap_url: str | None = None,
+                        names: str | None = None, chunk_size: int | None = None,
+                        use_async: bool = False, **client_kwargs) -> Table:
+    """Rows of ``table`` whose Gaia DR3 id is in ``ids``: a TAP_UPLOAD join, so only the overlap
+    comes back.
+
+    The ids (unique, int64) are uploaded as ``TAP_UPLOAD.sosvo_ids(source_id)`` in chunks of
+    ``chunk_size`` (:data:`UPLOAD_CHUNK_ROWS`) and joined on the table's ``id_role`` column;
+    every chunk goes through :class:`~sos_vo.archives.TapClient` (row limit checked), and the
+    results are stacked.  URL, naming scheme and table-name overrides as in
+    :func:`fetch_vizier`.
+
+    Raises
+    ------
+    EmptyInputError
+        If ``ids`` is empty.
+    SchemaError
+        If the table's TAP name or its ``id_role`` column is not known.
+    """
+    import numpy as np
+    from astropy.table import vstack
+
+    from ..archives.conf import setting
+    from ..archives.tap import TapClient
+    from ..exceptions import EmptyInputError
+
+    ids = np.unique(np.asarray(ids, dtype=np.int64))
+    if ids.size == 0:
+        raise EmptyInputError(f"{table.catalogue}: no Gaia DR3 id to upload")
+    labels = dict(table.columns) | dict(columns or {})
+    if id_role not in labels:
+        raise SchemaError(f"{table.catalogue}: no column known for the id role {id_role!r}; "
+                          f"pass columns={{{id_role!r}: name}}")
+    roles = list(roles or labels)
+    if id_role not in roles:
+        roles.insert(0, id_role)
+    url = str(setting("vizier_tap_url", tap_url))
+    scheme = str(setting("vizier_names", names))
+    join = (f"JOIN TAP_UPLOAD.{UPLOAD_TABLE} AS u "
+            f"ON t.{column_ref(labels[id_role], scheme)} = u.source_id")
+    query = adql_select(table, roles, where, columns, names=scheme,
+                        table_name=_adql_table_name(table, scheme), alias="t", join=join)
+    chunk = int(chunk_size or UPLOAD_CHUNK_ROWS)
+    if chunk < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
+    client = TapClient(url, **client_kwargs)
+    parts = [client.run(query, use_async=use_async,
+                        uploads={UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk]})})
+             for i in range(0, ids.size, chunk)]
+    result = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    result.meta["query"] = query
+    result.meta["uploaded_ids"] = int(ids.size)
+    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}, ids uploaded"
     return result
 
 

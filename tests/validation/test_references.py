@@ -3,9 +3,11 @@ from astropy.table import Table
 
 from sos_vo.exceptions import SchemaError
 from sos_vo.validation.references import (
-    ANDRAE_2023,
+    APOKASC3,
+    COMPARISONS,
     HR24_MEMBERS,
     NETOPIL_2016,
+    ZHANG_2023,
     adql_select,
     sql_column_name,
     with_roles,
@@ -21,7 +23,7 @@ def test_adql_quotes_vizier_names_and_aliases_roles():
 
 def test_unverified_tables_need_explicit_names():
     with pytest.raises(SchemaError, match="TAP table name is not known"):
-        adql_select(ANDRAE_2023)
+        adql_select(ZHANG_2023)
     with pytest.raises(SchemaError, match="no column known for role"):
         adql_select(HR24_MEMBERS, roles=["feh"])
 
@@ -43,3 +45,18 @@ def test_sql_names_follow_the_table_mapping_rule():
     assert q == "SELECT cluster AS cluster, fe_h_hqs AS feh FROM vizier.j_a_a_585_a150_tablea1"
     with pytest.raises(ValueError, match="names="):
         adql_select(NETOPIL_2016, names="dachs")
+
+
+def test_upload_join_qualifies_columns():
+    join = 'JOIN TAP_UPLOAD.sosvo_ids AS u ON t."GaiaDR3" = u.source_id'
+    q = adql_select(APOKASC3, ["source_id", "logg"], alias="t", join=join, where='t."loggSeis" > 0')
+    assert q == ('SELECT t."GaiaDR3" AS source_id, t."loggSeis" AS logg FROM "J/ApJS/276/69/table4" '
+                 'AS t JOIN TAP_UPLOAD.sosvo_ids AS u ON t."GaiaDR3" = u.source_id '
+                 'WHERE t."loggSeis" > 0')
+
+
+def test_comparison_presets_name_known_roles():
+    for preset in COMPARISONS.values():
+        if preset.table.table is not None:  # verified or guessed names: every role is defined
+            assert "source_id" in preset.table.columns
+            assert set(preset.columns.values()) <= set(preset.table.columns)
