@@ -27,6 +27,15 @@ MEMBER_FORMATS = {
 """Column presets of member lists: VB21 Zenodo files (with a ``cluster`` column added by the
 user) with T25's p > 0.8, HR24 as served by VizieR (J/A+A/686/A42/members), or generic."""
 
+COMPARISON_KEYS = {
+    "andrae2023": "Andrae et al. 2023, J/ApJS/267/8",
+    "zhang2023": "Zhang et al. 2023, J/MNRAS/524/1855 (needs --vizier-table/--vizier-column)",
+    "gu2025": "Gu et al. 2025, J/ApJS/277/19 (needs --vizier-table/--vizier-column)",
+    "apokasc3": "APOKASC-3, J/ApJS/276/69",
+}
+"""``--vizier`` keys (sos_vo.validation.references.COMPARISONS), listed here so --help needs no
+import of the validation package."""
+
 REFERENCE_FORMATS = {"harris": None, "netopil": ("Cluster", "[Fe/H]HQS"), "generic": ("cluster", "feh")}
 """Reference [Fe/H] presets: the raw Harris file, Netopil et al. 2016 as in VizieR, or generic."""
 
@@ -35,32 +44,66 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Define the ``clusters``, ``compare`` and ``homogenise`` sub-commands."""
     sub = parser.add_subparsers(dest="validation", metavar="WHAT", required=True)
 
-    c = sub.add_parser("clusters", help="per-cluster [Fe/H] residuals and box plots (T25 Sect. 6.4)")
+    c = sub.add_parser(
+        "clusters", help="per-cluster [Fe/H] residuals and box plots (T25 Sect. 6.4)",
+        description="Per-cluster residuals of the predicted [Fe/H] against literature cluster "
+                    "metallicities.  From files (--members, --reference) or from VizieR over TAP "
+                    "(--from-vizier): open clusters take the Hunt & Reffert (2024) members "
+                    "(J/A+A/686/A42/members) and Netopil et al. (2016) [Fe/H] "
+                    "(J/A+A/585/A150/tablea1); globular clusters take the Harris [Fe/H] of VizieR "
+                    "VII/202 (the 1997 revision; the 2010 file mwgc.dat needs --reference), while "
+                    "their Vasiliev & Baumgardt (2021) members are published on Zenodo "
+                    "(doi:10.5281/zenodo.4891252), not VizieR, so they always come from --members.")
     c.add_argument("--catalogue", required=True, type=Path, help="catalogue table (FITS/VOTable/ECSV)")
     c.add_argument("--value-column", default="ml_feh", help="predicted [Fe/H] column (default ml_feh)")
     c.add_argument("--key", default="gaia_dr3_id", help="catalogue Gaia DR3 id column")
-    c.add_argument("--members", required=True, type=Path, help="member list table")
-    c.add_argument("--members-format", choices=sorted(MEMBER_FORMATS), default="generic")
+    c.add_argument("--from-vizier", choices=("open", "globular"),
+                   help="fetch references over TAP: 'open' = HR24 members + Netopil [Fe/H] (no "
+                        "--members/--reference); 'globular' = Harris VII/202 [Fe/H] (no "
+                        "--reference; --members with the VB21 Zenodo lists is required)")
+    c.add_argument("--members", type=Path, help="member list table (required unless --from-vizier open)")
+    c.add_argument("--members-format", choices=sorted(MEMBER_FORMATS), default=None,
+                   help="column preset of --members (default generic; vb21 with --from-vizier globular)")
     c.add_argument("--members-cluster-column", help="override the preset's cluster column")
     c.add_argument("--min-prob", type=float, help="keep members with probability > this "
-                   "(default: the preset's; 0.8 for vb21, T25 Sect. 6.4)")
-    c.add_argument("--reference", required=True, type=Path, help="reference [Fe/H] file")
+                   "(default: the preset's; 0.8 for vb21, T25 Sect. 6.4; none for HR24)")
+    c.add_argument("--members-by", choices=("upload", "cluster"), default="upload",
+                   help="--from-vizier open: select HR24 members by uploading the catalogue's "
+                        "Gaia DR3 ids (TAP_UPLOAD join, default) or by the names of the clusters "
+                        "with a Netopil [Fe/H] (better for a whole-sky catalogue)")
+    c.add_argument("--reference", type=Path, help="reference [Fe/H] file (required unless --from-vizier)")
     c.add_argument("--reference-format", choices=sorted(REFERENCE_FORMATS), default="harris")
     c.add_argument("--min-members", type=int, default=None,
                    help="keep clusters with more than this many predicted members (default 20, T25)")
     c.add_argument("--label", default="this catalogue", help="panel title")
+    _tap_options(c)
     _common(c)
 
-    m = sub.add_parser("compare", help="offsets and scatter against a reference catalogue (T25 Fig. 7)")
+    m = sub.add_parser(
+        "compare", help="offsets and scatter against a reference catalogue (T25 Fig. 7)",
+        description="Offsets and scatter (catalogue - reference) per parameter, matched on Gaia "
+                    "DR3 source_id.  The reference is a file (--reference) or a VizieR catalogue "
+                    "fetched over TAP by uploading the catalogue's ids, so only the overlap comes "
+                    "back (--vizier KEY).  PASTEL has no Gaia id: match it by position first and "
+                    "pass the result with --reference ... --reference-below feh=-2 (T25 App. C.1).")
     m.add_argument("--catalogue", required=True, type=Path)
-    m.add_argument("--reference", required=True, type=Path)
-    m.add_argument("--name", required=True, help="name of the reference, e.g. 'Andrae et al. 2023'")
-    m.add_argument("--columns", required=True, nargs="+", metavar="OURS=THEIRS",
-                   help="column pairs, e.g. ml_teff=teff_xgboost ml_feh=mh_xgboost")
+    m.add_argument("--reference", type=Path, help="reference table file (or --vizier)")
+    m.add_argument("--vizier", choices=sorted(COMPARISON_KEYS),
+                   help="fetch the reference from VizieR: " + "; ".join(
+                       f"{k} = {v}" for k, v in COMPARISON_KEYS.items()))
+    m.add_argument("--vizier-table", help="TAP table name of the --vizier catalogue (for the "
+                   "names not verified, see sos_vo.validation.references)")
+    m.add_argument("--vizier-column", nargs="+", default=[], metavar="ROLE=LABEL",
+                   help="VizieR column label of a role, e.g. source_id=GaiaDR3 logg=loggSeis")
+    m.add_argument("--name", help="name of the reference, e.g. 'Andrae et al. 2023' (default: the preset's)")
+    m.add_argument("--columns", nargs="+", metavar="OURS=THEIRS",
+                   help="column pairs, e.g. ml_teff=teff_xgboost ml_feh=mh_xgboost; with --vizier "
+                        "THEIRS is a role (teff, logg, feh/mh); default: the preset's pairs")
     m.add_argument("--catalogue-key", default="gaia_dr3_id")
     m.add_argument("--reference-key", default="source_id")
     m.add_argument("--reference-below", metavar="COLUMN=VALUE",
                    help="use reference rows with COLUMN < VALUE only (e.g. feh=-2, T25 App. C.1)")
+    _tap_options(m)
     _common(m)
 
     h = sub.add_parser("homogenise", help="calibrate a survey against a reference (talk 003)")
@@ -81,6 +124,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(h)
 
 
+def _tap_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tap-url", help="TAP service of the VizieR tables (default: "
+                   "sos_vo.archives.conf.vizier_tap_url, $SOS_VO_VIZIER_TAP_URL, i.e. "
+                   "https://tapvizier.cds.unistra.fr/TAPVizieR/tap)")
+    p.add_argument("--names", choices=("vizier", "sql"), default=None,
+                   help="table/column naming: 'vizier' (quoted VizieR names) or 'sql' (the "
+                        "mapping of a DaCHS mirror); default conf.vizier_names")
+    p.add_argument("--upload-chunk", type=int, default=None,
+                   help="Gaia DR3 ids uploaded per TAP job (default 8000)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="report folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing report folder")
@@ -97,23 +151,57 @@ def _read(path: Path) -> Table:
     return Table.read(path)
 
 
+def _fail(message: str) -> SystemExit:
+    return SystemExit(f"sos-vo validate: error: {message}")
+
+
 def _clusters(args: argparse.Namespace) -> int:
     from ..validation import clusters as cl
+    from ..validation import vizier as vz
     from ..validation.report import report_folder
 
-    preset = MEMBER_FORMATS[args.members_format]
-    members = cl.members_table(_read(args.members), cluster=args.members_cluster_column or preset["cluster"],
-                               source_id=preset["source_id"], prob=preset["prob"],
-                               min_prob=args.min_prob if args.min_prob is not None else preset["min_prob"])
-    if args.reference_format == "harris":
-        refs = cl.harris_references(args.reference)
-    else:
-        ccol, fcol = REFERENCE_FORMATS[args.reference_format]
-        refs = cl.reference_table(_read(args.reference), cluster=ccol, feh=fcol)
     min_members = cl.MIN_MEMBERS if args.min_members is None else args.min_members
-    result = cl.cluster_residuals(_read(args.catalogue), members, refs, value_column=args.value_column,
-                                  catalogue_key=args.key, min_members=min_members)
+    if args.from_vizier is None and args.reference is None:
+        raise _fail("--reference is required unless --from-vizier")
+    if args.from_vizier == "globular" and args.reference:
+        raise _fail("--from-vizier globular fetches the Harris [Fe/H] from VizieR VII/202: "
+                    "do not pass --reference (or drop --from-vizier to use mwgc.dat)")
+    catalogue = _read(args.catalogue)
+    fetch = {"tap_url": args.tap_url, "names": args.names}
+    members = None
+    if args.from_vizier == "open":
+        if args.members or args.reference:
+            raise _fail("--from-vizier open fetches members (HR24) and [Fe/H] (Netopil 2016) "
+                        "from VizieR: do not pass --members/--reference")
+    else:
+        if args.members is None:
+            raise _fail("--members is required (Vasiliev & Baumgardt 2021 members are on Zenodo, "
+                        "doi:10.5281/zenodo.4891252, not in VizieR)" if args.from_vizier
+                        else "--members is required unless --from-vizier open")
+        fmt = args.members_format or ("vb21" if args.from_vizier == "globular" else "generic")
+        preset = MEMBER_FORMATS[fmt]
+        members = cl.members_table(_read(args.members),
+                                   cluster=args.members_cluster_column or preset["cluster"],
+                                   source_id=preset["source_id"], prob=preset["prob"],
+                                   min_prob=args.min_prob if args.min_prob is not None else preset["min_prob"])
+    if args.from_vizier:
+        source = ("HR24 members + Netopil [Fe/H]" if args.from_vizier == "open"
+                  else "Harris VII/202 [Fe/H]") + f" over TAP ({args.tap_url or 'conf.vizier_tap_url'})"
+        result = vz.validate_clusters_vizier(
+            catalogue, args.from_vizier, members, value_column=args.value_column,
+            catalogue_key=args.key, min_members=min_members, members_by=args.members_by,
+            min_prob=args.min_prob, chunk_size=args.upload_chunk, **fetch)
+    else:
+        source = f"{args.members} + {args.reference}"
+        if args.reference_format == "harris":
+            refs = cl.harris_references(args.reference)
+        else:
+            ccol, fcol = REFERENCE_FORMATS[args.reference_format]
+            refs = cl.reference_table(_read(args.reference), cluster=ccol, feh=fcol)
+        result = cl.cluster_residuals(catalogue, members, refs, value_column=args.value_column,
+                                      catalogue_key=args.key, min_members=min_members)
     with report_folder(args.out, overwrite=args.overwrite, title="cluster validation") as rep:
+        result.stats.meta["references"] = source
         rep.table("cluster_stats.ecsv", result.stats,
                   f"Residuals {args.value_column} - [Fe/H]_ref per cluster with > {min_members} members")
         rep.table("clusters_skipped.ecsv", result.skipped, "Clusters left out and why")
@@ -121,7 +209,7 @@ def _clusters(args: argparse.Namespace) -> int:
                                  rep.figure("clusters_boxplot.png", "Box plots sorted by [Fe/H]_ref (T25 Fig. 8)"))
     m, s = result.pooled()
     print(f"{len(result.stats)} clusters kept, {len(result.skipped)} skipped; pooled M = {m:+.3f}, "
-          f"Sigma = {s:.3f}; report in {args.out}")
+          f"Sigma = {s:.3f}; references: {source}; report in {args.out}")
     return 0
 
 
@@ -129,21 +217,44 @@ def _compare(args: argparse.Namespace) -> int:
     from ..validation.compare import compare_catalogues, plot_comparison_density
     from ..validation.report import report_folder
 
-    columns = dict(_pair(item, "--columns") for item in args.columns)
-    reference = _read(args.reference)
-    mask = None
+    columns = dict(_pair(item, "--columns") for item in args.columns) if args.columns else None
+    below = None
     if args.reference_below:
         col, value = _pair(args.reference_below, "--reference-below")
-        if col not in reference.colnames:
-            raise SystemExit(f"sos-vo validate: error: --reference-below: {args.reference} has no column {col!r}")
-        mask = np.ma.filled(np.ma.asarray(reference[col], dtype=float), np.nan) < float(value)
-    comp = compare_catalogues(_read(args.catalogue), reference, columns, args.name,
-                              catalogue_key=args.catalogue_key, reference_key=args.reference_key,
-                              reference_mask=mask)
-    with report_folder(args.out, overwrite=args.overwrite, title=f"comparison with {args.name}") as rep:
-        rep.table("comparison_stats.ecsv", comp.stats, f"Catalogue - {args.name}: offsets and scatter")
+        try:
+            below = (col, float(value))
+        except ValueError:
+            raise _fail(f"--reference-below: {value!r} is not a number") from None
+    catalogue = _read(args.catalogue)
+    if (args.vizier is None) == (args.reference is None):
+        raise _fail("give exactly one of --reference FILE and --vizier KEY")
+    if args.vizier:
+        from ..validation.vizier import compare_with_vizier, comparison_preset
+
+        labels = dict(_pair(item, "--vizier-column") for item in args.vizier_column)
+        name = args.name or comparison_preset(args.vizier).name
+        comp = compare_with_vizier(catalogue, args.vizier, columns, catalogue_key=args.catalogue_key,
+                                   table=args.vizier_table, labels=labels or None, below=below,
+                                   tap_url=args.tap_url, names=args.names, chunk_size=args.upload_chunk)
+        comp.name = name
+        comp.stats.meta["reference"] = name
+    else:
+        if args.name is None or columns is None:
+            raise _fail("--reference needs --name and --columns")
+        name = args.name
+        reference = _read(args.reference)
+        mask = None
+        if below:
+            if below[0] not in reference.colnames:
+                raise _fail(f"--reference-below: {args.reference} has no column {below[0]!r}")
+            mask = np.ma.filled(np.ma.asarray(reference[below[0]], dtype=float), np.nan) < below[1]
+        comp = compare_catalogues(catalogue, reference, columns, name,
+                                  catalogue_key=args.catalogue_key, reference_key=args.reference_key,
+                                  reference_mask=mask)
+    with report_folder(args.out, overwrite=args.overwrite, title=f"comparison with {name}") as rep:
+        rep.table("comparison_stats.ecsv", comp.stats, f"Catalogue - {name}: offsets and scatter")
         plot_comparison_density(comp, rep.figure("comparison_density.png",
-                                                 f"Catalogue vs {args.name} (T25 Fig. 7 style)"))
+                                                 f"Catalogue vs {name} (T25 Fig. 7 style)"))
     for row in comp.stats:
         print(f"{row['parameter']}: N = {row['n']}, median offset = {row['median_offset']:+.4g}, "
               f"MAD = {row['mad']:.4g}")

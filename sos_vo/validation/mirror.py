@@ -56,7 +56,7 @@ FAKE_CLUSTERS = {"SOSVO_FAKE_1": (40, -0.12), "SOSVO_FAKE_2": (12, 0.08), "SOSVO
 FAKE_FEH_ERROR = 0.05
 """``e_[Fe/H]HQS`` of every fake cluster (dex)."""
 
-FAKE_GLOBULARS = {"SOSVO_GC_1": (35, -1.55, "Fake Tuc"), "SOSVO_GC_2": (9, -2.2, ""),
+FAKE_GLOBULARS = {"SOSVO_GC_1": (80, -1.55, "Fake Tuc"), "SOSVO_GC_2": (9, -2.2, ""),
                   "SOSVO_GC_3": (0, -0.9, "")}
 """Fake globular cluster ID -> (number of VB21-style members, Harris [Fe/H], other name).
 GC_1 is kept after the p > 0.8 cut, GC_2 has too few members, GC_3 has none."""
