@@ -37,6 +37,7 @@ from ..exceptions import SchemaError
 from .references import (
     ANDRAE_2023,
     APOKASC3,
+    APOKASC3_NULL,
     HARRIS_1996,
     HR24_MEMBERS,
     NETOPIL_2016,
@@ -112,9 +113,13 @@ def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Tab
                     a["logg"]: rng.uniform(1.0, 5.0, sel.size).astype(np.float32)})
     k = APOKASC3.columns
     sel = np.concatenate([rng.choice(all_ids, N_APOKASC, replace=False), foreign])
-    apokasc = Table({k["source_id"]: sel, k["logg"]: rng.uniform(1.5, 3.3, sel.size),
+    logg = rng.uniform(1.5, 3.3, sel.size)
+    logg[:10] = APOKASC3_NULL  # missing seismic log g, as APOKASC-3 writes it
+    apokasc = Table({k["source_id"]: sel, k["logg"]: logg,
                      k["e_logg"]: rng.uniform(0.005, 0.02, sel.size),
-                     k["evol_state"]: rng.choice(["RGB", "RC"], sel.size)})
+                     k["evol_state"]: rng.choice(["RGB", "RC"], sel.size),
+                     k["category"]: rng.choice(["Gold", "Silver"], sel.size),
+                     k["kic"]: 1_000_000 + np.arange(sel.size)})
     return {HR24_MEMBERS.table: members, NETOPIL_2016.table: feh, HARRIS_1996.table: harris,
             ANDRAE_2023.table: andrae, APOKASC3.table: apokasc, "vb21": vb21}
 

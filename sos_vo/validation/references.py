@@ -149,12 +149,18 @@ NETOPIL_2016 = VizierTable(
 
 APOKASC3 = VizierTable(
     "J/ApJS/276/69", "J/ApJS/276/69/table4", "Pinsonneault M.H. et al. 2025, ApJS 276, 69",
-    {"source_id": "GaiaDR3", "logg": "loggSeis", "e_logg": "e_loggSeis", "evol_state": "EvolSt"},
-    note="Catalogue identifier from the paper reference (ApJS 276, 69).  NOT verified: the "
-         "table name 'table4' and the labels (GaiaDR3, loggSeis, e_loggSeis, EvolSt); no copy "
-         "of the ReadMe was found.  Override with --vizier-table / --vizier-column "
-         "(columns={'logg': ...}).")
+    {"source_id": "GaiaDR3", "logg": "loggSeis", "e_logg": "e_loggSeis", "evol_state": "EvolSt",
+     "category": "CatTab", "kic": "KIC"},
+    note="Verified: a public repository's test holds rows 'as VizieR serves them' of "
+         "J/ApJS/276/69 table4 with the header KIC, CatTab, EvolSt, Mass, e_Mass, Radius, "
+         "e_Radius, Teff, e_Teff, loggSeis, e_loggSeis, GaiaDR3 (units of loggSeis [cm.s-2]); "
+         "its reader treats -9999 as an empty value and CatTab as Gold/Silver/... "
+         "(APOKASC3_NULL).  Not checked: the ReadMe itself.")
 """APOKASC-3 asteroseismic log g (T25 App. C.3: median offset 0.14 dex for giants)."""
+
+APOKASC3_NULL = -9999.0
+"""Value APOKASC-3 writes where a quantity is missing (per the reader cited in the note of
+:data:`APOKASC3`); compared as missing (NaN)."""
 
 ANDRAE_2023 = VizierTable(
     "J/ApJS/267/8", "J/ApJS/267/8/table1", "Andrae R., Rix H.-W., Chandra V. 2023, ApJS 267, 8",
@@ -208,11 +214,14 @@ class ComparisonPreset:
         Catalogue column -> reference role compared with it.
     name : str
         Name used in messages and plots.
+    null_value : float, optional
+        A sentinel the catalogue writes for missing values (read as NaN).
     """
 
     table: VizierTable
     columns: Mapping[str, str]
     name: str
+    null_value: float | None = None
 
 
 COMPARISONS = {
@@ -222,7 +231,7 @@ COMPARISONS = {
                                                "ml_feh": "feh"}, "Zhang et al. 2023"),
     "gu2025": ComparisonPreset(GU_2025, {"ml_teff": "teff", "ml_logg": "logg",
                                          "ml_feh": "feh"}, "Gu et al. 2025"),
-    "apokasc3": ComparisonPreset(APOKASC3, {"ml_logg": "logg"}, "APOKASC-3"),
+    "apokasc3": ComparisonPreset(APOKASC3, {"ml_logg": "logg"}, "APOKASC-3", APOKASC3_NULL),
 }
 """``sos-vo validate compare --vizier KEY`` presets (T25 Sect. 6.1-6.3 and App. C.3).  PASTEL
 (App. C.1) is not among them: it has no Gaia DR3 id (see :data:`PASTEL`)."""

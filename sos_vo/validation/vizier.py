@@ -238,6 +238,13 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
             f"{preset.name} ({preset.table.catalogue}) has none of the catalogue's "
             f"{np.unique(ids).size} Gaia DR3 ids ({catalogue_key}): check the sky region and the "
             f"id column")
+    if preset.null_value is not None:
+        for role in roles[1:]:
+            col = ref[role]
+            if col.dtype.kind == "f" or col.dtype.kind in "iu":
+                values = np.ma.filled(np.ma.asarray(col, dtype=float), np.nan)
+                values[values == preset.null_value] = np.nan
+                ref[role] = values
     mask = None
     if below is not None:
         mask = np.ma.filled(np.ma.asarray(ref[below[0]], dtype=float), np.nan) < float(below[1])
