@@ -32,6 +32,7 @@ COMPARISON_KEYS = {
     "zhang2023": "Zhang et al. 2023, J/MNRAS/524/1855 (needs --vizier-table/--vizier-column)",
     "gu2025": "Gu et al. 2025, J/ApJS/277/19 (needs --vizier-table/--vizier-column)",
     "apokasc3": "APOKASC-3, J/ApJS/276/69",
+    "pastel": "PASTEL, B/pastel/pastel, matched by position, [Fe/H] < -2 (T25 App. C.1)",
 }
 """``--vizier`` keys (sos_vo.validation.references.COMPARISONS), listed here so --help needs no
 import of the validation package."""
@@ -84,8 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Offsets and scatter (catalogue - reference) per parameter, matched on Gaia "
                     "DR3 source_id.  The reference is a file (--reference) or a VizieR catalogue "
                     "fetched over TAP by uploading the catalogue's ids, so only the overlap comes "
-                    "back (--vizier KEY).  PASTEL has no Gaia id: match it by position first and "
-                    "pass the result with --reference ... --reference-below feh=-2 (T25 App. C.1).")
+                    "back (--vizier KEY).  PASTEL has no Gaia id: --vizier pastel uploads the "
+                    "catalogue's positions (ra, dec propagated from J2016.0 to J2000 with pmra, "
+                    "pmdec), keeps entries with [Fe/H] < -2 within --match-radius and takes the "
+                    "median of the entries of each star (T25 App. C.1).")
     m.add_argument("--catalogue", required=True, type=Path)
     m.add_argument("--reference", type=Path, help="reference table file (or --vizier)")
     m.add_argument("--vizier", choices=sorted(COMPARISON_KEYS),
@@ -103,6 +106,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--reference-key", default="source_id")
     m.add_argument("--reference-below", metavar="COLUMN=VALUE",
                    help="use reference rows with COLUMN < VALUE only (e.g. feh=-2, T25 App. C.1)")
+    m.add_argument("--match-radius", type=float, metavar="ARCSEC",
+                   help="--vizier pastel: match radius (default "
+                        "sos_vo.prepare.crossmatch.PASTEL_MATCH_RADIUS_ARCSEC, 1 arcsec)")
+    m.add_argument("--no-propagate", action="store_true",
+                   help="--vizier pastel: match the catalogue's ra, dec as they are, without "
+                        "propagating them to J2000 with pmra, pmdec (fast movers are lost)")
     _tap_options(m)
     _common(m)
 
@@ -132,7 +141,8 @@ def _tap_options(p: argparse.ArgumentParser) -> None:
                    help="table/column naming: 'vizier' (quoted VizieR names) or 'sql' (the "
                         "mapping of a DaCHS mirror); default conf.vizier_names")
     p.add_argument("--upload-chunk", type=int, default=None,
-                   help="Gaia DR3 ids uploaded per TAP job (default 8000)")
+                   help="Gaia DR3 ids uploaded per TAP job (default 8000), or positions for "
+                        "--vizier pastel (default 3000)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -228,6 +238,8 @@ def _compare(args: argparse.Namespace) -> int:
     catalogue = _read(args.catalogue)
     if (args.vizier is None) == (args.reference is None):
         raise _fail("give exactly one of --reference FILE and --vizier KEY")
+    if (args.match_radius is not None or args.no_propagate) and args.vizier != "pastel":
+        raise _fail("--match-radius and --no-propagate apply to --vizier pastel only")
     if args.vizier:
         from ..validation.vizier import compare_with_vizier, comparison_preset
 
@@ -235,7 +247,8 @@ def _compare(args: argparse.Namespace) -> int:
         name = args.name or comparison_preset(args.vizier).name
         comp = compare_with_vizier(catalogue, args.vizier, columns, catalogue_key=args.catalogue_key,
                                    table=args.vizier_table, labels=labels or None, below=below,
-                                   tap_url=args.tap_url, names=args.names, chunk_size=args.upload_chunk)
+                                   tap_url=args.tap_url, names=args.names, chunk_size=args.upload_chunk,
+                                   radius_arcsec=args.match_radius, propagate=not args.no_propagate)
         comp.name = name
         comp.stats.meta["reference"] = name
     else:

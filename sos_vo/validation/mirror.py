@@ -1,6 +1,6 @@
 """Reference-catalogue fixtures for the local TAP mirror (tests, demos).
 
-Two small tables shaped like the VizieR tables of the cluster validation, under their real
+Small tables shaped like the VizieR tables of the validation, under their real
 identifiers mapped to SQL names (:func:`sos_vo.archives.conf.sql_table_name`,
 :func:`sos_vo.validation.references.sql_column_name`):
 
@@ -16,6 +16,11 @@ identifiers mapped to SQL names (:func:`sos_vo.archives.conf.sql_table_name`,
 * :data:`~sos_vo.validation.references.ANDRAE_2023` (``J/ApJS/267/8/table1``) and
   :data:`~sos_vo.validation.references.APOKASC3` (``J/ApJS/276/69/table4``): reference
   parameters of synthetic-sky stars plus a few ids that are not in the synthetic sky.
+* :data:`~sos_vo.validation.references.PASTEL` (``B/pastel/pastel``): several entries per star
+  at the J2000 positions of isolated synthetic-sky stars (moved back from J2016.0 with made-up
+  proper motions, some fast), very metal-poor stars, stars above [Fe/H] = -2, stars with
+  entries on both sides of -2, Teff-only entries and stars far from any synthetic-sky star;
+  the true star of every entry and the proper motions are in :data:`PASTEL_TRUTH_FILE`.
 
 The rows are made up (the names say so); they exist to test the TAP path and the statistics,
 not the science.  :func:`write_reference_mirror` writes the DaCHS resource and ECSV copies with
@@ -41,6 +46,7 @@ from .references import (
     HARRIS_1996,
     HR24_MEMBERS,
     NETOPIL_2016,
+    PASTEL,
     VB21_MEMBER_COLUMNS,
     VizierTable,
     sql_column_name,
@@ -66,6 +72,93 @@ VB21_FIXTURE_FILE = "fixture/vb21_members_fake.ecsv"
 N_ANDRAE, N_APOKASC, N_FOREIGN = 3000, 400, 25
 """Rows of the Andrae and APOKASC-3 fixtures drawn from the synthetic sky, plus ``N_FOREIGN``
 ids that are not in it (they must not take part in any comparison)."""
+
+
+PASTEL_STARS = {"poor": 40, "rich": 10, "straddling": 6, "fast": 8, "foreign": 6}
+"""PASTEL fixture stars by kind: very metal-poor ([Fe/H] in [-3.5, -2.2]), above -2 (about
+-1), entries on both sides of -2, very metal-poor with proper motions of 150-300 mas/yr (lost
+without propagating J2016.0 -> J2000: 2.4-4.8 arcsec), and very metal-poor 20 arcsec away from
+the nearest synthetic-sky star (must never match)."""
+PASTEL_TRUTH_FILE = "fixture/pastel_truth.ecsv"
+"""Row-aligned with the PASTEL fixture: the synthetic-sky ``source_id`` of each entry (-1 for
+the foreign stars) and its ``pmra``, ``pmdec`` (mas/yr) used to place it at J2000."""
+PASTEL_ISOLATION_ARCSEC = 40.0
+"""PASTEL fixture stars have no other synthetic-sky star within this distance, so the match
+within 1 arcsec is unambiguous and the foreign stars (20 arcsec off) match nothing."""
+
+
+def pastel_fixture(gaia_source: Table, rng: np.random.Generator) -> tuple[Table, Table]:
+    """PASTEL-shaped rows (VizieR labels of :data:`PASTEL` plus errors) and their truth table.
+
+    Stars per :data:`PASTEL_STARS`, 1-4 entries each (bibliographic entries), entry-to-entry
+    scatter 0.1 dex in [Fe/H]; about one entry in eight has Teff only ([Fe/H], log g masked,
+    as PASTEL lists Teff-only determinations); positions at J2000 within 0.3 arcsec.
+    """
+    from astropy.coordinates import SkyCoord
+    from astropy.table import MaskedColumn
+
+    from ..prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
+
+    for col in ("source_id", "ra", "dec"):
+        if col not in gaia_source.colnames:
+            raise SchemaError(f"PASTEL fixture: gaia_source lacks column {col!r}")
+    all_ids = np.asarray(gaia_source["source_id"], dtype=np.int64)
+    ra0 = np.asarray(gaia_source["ra"], float)
+    dec0 = np.asarray(gaia_source["dec"], float)
+    sky = SkyCoord(ra0, dec0, unit="deg")
+    _, d2, _ = sky.match_to_catalog_sky(sky, nthneighbor=2)
+    isolated = np.flatnonzero(d2.arcsec > PASTEL_ISOLATION_ARCSEC)
+    n_stars = sum(PASTEL_STARS.values())
+    if isolated.size < n_stars:
+        raise SchemaError(f"PASTEL fixture: only {isolated.size} isolated stars, need {n_stars}")
+    pick = rng.choice(isolated, n_stars, replace=False)
+    kinds = np.repeat(list(PASTEL_STARS), list(PASTEL_STARS.values()))
+    pmra = rng.normal(0.0, 30.0, n_stars)
+    pmdec = rng.normal(0.0, 30.0, n_stars)
+    fast = kinds == "fast"
+    speed = rng.uniform(150.0, 300.0, fast.sum())
+    angle = rng.uniform(0, 2 * np.pi, fast.sum())
+    pmra[fast], pmdec[fast] = speed * np.cos(angle), speed * np.sin(angle)
+    ra, dec = propagate_positions(ra0[pick], dec0[pick], pmra, pmdec, PASTEL_EPOCH - GAIA_EPOCH)
+    feh_star = np.where(np.isin(kinds, ["poor", "fast", "foreign"]),
+                        rng.uniform(-3.5, -2.2, n_stars),
+                        np.where(kinds == "rich", rng.uniform(-1.5, -0.5, n_stars), -2.0))
+    foreign = kinds == "foreign"
+    source = all_ids[pick].copy()
+    source[foreign] = -1
+    pmra[foreign] = pmdec[foreign] = 0.0
+    dec[foreign] += 20.0 / 3600.0  # 20 arcsec north of an isolated star: no star within 1"
+    n_entries = rng.integers(1, 5, n_stars)
+    n_entries[kinds == "straddling"] = np.maximum(n_entries[kinds == "straddling"], 2)
+    star = np.repeat(np.arange(n_stars), n_entries)
+    m = star.size
+    jitter = rng.uniform(0, 0.3, m) / 3600.0
+    theta = rng.uniform(0, 2 * np.pi, m)
+    e_ra = ra[star] + jitter * np.cos(theta) / np.cos(np.deg2rad(dec[star]))
+    e_dec = dec[star] + jitter * np.sin(theta)
+    feh = feh_star[star] + rng.normal(0.0, 0.1, m)
+    first = np.r_[True, star[1:] != star[:-1]]
+    strad = kinds[star] == "straddling"
+    # entries of straddling stars alternate around -2: -2.15, -1.85, -2.15, ...
+    rank = np.arange(m) - np.repeat(np.flatnonzero(first), n_entries)
+    feh[strad] = np.where(rank[strad] % 2 == 0, -2.15, -1.85) + rng.normal(0, 0.02, strad.sum())
+    teff_only = (rng.random(m) < 0.125) & ~first  # every star keeps one full entry
+    c = PASTEL.columns
+    rows = Table()
+    rows[c["id"]] = np.char.add("SOSVO-PASTEL ", (star + 1).astype(str))
+    rows[c["ra"]] = e_ra
+    rows[c["dec"]] = e_dec
+    rows[c["teff"]] = (rng.uniform(4500, 6500, n_stars)[star] + rng.normal(0, 60, m)).astype(np.float32)
+    rows["e_Teff"] = np.full(m, 80.0, dtype=np.float32)
+    rows[c["logg"]] = MaskedColumn((rng.uniform(1.0, 4.8, n_stars)[star]
+                                    + rng.normal(0, 0.1, m)).astype(np.float32), mask=teff_only)
+    rows["e_logg"] = MaskedColumn(np.full(m, 0.15, dtype=np.float32), mask=teff_only)
+    rows[c["feh"]] = MaskedColumn(feh.astype(np.float32), mask=teff_only)
+    rows["e_[Fe/H]"] = MaskedColumn(np.full(m, 0.1, dtype=np.float32), mask=teff_only)
+    rows[c["bibcode"]] = np.char.add("2099SOSVO..", np.char.zfill(np.arange(m).astype(str), 8))
+    truth = Table({"source_id": source[star], "pmra": pmra[star], "pmdec": pmdec[star],
+                   "kind": kinds[star]})
+    return rows, truth
 
 
 def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Table]:
@@ -120,8 +213,14 @@ def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Tab
                      k["evol_state"]: rng.choice(["RGB", "RC"], sel.size),
                      k["category"]: rng.choice(["Gold", "Silver"], sel.size),
                      k["kic"]: 1_000_000 + np.arange(sel.size)})
+    pastel, pastel_truth = pastel_fixture(gaia_source, rng)
     return {HR24_MEMBERS.table: members, NETOPIL_2016.table: feh, HARRIS_1996.table: harris,
-            ANDRAE_2023.table: andrae, APOKASC3.table: apokasc, "vb21": vb21}
+            ANDRAE_2023.table: andrae, APOKASC3.table: apokasc, PASTEL.table: pastel,
+            "vb21": vb21, "pastel_truth": pastel_truth}
+
+
+EXTRA_FILES = {"vb21": VB21_FIXTURE_FILE, "pastel_truth": PASTEL_TRUTH_FILE}
+"""Keys of :func:`reference_fixture_tables` written as files only (not served by the mirror)."""
 
 
 def _sql_copy(table: Table) -> Table:
@@ -141,7 +240,8 @@ def write_reference_mirror(tables: Mapping[str, Table], out: str | os.PathLike,
     ----------
     tables : mapping
         VizieR table path -> rows with VizieR column labels (:func:`reference_fixture_tables`);
-        the key ``"vb21"`` is written as the file :data:`VB21_FIXTURE_FILE` only.
+        the keys of :data:`EXTRA_FILES` (``"vb21"``, ``"pastel_truth"``) are written as
+        files only.
     out : path
         The fixture folder of ``tools/make_dachs_fixtures.py``.
 
@@ -149,17 +249,18 @@ def write_reference_mirror(tables: Mapping[str, Table], out: str | os.PathLike,
     -------
     dict
         ``{"resource": ..., "tables": {vizier path: sql name}, "files": {vizier path: ecsv},
-        "rows": {vizier path: n}, "extra_files": {"vb21": ecsv}}``.
+        "rows": {vizier path: n}, "extra_files": {key: ecsv}}``.
     """
     out = Path(out)
     (out / "fixture").mkdir(parents=True, exist_ok=True)
     known: dict[str, VizierTable] = {t.table: t for t in (HR24_MEMBERS, NETOPIL_2016, HARRIS_1996,
-                                                          ANDRAE_2023, APOKASC3)}
+                                                          ANDRAE_2023, APOKASC3, PASTEL)}
     tables = dict(tables)
     extra = {}
-    if "vb21" in tables:  # Zenodo, not VizieR: a file only
-        tables.pop("vb21").write(out / VB21_FIXTURE_FILE, overwrite=True)
-        extra["vb21"] = VB21_FIXTURE_FILE
+    for key, name in EXTRA_FILES.items():  # not VizieR tables: files only
+        if key in tables:
+            tables.pop(key).write(out / name, overwrite=True)
+            extra[key] = name
     sql_tables, files = {}, {}
     for path, table in tables.items():
         sql = sql_table_name(path, REFERENCE_SCHEMA)

@@ -190,13 +190,27 @@ GU_2025 = VizierTable(
 PASTEL = VizierTable(
     "B/pastel", "B/pastel/pastel", "Soubiran C. et al. 2016, A&A 591, A118",
     {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff": "Teff", "logg": "logg",
-     "feh": "[Fe/H]"},
-    note="Labels as in sos_vo.archive_schema (ID, RAJ2000, DEJ2000, Teff, logg, [Fe/H]).  PASTEL "
-         "has no Gaia DR3 id: it cannot be fetched with the id upload of fetch_vizier_by_ids; "
-         "match it by position (sos_vo.prepare.crossmatch.join_pastel) and compare the result "
-         "with `sos-vo validate compare --reference FILE --reference-below feh=-2`.  T25 App. "
-         "C.1 compares stars with [Fe/H] < -2.")
-"""PASTEL (very metal-poor comparison, T25 App. C.1)."""
+     "feh": "[Fe/H]", "bibcode": "bibcode"},
+    note="Verified in public code (search tools, not the ReadMe itself): a script queries "
+         "TAPVizieR with 'SELECT ID, Teff, logg FROM \"B/pastel/pastel\" WHERE ID IN (...)' "
+         "(table name, ID, Teff, logg as TAP serves them); astroquery scripts ask "
+         "Vizier(catalog='B/pastel/pastel') for the columns 'ID', 'Teff', 'e_Teff', 'logg', "
+         "'e_logg', '[Fe/H]', 'e_[Fe/H]', 'bibcode', 'RAJ2000', 'DEJ2000' (and read "
+         "'__Fe_H_', astroquery's renaming of '[Fe/H]').  NOT settled: the position labels "
+         "over TAP - one public TAPVizieR script reads 'RAdeg'/'DEdeg' from B/pastel/pastel "
+         "instead of RAJ2000/DEJ2000; pass --vizier-column ra=... dec=... if VizieR refuses "
+         "RAJ2000.  PASTEL has no Gaia DR3 id: it is fetched by uploading the catalogue's "
+         "positions (fetch_vizier_by_position, CONTAINS/CIRCLE join), propagated to "
+         "PASTEL_EPOCH (J2000) within PASTEL_MATCH_RADIUS_ARCSEC "
+         "(sos_vo.prepare.crossmatch).  T25 App. C.1 compares stars with [Fe/H] < -2.")
+"""PASTEL (very metal-poor comparison, T25 App. C.1).  Several rows (bibliographic entries)
+per star."""
+
+PASTEL_ENTRY_REDUCTION = "median"
+"""How the PASTEL entries matched to one catalogue star become one reference row: the median of
+the entries, per parameter, over the entries that have a value (our choice; T25 App. C.1 does
+not say).  Only entries with [Fe/H] < -2 are fetched (the cut is applied server-side, per
+entry), so a star with entries on both sides of -2 is represented by those below it."""
 
 VERY_METAL_POOR_FEH = -2.0
 """T25 App. C.1 / Fig. C.1: median differences "computed only for [Fe/H] < -2"."""
@@ -216,12 +230,19 @@ class ComparisonPreset:
         Name used in messages and plots.
     null_value : float, optional
         A sentinel the catalogue writes for missing values (read as NaN).
+    match : {"source_id", "position"}
+        Join on the Gaia DR3 id (``source_id`` role) or by position (``ra``/``dec`` roles,
+        :func:`fetch_vizier_by_position`), for catalogues without Gaia ids (PASTEL).
+    server_below : (role, value), optional
+        Cut ``role < value`` applied in the ADQL (rows above it never come back).
     """
 
     table: VizierTable
     columns: Mapping[str, str]
     name: str
     null_value: float | None = None
+    match: str = "source_id"
+    server_below: tuple[str, float] | None = None
 
 
 COMPARISONS = {
@@ -232,9 +253,13 @@ COMPARISONS = {
     "gu2025": ComparisonPreset(GU_2025, {"ml_teff": "teff", "ml_logg": "logg",
                                          "ml_feh": "feh"}, "Gu et al. 2025"),
     "apokasc3": ComparisonPreset(APOKASC3, {"ml_logg": "logg"}, "APOKASC-3", APOKASC3_NULL),
+    "pastel": ComparisonPreset(PASTEL, {"ml_teff": "teff", "ml_logg": "logg", "ml_feh": "feh"},
+                               "PASTEL", match="position",
+                               server_below=("feh", VERY_METAL_POOR_FEH)),
 }
-"""``sos-vo validate compare --vizier KEY`` presets (T25 Sect. 6.1-6.3 and App. C.3).  PASTEL
-(App. C.1) is not among them: it has no Gaia DR3 id (see :data:`PASTEL`)."""
+"""``sos-vo validate compare --vizier KEY`` presets (T25 Sect. 6.1-6.3, App. C.1 and C.3).
+PASTEL has no Gaia DR3 id: it is matched by position and its entries are reduced to one row per
+star (:data:`PASTEL_ENTRY_REDUCTION`)."""
 
 
 def adql_select(table: VizierTable, roles: Sequence[str] | None = None, where: str | None = None,
@@ -395,6 +420,112 @@ def fetch_vizier_by_ids(table: VizierTable, ids, roles: Sequence[str] | None = N
     result.meta["query"] = query
     result.meta["uploaded_ids"] = int(ids.size)
     result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}, ids uploaded"
+    return result
+
+
+POSITION_UPLOAD_TABLE = "sosvo_pos"
+"""Name of the uploaded position table (``TAP_UPLOAD.sosvo_pos``: ``source_id, ra, dec``)."""
+
+POSITION_UPLOAD_CHUNK_ROWS = 3_000
+"""Positions sent per TAP job by :func:`fetch_vizier_by_position`.  Our choice, under GAVO
+DaCHS's 500 000-byte limit on synchronous uploads: an astropy TABLEDATA VOTable of
+(int64, double, double) rows takes about 123 bytes a row (measured), so 3 000 rows are
+0.37 MB."""
+
+
+def fetch_vizier_by_position(table: VizierTable, ids, ra, dec, radius_arcsec: float,
+                             roles: Sequence[str] | None = None, *, where: str | None = None,
+                             columns: Mapping[str, str] | None = None,
+                             tap_url: str | None = None, names: str | None = None,
+                             chunk_size: int | None = None, use_async: bool = False,
+                             **client_kwargs) -> Table:
+    """Rows of ``table`` within ``radius_arcsec`` of uploaded positions: a TAP_UPLOAD join with
+    ``1=CONTAINS(POINT('ICRS', t.ra, t.dec), CIRCLE('ICRS', u.ra, u.dec, r))``.
+
+    For reference catalogues without Gaia DR3 ids (PASTEL).  ``(ids, ra, dec)`` are uploaded as
+    ``TAP_UPLOAD.sosvo_pos(source_id, ra, dec)`` in chunks of ``chunk_size``
+    (:data:`POSITION_UPLOAD_CHUNK_ROWS`); the table's ``ra``/``dec`` roles are its positions.
+    The positions must be at the table's epoch (propagate them first: PASTEL is J2000).
+    Every pair closer than the radius comes back (a reference row near two uploaded stars
+    twice); URL, naming scheme and table-name overrides as in :func:`fetch_vizier`.
+
+    Parameters
+    ----------
+    ids, ra, dec : array-like
+        Uploaded identifiers (int64) and positions (deg, ICRS).
+    radius_arcsec : float
+        Match radius.
+    roles : sequence of str, optional
+        Roles to select (default: every role of the table).
+    where : str, optional
+        ADQL condition on the table, written with the alias ``t`` (e.g. ``t."[Fe/H]" < -2``).
+
+    Returns
+    -------
+    Table
+        ``source_id`` (the uploaded id), the roles, ``match_distance`` (arcsec).
+
+    Raises
+    ------
+    EmptyInputError
+        If nothing is uploaded.
+    SchemaError
+        If the table's TAP name or its ``ra``/``dec`` columns are not known, or the positions
+        are not finite.
+    """
+    import numpy as np
+    from astropy.table import vstack
+
+    from ..archives.conf import setting
+    from ..archives.tap import TapClient
+    from ..exceptions import EmptyInputError
+
+    ids = np.asarray(ids, dtype=np.int64)
+    ra, dec = np.asarray(ra, dtype=float), np.asarray(dec, dtype=float)
+    if not ids.shape == ra.shape == dec.shape:
+        raise ValueError(f"ids, ra, dec differ in shape: {ids.shape}, {ra.shape}, {dec.shape}")
+    if ids.size == 0:
+        raise EmptyInputError(f"{table.catalogue}: no position to upload")
+    bad = ~(np.isfinite(ra) & np.isfinite(dec))
+    if bad.any():
+        raise SchemaError(f"{table.catalogue}: {bad.sum()} uploaded positions are not finite "
+                          f"(first id {ids[bad][0]})")
+    radius = float(radius_arcsec)
+    if not radius > 0:
+        raise ValueError(f"radius_arcsec must be > 0, got {radius_arcsec!r}")
+    labels = dict(table.columns) | dict(columns or {})
+    missing = [r for r in ("ra", "dec") if r not in labels]
+    if missing:
+        raise SchemaError(f"{table.catalogue}: no column known for the position role(s) "
+                          f"{', '.join(missing)}; pass columns={{'ra': ..., 'dec': ...}}")
+    roles = [r for r in (roles or labels) if r != "source_id"]
+    url = str(setting("vizier_tap_url", tap_url))
+    scheme = str(setting("vizier_names", names))
+    t_ra, t_dec = (f"t.{column_ref(labels[r], scheme)}" for r in ("ra", "dec"))
+    join = (f"JOIN TAP_UPLOAD.{POSITION_UPLOAD_TABLE} AS u ON 1=CONTAINS(POINT('ICRS', {t_ra}, "
+            f"{t_dec}), CIRCLE('ICRS', u.ra, u.dec, {radius / 3600.0!r}))")
+    query = adql_select(table, roles, where, columns, names=scheme,
+                        table_name=_adql_table_name(table, scheme), alias="t", join=join)
+    query = query.replace(
+        "SELECT ", f"SELECT u.source_id AS source_id, DISTANCE(POINT('ICRS', {t_ra}, {t_dec}), "
+                   "POINT('ICRS', u.ra, u.dec)) AS match_distance, ", 1)
+    chunk = int(chunk_size or POSITION_UPLOAD_CHUNK_ROWS)
+    if chunk < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
+    client = TapClient(url, **client_kwargs)
+    parts = [client.run(query, use_async=use_async,
+                        uploads={POSITION_UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk],
+                                                               "ra": ra[i:i + chunk],
+                                                               "dec": dec[i:i + chunk]})})
+             for i in range(0, ids.size, chunk)]
+    result = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    distance = np.ma.filled(np.ma.asarray(result["match_distance"], dtype=float), np.nan)
+    result["match_distance"] = distance * 3600.0  # DISTANCE is in degrees
+    result["match_distance"].unit = "arcsec"
+    result.meta["query"] = query
+    result.meta["uploaded_positions"] = int(ids.size)
+    result.meta["source"] = (f"{table.catalogue} ({table.citation}) via {url}, positions "
+                             f"uploaded, radius {radius} arcsec")
     return result
 
 

@@ -10,7 +10,9 @@ local DaCHS mirror (``names="sql"``).
   (2016) high-quality [Fe/H] (J/A+A/585/A150/tablea1);
 * globular clusters: Harris (1996) [Fe/H] (VII/202/catalog).  Vasiliev & Baumgardt (2021)
   members are published on Zenodo (doi:10.5281/zenodo.4891252), not in VizieR: they are
-  always passed in as a table.
+  always passed in as a table;
+* external comparisons by Gaia DR3 id upload (Andrae, Zhang, Gu, APOKASC-3) or, for PASTEL
+  (B/pastel/pastel, no Gaia id), by position upload (:func:`pastel_references`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError
+from ..prepare.crossmatch import (
+    GAIA_EPOCH,
+    PASTEL_EPOCH,
+    PASTEL_MATCH_RADIUS_ARCSEC,
+    propagate_positions,
+)
 from .clusters import (
     MIN_MEMBERS,
     ClusterValidation,
@@ -36,12 +44,16 @@ from .references import (
     HARRIS_1996,
     HR24_MEMBERS,
     NETOPIL_2016,
+    PASTEL,
+    PASTEL_ENTRY_REDUCTION,
     VB21_MIN_PROBABILITY,
+    VERY_METAL_POOR_FEH,
     ComparisonPreset,
     VizierTable,
     column_ref,
     fetch_vizier,
     fetch_vizier_by_ids,
+    fetch_vizier_by_position,
 )
 
 CLUSTER_KINDS = ("open", "globular")
@@ -181,6 +193,140 @@ def validate_clusters_vizier(catalogue: Table, kind: str = "open", members: Tabl
                              catalogue_key=catalogue_key, min_members=min_members)
 
 
+POSITION_COLUMNS = ("ra", "dec", "pmra", "pmdec")
+"""Catalogue columns of the positional match: ICRS position (deg) at ``catalogue_epoch`` and
+proper motion (mas/yr, ``pmra`` = mu_alpha*)."""
+
+
+def catalogue_positions(catalogue: Table, epoch: float, *, catalogue_epoch: float = GAIA_EPOCH,
+                        propagate: bool = True,
+                        position_columns: tuple[str, str, str, str] = POSITION_COLUMNS,
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows with a position, and their (ra, dec) moved from ``catalogue_epoch`` to ``epoch``.
+
+    With ``propagate`` the proper-motion columns are required (masked/NaN motions count as
+    zero, as in :func:`sos_vo.prepare.crossmatch.join_pastel`); without, positions are used as
+    they are (stars moving more than the match radius over the epoch difference are lost).
+
+    Returns
+    -------
+    rows, ra, dec : ndarray
+        Indices of the catalogue rows with a finite position, and their positions (deg).
+    """
+    ra_col, dec_col, pmra_col, pmdec_col = position_columns
+    need = [ra_col, dec_col] + ([pmra_col, pmdec_col] if propagate and epoch != catalogue_epoch
+                                else [])
+    missing = [c for c in need if c not in catalogue.colnames]
+    if missing:
+        hint = (f" to propagate its J{catalogue_epoch} positions to J{epoch} (add them, e.g. from "
+                f"gaiadr3.gaia_source, or match without propagation: propagate=False / "
+                f"--no-propagate)" if set(missing) & {pmra_col, pmdec_col} else "")
+        raise SchemaError(f"catalogue lacks column(s) {', '.join(missing)}{hint} "
+                          f"(has: {', '.join(catalogue.colnames)})")
+    ra = np.ma.filled(np.ma.asarray(catalogue[ra_col], dtype=float), np.nan)
+    dec = np.ma.filled(np.ma.asarray(catalogue[dec_col], dtype=float), np.nan)
+    rows = np.flatnonzero(np.isfinite(ra) & np.isfinite(dec))
+    if rows.size == 0:
+        raise EmptyInputError(f"no catalogue row has a finite {ra_col}/{dec_col}")
+    ra, dec = ra[rows], dec[rows]
+    if propagate and epoch != catalogue_epoch:
+        ra, dec = propagate_positions(ra, dec, np.asarray(catalogue[pmra_col])[rows],
+                                      np.asarray(catalogue[pmdec_col])[rows],
+                                      epoch - catalogue_epoch)
+    return rows, ra, dec
+
+
+def reduce_entries(entries: Table, roles, key: str = "source_id") -> Table:
+    """One row per ``key``: the median of each role over the entries that have a value
+    (:data:`~sos_vo.validation.references.PASTEL_ENTRY_REDUCTION`), ``n_entries`` and the
+    smallest ``match_distance``."""
+    if PASTEL_ENTRY_REDUCTION != "median":  # pragma: no cover - the constant names the rule here
+        raise NotImplementedError(PASTEL_ENTRY_REDUCTION)
+    keys = np.asarray(entries[key], dtype=np.int64)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    out = Table({key: uniq})
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    groups = np.split(order, bounds) if keys.size else []
+    out["n_entries"] = np.array([g.size for g in groups], dtype=np.int32)
+    for role in roles:
+        values = np.ma.filled(np.ma.asarray(entries[role], dtype=float), np.nan)
+        out[role] = np.array([np.nanmedian(values[g]) if np.isfinite(values[g]).any() else np.nan
+                              for g in groups])
+    if "id" in entries.colnames:
+        ids = np.asarray(entries["id"]).astype(str)
+        out["pastel_id"] = [";".join(dict.fromkeys(i.strip() for i in ids[g])) for g in groups]
+    if "match_distance" in entries.colnames:
+        d = np.asarray(entries["match_distance"], dtype=float)
+        out["match_distance"] = np.array([d[g].min() for g in groups])
+        out["match_distance"].unit = "arcsec"
+    return out
+
+
+def pastel_references(catalogue: Table, roles=("teff", "logg", "feh"), *,
+                      catalogue_key: str = "gaia_dr3_id",
+                      radius_arcsec: float = PASTEL_MATCH_RADIUS_ARCSEC,
+                      max_feh: float | None = VERY_METAL_POOR_FEH, propagate: bool = True,
+                      catalogue_epoch: float = GAIA_EPOCH,
+                      position_columns: tuple[str, str, str, str] = POSITION_COLUMNS,
+                      columns: Mapping[str, str] | None = None, table: str | None = None,
+                      tap_url: str | None = None, names: str | None = None,
+                      chunk_size: int | None = None, **client_kwargs) -> Table:
+    """PASTEL (B/pastel/pastel) entries near the catalogue's stars, one row per star.
+
+    1. The catalogue positions are propagated from ``catalogue_epoch`` (Gaia DR3: J2016.0) to
+       PASTEL's J2000 (:data:`~sos_vo.prepare.crossmatch.PASTEL_EPOCH`) and uploaded with the
+       ids (:func:`~sos_vo.validation.references.fetch_vizier_by_position`).
+    2. The server returns the PASTEL entries within ``radius_arcsec``
+       (:data:`~sos_vo.prepare.crossmatch.PASTEL_MATCH_RADIUS_ARCSEC`) with
+       ``[Fe/H] < max_feh`` (T25 App. C.1: -2; None: no cut).
+    3. Each PASTEL position goes to its nearest uploaded star (as ``join_pastel`` does).
+    4. The entries of one star are reduced to one row by
+       :data:`~sos_vo.validation.references.PASTEL_ENTRY_REDUCTION` (median).
+
+    Returns
+    -------
+    Table
+        ``source_id`` (the catalogue's ``catalogue_key``), ``n_entries``, the roles,
+        ``pastel_id``, ``match_distance`` (arcsec); ``meta["query"]`` holds the ADQL.
+    """
+    rows, ra, dec = catalogue_positions(catalogue, PASTEL_EPOCH, catalogue_epoch=catalogue_epoch,
+                                        propagate=propagate, position_columns=position_columns)
+    ids = _ids(catalogue, catalogue_key)[rows]
+    vt = PASTEL if not (table or columns) else dataclasses.replace(
+        PASTEL, table=table or PASTEL.table, columns=dict(PASTEL.columns) | dict(columns or {}))
+    from ..archives.conf import setting
+
+    scheme = str(setting("vizier_names", names))
+    where = None
+    if max_feh is not None:
+        where = f"t.{column_ref(vt.columns['feh'], scheme)} < {float(max_feh)!r}"
+    roles = list(roles)
+    entries = fetch_vizier_by_position(vt, ids, ra, dec, radius_arcsec,
+                                       ["id", "ra", "dec", *roles], where=where, tap_url=tap_url,
+                                       names=names, chunk_size=chunk_size, **client_kwargs)
+    query = entries.meta.get("query")
+    if len(entries):
+        # every PASTEL position to its nearest uploaded star
+        pos_key = np.char.add(np.char.add(np.asarray(entries["id"]).astype(str), "|"),
+                              np.char.add(np.char.mod("%.7f", np.asarray(entries["ra"], float)),
+                                          np.char.mod("|%.7f", np.asarray(entries["dec"], float))))
+        order = np.lexsort((np.asarray(entries["source_id"]), entries["match_distance"], pos_key))
+        first = np.r_[True, pos_key[order][1:] != pos_key[order][:-1]]
+        nearest = dict(zip(pos_key[order][first], np.asarray(entries["source_id"])[order][first],
+                           strict=True))
+        keep = np.array([nearest[k] == s for k, s in zip(pos_key, entries["source_id"],
+                                                          strict=True)])
+        entries = entries[keep]
+    out = reduce_entries(entries, roles)
+    out.meta["query"] = query
+    out.meta["reduction"] = (f"{PASTEL_ENTRY_REDUCTION} of the PASTEL entries per star "
+                             f"(sos_vo.validation.references.PASTEL_ENTRY_REDUCTION)")
+    out.meta["radius_arcsec"] = float(radius_arcsec)
+    out.meta["propagated"] = bool(propagate)
+    return out
+
+
 def comparison_preset(key: str, table: str | None = None,
                       columns: Mapping[str, str] | None = None) -> ComparisonPreset:
     """The preset ``key`` of :data:`~sos_vo.validation.references.COMPARISONS`, with the TAP
@@ -200,16 +346,19 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
                         labels: Mapping[str, str] | None = None,
                         below: tuple[str, float] | None = None, tap_url: str | None = None,
                         names: str | None = None, chunk_size: int | None = None,
+                        radius_arcsec: float | None = None, propagate: bool = True,
+                        position_columns: tuple[str, str, str, str] = POSITION_COLUMNS,
                         **client_kwargs) -> Comparison:
     """Offsets and scatter against a reference fetched from VizieR by uploading the catalogue's
-    Gaia DR3 ids (only the overlap comes back).
+    Gaia DR3 ids (only the overlap comes back), or its positions for PASTEL (``key="pastel"``:
+    :func:`pastel_references`, [Fe/H] < -2 server-side, median of the entries per star).
 
     Parameters
     ----------
     catalogue : Table
         With ``catalogue_key`` and the compared columns.
     key : str
-        Preset (``andrae2023``, ``zhang2023``, ``gu2025``, ``apokasc3``).
+        Preset (``andrae2023``, ``zhang2023``, ``gu2025``, ``apokasc3``, ``pastel``).
     columns : mapping, optional
         Catalogue column -> reference role (default: the preset's, restricted to the columns
         the catalogue has).
@@ -217,6 +366,11 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
         TAP table name and role -> VizieR label overrides (for names not verified).
     below : (role, value), optional
         Use reference rows with ``role < value`` only (e.g. ``("feh", -2.0)``, T25 App. C.1).
+    radius_arcsec, propagate, position_columns
+        Positional presets (PASTEL) only: match radius (default
+        :data:`~sos_vo.prepare.crossmatch.PASTEL_MATCH_RADIUS_ARCSEC`), whether the catalogue
+        positions are propagated to the reference epoch with its proper motions, and the
+        catalogue's ``ra, dec, pmra, pmdec`` column names.
 
     Raises
     ------
@@ -229,6 +383,28 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
         if not columns:
             raise SchemaError(f"the catalogue has none of the columns compared with {preset.name} "
                               f"({', '.join(preset.columns)}); pass columns")
+    if preset.match == "position":
+        roles = list(dict.fromkeys([*columns.values(), *([below[0]] if below else [])]))
+        ref = pastel_references(
+            catalogue, roles, catalogue_key=catalogue_key,
+            radius_arcsec=PASTEL_MATCH_RADIUS_ARCSEC if radius_arcsec is None else radius_arcsec,
+            max_feh=preset.server_below[1] if preset.server_below else None, propagate=propagate,
+            position_columns=position_columns, columns=labels, table=table, tap_url=tap_url,
+            names=names, chunk_size=chunk_size, **client_kwargs)
+        if len(ref) == 0:
+            cut = (f" with {preset.server_below[0]} < {preset.server_below[1]}"
+                   if preset.server_below else "")
+            raise NoOverlapError(
+                f"{preset.name} ({preset.table.catalogue}) has no entry{cut} within "
+                f"{ref.meta['radius_arcsec']} arcsec of the catalogue's {len(catalogue)} stars "
+                f"(positions {'propagated to J' + str(PASTEL_EPOCH) if propagate else 'not propagated'}"
+                f"): check the sky region, the position columns and the epoch")
+        mask = None
+        if below is not None:
+            mask = np.asarray(ref[below[0]], dtype=float) < float(below[1])
+        return compare_catalogues(catalogue, ref, dict(columns), preset.name,
+                                  catalogue_key=catalogue_key, reference_key="source_id",
+                                  reference_mask=mask)
     roles = list(dict.fromkeys(["source_id", *columns.values(), *([below[0]] if below else [])]))
     ids = _ids(catalogue, catalogue_key)
     ref = fetch_vizier_by_ids(preset.table, ids, roles, tap_url=tap_url, names=names,
@@ -253,6 +429,7 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
                               reference_mask=mask)
 
 
-__all__ = ["CLUSTER_KINDS", "MEMBER_QUERIES", "VB21_MIN_PROBABILITY", "compare_with_vizier",
-           "comparison_preset", "harris_references_vizier", "hr24_members", "netopil_references",
-           "validate_clusters_vizier"]
+__all__ = ["CLUSTER_KINDS", "MEMBER_QUERIES", "POSITION_COLUMNS", "VB21_MIN_PROBABILITY",
+           "catalogue_positions", "compare_with_vizier", "comparison_preset",
+           "harris_references_vizier", "hr24_members", "netopil_references", "pastel_references",
+           "reduce_entries", "validate_clusters_vizier"]

@@ -14,6 +14,8 @@ import pytest
 from astropy.table import Table
 
 from sos_vo.commands import validate
+from sos_vo.exceptions import SchemaError
+from sos_vo.prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
 from sos_vo.validation.clusters import MIN_MEMBERS
 from sos_vo.validation.compare import NoOverlapError
 from sos_vo.validation.mirror import FAKE_GLOBULARS
@@ -25,8 +27,9 @@ from sos_vo.validation.references import (
     HARRIS_1996,
     HR24_MEMBERS,
     NETOPIL_2016,
+    PASTEL,
 )
-from sos_vo.validation.vizier import compare_with_vizier
+from sos_vo.validation.vizier import compare_with_vizier, pastel_references
 
 from .conftest import FIXTURE_DIR
 
@@ -178,6 +181,113 @@ def test_compare_no_overlap_is_a_clear_error(dachs_url, fixture_tables, tmp_path
     stranger.write(tmp_path / "far.fits")
     with pytest.raises(NoOverlapError, match="APOKASC-3 .*has none of the catalogue's 50 Gaia DR3 ids"):
         _run(["compare", "--catalogue", str(tmp_path / "far.fits"), "--vizier", "apokasc3",
+              "--tap-url", dachs_url, "--names", "sql", "--out", str(tmp_path / "o")])
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture(scope="module")
+def pastel_catalogue(fixture_tables, tmp_path_factory):
+    """Every synthetic-sky star with ra, dec (J2016.0), the proper motions the PASTEL fixture was
+    placed with (zero for the others) and predictions, as a FITS file; plus the truth table."""
+    manifest = json.loads((FIXTURE_DIR / "manifest.json").read_text())
+    truth = Table.read(FIXTURE_DIR / manifest["references"]["extra_files"]["pastel_truth"])
+    gaia = fixture_tables["gaia_source"]
+    ids = np.asarray(gaia["source_id"], dtype=np.int64)
+    rng = np.random.default_rng(23)
+    cat = Table({"gaia_dr3_id": ids, "ra": np.asarray(gaia["ra"], float),
+                 "dec": np.asarray(gaia["dec"], float), "pmra": np.zeros(ids.size),
+                 "pmdec": np.zeros(ids.size), "ml_feh": rng.normal(-2.5, 0.5, ids.size),
+                 "ml_teff": rng.normal(5500, 400, ids.size), "ml_logg": rng.normal(2.5, 1.0, ids.size)})
+    row = {s: i for i, s in enumerate(ids)}
+    for s, pa, pd in zip(truth["source_id"], truth["pmra"], truth["pmdec"], strict=True):
+        if s >= 0:
+            cat["pmra"][row[s]], cat["pmdec"][row[s]] = pa, pd
+    cat["ml_feh"][rng.random(ids.size) < 0.1] = np.nan
+    path = tmp_path_factory.mktemp("pastelcat") / "catalogue.fits"
+    cat.write(path)
+    return path, cat, truth
+
+
+def _pastel_direct(entries, truth, roles=("teff", "logg", "feh"), skip_kinds=()):
+    """Median of the entries with [Fe/H] < -2 of each true star, computed here, as a reference
+    table keyed by source_id (foreign stars and ``skip_kinds`` left out)."""
+    c = PASTEL.columns
+    feh = np.ma.filled(np.ma.asarray(entries[c["feh"]], dtype=float), np.nan)
+    use = (feh < -2.0) & (np.asarray(truth["source_id"]) >= 0) & ~np.isin(truth["kind"], skip_kinds)
+    out = {}
+    for s in np.unique(np.asarray(truth["source_id"])[use]):
+        sel = use & (np.asarray(truth["source_id"]) == s)
+        out[int(s)] = [np.nanmedian(np.ma.filled(np.ma.asarray(entries[c[r]][sel], dtype=float),
+                                                 np.nan)) for r in roles]
+    ref = Table(rows=[(s, *v) for s, v in out.items()], names=("source_id", *roles))
+    return ref
+
+
+@pytest.mark.dachs
+def test_compare_cli_pastel_by_position_equal_direct(dachs_url, reference_fixtures,
+                                                     pastel_catalogue, tmp_path):
+    path, cat, truth = pastel_catalogue
+    entries = reference_fixtures[PASTEL.table]
+    assert len(entries) == len(truth)
+    # the fixture holds several entries per star, stars above -2, straddling and fast ones
+    assert np.bincount(np.unique(entries["ID"], return_inverse=True)[1]).max() > 1
+    assert {"rich", "straddling", "fast", "foreign"} <= set(truth["kind"])
+    out = tmp_path / "pastel"
+    assert _run(["compare", "--catalogue", str(path), "--vizier", "pastel", "--tap-url", dachs_url,
+                 "--names", "sql", "--upload-chunk", "4000", "--out", str(out)]) == 0
+    stats = Table.read(out / "comparison_stats.ecsv")
+    ref = _pastel_direct(entries, truth)
+    fast = set(np.asarray(truth["source_id"])[truth["kind"] == "fast"])
+    assert fast & set(ref["source_id"])  # fast movers are found after propagation
+    expected, n_common = _compare_direct(cat, ref, "source_id",
+                                         {"ml_teff": "teff", "ml_logg": "logg", "ml_feh": "feh"})
+    rich = set(np.asarray(truth["source_id"])[truth["kind"] == "rich"])
+    assert not rich & set(ref["source_id"])  # stars above -2 never compared
+    assert sorted(stats["parameter"]) == sorted(expected)
+    for row in stats:
+        n, med, mean, sigma, mad, rmse = expected[row["parameter"]]
+        assert row["n"] == n
+        assert np.allclose([row["median_offset"], row["mean_offset"], row["sigma"], row["mad"], row["rmse"]],
+                           [med, mean, sigma, mad, rmse], rtol=1e-6, atol=0)  # float32 reference values
+
+
+@pytest.mark.dachs
+def test_pastel_api_reduction_and_no_propagation(dachs_url, reference_fixtures, pastel_catalogue):
+    _, cat, truth = pastel_catalogue
+    entries = reference_fixtures[PASTEL.table]
+    ref = pastel_references(cat, tap_url=dachs_url, names="sql", retries=1)
+    direct = _pastel_direct(entries, truth)
+    assert sorted(ref["source_id"]) == sorted(direct["source_id"])
+    ref.sort("source_id")
+    direct.sort("source_id")
+    for role in ("teff", "logg", "feh"):
+        assert np.allclose(ref[role], direct[role], rtol=1e-6, atol=0, equal_nan=True)
+    assert (ref["feh"] < -2).all() and (ref["match_distance"] < 1.0).all()
+    assert "CONTAINS(POINT('ICRS'" in ref.meta["query"] and "< -2.0" in ref.meta["query"]
+    # without propagation the fast movers (2.4-4.8 arcsec in 16 yr) are lost; stars that moved
+    # less than 0.6 arcsec (+ < 0.3 arcsec fixture jitter) stay
+    still = set(pastel_references(cat, tap_url=dachs_url, names="sql", propagate=False,
+                                  retries=1)["source_id"])
+    shift = np.hypot(truth["pmra"], truth["pmdec"]) * (GAIA_EPOCH - PASTEL_EPOCH) / 1000.0
+    slow = set(np.asarray(truth["source_id"])[shift < 0.6]) & set(direct["source_id"])
+    fast = set(np.asarray(truth["source_id"])[truth["kind"] == "fast"])
+    assert fast and not fast & still
+    assert slow <= still <= set(direct["source_id"])
+    moved = propagate_positions(cat["ra"], cat["dec"], cat["pmra"], cat["pmdec"],
+                                PASTEL_EPOCH - GAIA_EPOCH)
+    assert not np.allclose(moved[0], cat["ra"])
+    with pytest.raises(SchemaError, match="lacks column.*pmra.*propagate"):
+        pastel_references(cat[["gaia_dr3_id", "ra", "dec"]], tap_url=dachs_url, names="sql")
+
+
+@pytest.mark.dachs
+def test_compare_pastel_no_overlap_is_a_clear_error(dachs_url, pastel_catalogue, tmp_path):
+    _, cat, truth = pastel_catalogue
+    far = cat[~np.isin(cat["gaia_dr3_id"], truth["source_id"])]
+    far.write(tmp_path / "far.fits")
+    with pytest.raises(NoOverlapError, match=r"PASTEL \(B/pastel\) has no entry with feh < -2.0 "
+                                             r"within 1.0 arcsec of the catalogue's \d+ stars"):
+        _run(["compare", "--catalogue", str(tmp_path / "far.fits"), "--vizier", "pastel",
               "--tap-url", dachs_url, "--names", "sql", "--out", str(tmp_path / "o")])
     assert not (tmp_path / "o").exists()
 
