@@ -167,7 +167,8 @@ def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Tab
 
     HR24 members and Netopil [Fe/H] of :data:`FAKE_CLUSTERS`; Harris [Fe/H] of
     :data:`FAKE_GLOBULARS` and their VB21-style members; Andrae et al. (2023) and APOKASC-3
-    rows of synthetic-sky stars.  Members are distinct ``source_id`` values drawn from
+    rows of synthetic-sky stars; PASTEL entries and their truth (:func:`pastel_fixture`) when
+    ``gaia_source`` has ``ra``, ``dec``.  Members are distinct ``source_id`` values drawn from
     ``gaia_source`` (open and globular members disjoint); probabilities are uniform in
     [0.5, 1).  Columns carry the VizieR labels of the constants in
     :mod:`sos_vo.validation.references`.
@@ -213,10 +214,11 @@ def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Tab
                      k["evol_state"]: rng.choice(["RGB", "RC"], sel.size),
                      k["category"]: rng.choice(["Gold", "Silver"], sel.size),
                      k["kic"]: 1_000_000 + np.arange(sel.size)})
-    pastel, pastel_truth = pastel_fixture(gaia_source, rng)
-    return {HR24_MEMBERS.table: members, NETOPIL_2016.table: feh, HARRIS_1996.table: harris,
-            ANDRAE_2023.table: andrae, APOKASC3.table: apokasc, PASTEL.table: pastel,
-            "vb21": vb21, "pastel_truth": pastel_truth}
+    out = {HR24_MEMBERS.table: members, NETOPIL_2016.table: feh, HARRIS_1996.table: harris,
+           ANDRAE_2023.table: andrae, APOKASC3.table: apokasc, "vb21": vb21}
+    if {"ra", "dec"} <= set(gaia_source.colnames):  # PASTEL is matched by position
+        out[PASTEL.table], out["pastel_truth"] = pastel_fixture(gaia_source, rng)
+    return out
 
 
 EXTRA_FILES = {"vb21": VB21_FIXTURE_FILE, "pastel_truth": PASTEL_TRUTH_FILE}

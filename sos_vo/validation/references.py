@@ -86,9 +86,11 @@ HARRIS_1996 = VizierTable(
     note="Verified: the VII/202 ReadMe (cdsarc.cds.unistra.fr/viz-bin/ReadMe/VII/202) has one "
          "table 'catalog' of 147 clusters, revision of 15 May 1997, with labels 'ID' (bytes "
          "2-10) and 'Name' (12-22); public scripts query it over TAPVizieR as "
-         "\"VII/202/catalog\" with ID, Name, GLON, GLAT, Rsun.  NOT verified: the label of the "
-         "[Fe/H] column ('[Fe/H]' is our reading of the CDS convention; pass columns={'feh': ...} "
-         "if VizieR differs).  T25 uses the 2010 edition (157 clusters; the raw file mwgc.dat, "
+         "\"VII/202/catalog\" with ID, Name, GLON, GLAT, Rsun.  [Fe/H] label: a public script "
+         "queries VizieR VII/202 with astroquery (Vizier.query_object(..., catalog=['VII/202'])) "
+         "and reads table['[Fe/H]'] and table['Rsun'] (found with the search tools; the ReadMe "
+         "byte-by-byte line itself was not seen), so '[Fe/H]' is supported by use, not by the "
+         "ReadMe; pass columns={'feh': ...} if VizieR differs.  T25 uses the 2010 edition (157 clusters; the raw file mwgc.dat, "
          "sos_vo.validation.clusters.read_harris), so VizieR's 1997 values differ for some "
          "clusters.")
 """Globular-cluster [Fe/H] (T25 Sect. 6.4: "metallicities ... taken from Harris (1996)")."""
@@ -168,23 +170,37 @@ ANDRAE_2023 = VizierTable(
      "logg": "logg_xgboost"},
     note="Columns are the authors' names as served by the Gaia archive's copy "
          "external.xgboost_table1 (source_id, mh_xgboost, teff_xgboost, logg_xgboost; see "
-         "sos_vo.archive_schema, from version 2.1 of doi:10.5281/zenodo.7945154).  NOT "
-         "verified: VizieR's table name ('table1' is our guess) and whether VizieR kept those "
-         "labels (it often renames, e.g. to GaiaDR3/[M/H]); override with --vizier-table / "
-         "--vizier-column.")
+         "sos_vo.archive_schema, from version 2.1 of doi:10.5281/zenodo.7945154; the gaia_access "
+         "crate's generated module for external.xgboost_table1 on docs.rs names it 'table 1 of "
+         "Andrae et al. (2023)' with column source_id).  NOT verified: VizieR's table name "
+         "('table1' is our guess) and whether VizieR kept those labels (it often renames, e.g. "
+         "to GaiaDR3/[M/H]); no public code or page found by the search tools (corpora docs, "
+         "pages, code; find_string 'J/ApJS/267/8') names a J/ApJS/267/8 table.  Override with "
+         "--vizier-table / --vizier-column, or query the Gaia archive copy.")
 """XGBoost Teff, log g, [M/H] from Gaia XP (T25 Sect. 6.3, Fig. 7 bottom row)."""
 
 ZHANG_2023 = VizierTable(
     "J/MNRAS/524/1855", None, "Zhang X., Green G.M., Rix H.-W. 2023, MNRAS 524, 1855",
-    note="Catalogue identifier from the paper reference; table and column names NOT verified "
-         "(pass --vizier-table and --vizier-column source_id=... teff=... logg=... feh=...).  "
-         "T25 keeps stars with confidence > 0.5 (Sect. 6.1).")
+    note="Catalogue identifier from the paper reference; VizieR table and column names NOT "
+         "verified: the search tools (find_string 'J/MNRAS/524/1855', docs/pages/code corpora) "
+         "found no public use of a VizieR table (pass --vizier-table and --vizier-column "
+         "source_id=... teff=... logg=... feh=...).  Found instead: the GAVO Data Center "
+         "republishes the catalogue over TAP as 'xpparams.main' (dc.zah.uni-heidelberg.de table "
+         "info and the resource descriptor svn.g-vo.org/svn/gavo/hdinputs/xpparams/q.rd, source "
+         "2023MNRAS.524.1855Z), and a public script joins it by TAP_UPLOAD on https://dc.g-vo.org/"
+         "tap ('JOIN xpparams.main AS x ON m.source_id = x.source_id', columns source_id, ext, "
+         "err_ext, quality_flags, mod_parallax); its teff/feh/logg column names were not seen.  "
+         "T25 keeps stars with confidence > 0.5 (Sect. 6.1); GAVO documents that the three "
+         "least significant bits of quality_flags flag confidence < 0.5 in Teff, [Fe/H], log g, "
+         "so that cut is quality_flags & 7 = 0 there.")
 """Gaia XP forward-model parameters (T25 Sect. 6.1, Fig. 7 top row)."""
 
 GU_2025 = VizierTable(
     "J/ApJS/277/19", None, "Gu H. et al. 2025, ApJS 277, 19",
     note="Catalogue identifier from the paper reference; table and column names NOT verified "
-         "(pass --vizier-table and --vizier-column).")
+         "(pass --vizier-table and --vizier-column): the search tools (find_string "
+         "'J/ApJS/277/19', docs/pages/code corpora) found no public ReadMe, page or code naming "
+         "its tables or columns.")
 """SAGES DR2 random-forest parameters (T25 Sect. 6.2, Fig. 7 middle row)."""
 
 PASTEL = VizierTable(
