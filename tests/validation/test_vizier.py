@@ -313,4 +313,7 @@ def test_cli_refuses_mixed_or_missing_sources(tmp_path):
         _run(["compare", "--catalogue", cat, "--out", out])
     with pytest.raises(SystemExit, match="needs --name and --columns"):
         _run(["compare", "--catalogue", cat, "--reference", mem, "--out", out])
+    with pytest.raises(SystemExit, match="apply to --vizier pastel only"):
+        _run(["compare", "--catalogue", cat, "--vizier", "apokasc3", "--match-radius", "2",
+              "--out", out])
     assert not (tmp_path / "o").exists()
