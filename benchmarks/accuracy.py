@@ -9,7 +9,11 @@ One run, on one synthetic sky (:func:`sos_vo.simulate.simulate_sky`, clearly SYN
 3. on the training part: the ensemble (:func:`sos_vo.ml.ensemble.train_ensemble`, which makes
    its own 80/10/10 splits of it, T25 Sect. 4.3), XGBoost (the method of Andrae et al. 2023) and
    a random forest (the method of Gu et al. 2025), all three on the **same** input matrix
-   ``PreparedSurvey.X`` (zero-filled features plus presence flags, T25 Sect. 4.1);
+   ``PreparedSurvey.X`` (zero-filled features plus presence flags, T25 Sect. 4.1); the trees
+   are fitted a second time (``xgboost+col``, ``forest+col``) on that matrix with the colour
+   inputs that the ensemble derives from it by default appended
+   (:data:`sos_vo.ml.options.INPUT_COLOURS`), so that each tree baseline sees the same
+   information as the network in both forms;
 4. on the held-out part, each method's predictions and the raw priors of the joined table
    (:data:`sos_vo.schema.PRIOR_COLUMNS`: GSP-Phot Teff and log g, Andrae et al. [M/H]) are
    compared with the **truth** of the simulation and with the (recalibrated, noisy) **labels**.
@@ -48,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from sos_vo.ml.options import INPUT_SCALINGS, LR_SCHEDULES
+from sos_vo.ml.options import INPUT_COLOUR_CHOICES, INPUT_SCALINGS, LR_SCHEDULES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
@@ -97,7 +101,9 @@ PAPER_MAD = {
 2024, SkyMapper, signed-error MAD; quoted in METHOD.md Sect. 8)."""
 
 LABEL_NAMES = {"teff": "Teff [K]", "logg": "logg [dex]", "feh": "[Fe/H] [dex]"}
-METHODS = ("ensemble", "xgboost", "random_forest", "gaia_prior")
+METHODS = ("ensemble", "xgboost", "random_forest", "xgboost+col", "forest+col", "gaia_prior")
+TREE_BASELINES = ("xgboost", "random_forest", "xgboost+col", "forest+col")
+"""Tree baselines: on ``PreparedSurvey.X`` and on it with the colour inputs appended (``+col``)."""
 STATISTICS = (("MAD", "signed_mad"), ("med|e|", "abs_median"), ("mean", "signed_mean"),
               ("sigma", "signed_sigma"), ("RMSE", "rmse"))
 REFERENCES = ("truth", "labels")
@@ -203,7 +209,7 @@ def network_options(args: argparse.Namespace):
 
     kwargs = {name: getattr(args, name) for name in
               ("epochs", "batch_size", "learning_rate", "n_blocks", "patience", "label_scaling",
-               "input_scaling", "optimizer", "lr_schedule")
+               "input_scaling", "optimizer", "lr_schedule", "input_colours", "dropout")
               if getattr(args, name) is not None}
     return NetworkOptions(**kwargs)
 
@@ -242,18 +248,23 @@ def run_survey(sky, survey: str, args: argparse.Namespace) -> dict[str, Any]:
           f"best {best}", flush=True)
 
     if not args.no_trees:
-        t0 = time.perf_counter()
-        preds["xgboost"] = {k: fit_xgboost(X_tr, y_tr[k], args.seed, args.n_jobs,
-                                              args.xgb_trees).predict(X_te)
-                            for k in LABELS}
-        seconds["xgboost"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        preds["random_forest"] = {
-            k: fit_random_forest(X_tr, y_tr[k], args.seed, args.n_jobs, args.rf_trees).predict(X_te)
-            for k in LABELS}
-        seconds["random_forest"] = time.perf_counter() - t0
-        print(f"[{survey}] xgboost {seconds['xgboost']:.0f} s, random forest "
-              f"{seconds['random_forest']:.0f} s", flush=True)
+        from sos_vo.ml.scaling import append_colours, colour_pairs
+
+        pairs = colour_pairs(prepared.input_names)
+        inputs = {"": (X_tr, X_te),
+                  "+col": (append_colours(X_tr, pairs), append_colours(X_te, pairs))}
+        fits = {"xgboost": ("", fit_xgboost, args.xgb_trees),
+                "random_forest": ("", fit_random_forest, args.rf_trees),
+                "xgboost+col": ("+col", fit_xgboost, args.xgb_trees),
+                "forest+col": ("+col", fit_random_forest, args.rf_trees)}
+        for method, (key, fit, n_trees) in fits.items():
+            xa, xb = inputs[key]
+            t0 = time.perf_counter()
+            preds[method] = {k: fit(xa, y_tr[k], args.seed, args.n_jobs, n_trees).predict(xb)
+                             for k in LABELS}
+            seconds[method] = time.perf_counter() - t0
+        print(f"[{survey}] trees: " + ", ".join(f"{m} {seconds[m]:.0f} s" for m in TREE_BASELINES),
+              flush=True)
     preds["gaia_prior"] = {k: v[split.test] for k, v in prior_values(prepared.joined, LABELS).items()}
 
     internal = {row["label"]: {"signed_mad": float(row["signed_mad"]),
@@ -308,7 +319,7 @@ def targets(res: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         for k in LABELS:
             ens = st["ensemble"][ref][k]["signed_mad"]
             row: dict[str, Any] = {"ensemble_mad": ens}
-            for base in ("xgboost", "random_forest"):
+            for base in TREE_BASELINES:
                 if base in st:
                     row[f"beats_{base}"] = bool(ens < st[base][ref][k]["signed_mad"])
             prior = st["gaia_prior"][ref][k]["signed_mad"]
@@ -352,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--input-scaling", choices=list(INPUT_SCALINGS))
     g.add_argument("--lr-schedule", choices=list(LR_SCHEDULES))
     g.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop", "nadam"])
+    g.add_argument("--input-colours", choices=list(INPUT_COLOUR_CHOICES))
+    g.add_argument("--dropout", type=float, help="dropout rate (slides: 0.02)")
     g.add_argument("--fused", action="store_true",
                    help="train all member x label networks in one graph (sos_vo.ml.fused; "
                         "several times faster, same per-network semantics)")

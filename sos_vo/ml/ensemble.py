@@ -183,7 +183,7 @@ def training_input(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Se
         if not np.isfinite(y).any():
             raise EmptyInputError(f"label {label!r}: no finite value in {n} rows")
         ys[label] = y
-    input_scaler = InputScaler.fit(X, names, options.input_scaling)
+    input_scaler = InputScaler.fit(X, names, options.input_scaling, options.input_colours)
     label_scalers = {label: LabelScaler.fit(ys[label], options.label_scaling) for label in ys}
     return X, names, ys, input_scaler, label_scalers
 

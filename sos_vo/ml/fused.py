@@ -345,7 +345,7 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
     y_t = tf.constant(y_g)
     train_t = tf.constant(train_mask)
     val_t = tf.constant(val_mask)
-    model = GroupedMLP(n_in, options, seeds, output_bias, dropout_seed=seed, name="grouped_mlp")
+    model = GroupedMLP(int(xs.shape[1]), options, seeds, output_bias, dropout_seed=seed, name="grouped_mlp")
     model(xs[:2], training=False)  # build
     optimizer = _optimizer(options)
     optimizer.learning_rate = fo.learning_rate(options)
@@ -511,7 +511,7 @@ def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_se
         te = split["test"]
         if te.size == 0:
             raise EmptyInputError(f"member {m}, label {label!r}: the test set is empty")
-        model = keras_network(arrays[g], X.shape[1], options, seeds[g])
+        model = keras_network(arrays[g], input_scaler.n_outputs(X.shape[1]), options, seeds[g])
         stop = stoppers[g]
         best_epoch = (int(stop.best_epoch) + 1 if stop.best_weights is not None
                       else int(epochs_trained[g]))

@@ -229,10 +229,12 @@ def load_model(folder: str | os.PathLike, survey: str | None = None,
     except (KeyError, ValueError, TypeError, OSError) as exc:
         raise ModelFormatError(f"{folder}: inconsistent model files ({type(exc).__name__}: {exc})") from exc
     k = len(labels) * n_members
-    if layers[0][0].shape[:2] != (k, len(input_names)) or layers[-1][0].shape[2] != 1:
+    width = npe.input_scaler.n_outputs(len(input_names))  # inputs + derived colours and flags
+    if layers[0][0].shape[:2] != (k, width) or layers[-1][0].shape[2] != 1:
         raise ModelFormatError(
-            f"{wpath}: first layer has shape {layers[0][0].shape}, expected ({k}, {len(input_names)}, "
-            f"...) for {len(labels)} labels x {n_members} members and {len(input_names)} inputs"
+            f"{wpath}: first layer has shape {layers[0][0].shape}, expected ({k}, {width}, "
+            f"...) for {len(labels)} labels x {n_members} members and {len(input_names)} inputs "
+            f"({width - len(input_names)} derived colour columns)"
         )
     return npe
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,58 @@ parameter (thus doubling the input size)")."""
 FLAG_LAYOUTS = ("interleaved", "blocked")
 """Where the flags sit when only feature names are given: ``interleaved`` = each feature followed
 by its flag; ``blocked`` = all features, then all flags in the same order."""
+
+
+COLOUR_SEQUENCES = (
+    ("uabs", "vabs", "gabs", "rabs", "iabs", "zabs"),
+    ("phot_bp_mean_mag", "phot_rp_mean_mag"),
+)
+"""Inputs whose adjacent differences are the colour inputs of ``input_colours="adjacent"``
+(:data:`sos_vo.ml.options.INPUT_COLOURS`): the dereddened absolute magnitudes of the survey bands
+in wavelength order (SkyMapper has v between u and g, SDSS has not) and Gaia BP, RP."""
+
+
+def colour_pairs(names: Sequence[str]) -> np.ndarray:
+    """Index quadruples ``(blue, red, blue_flag, red_flag)`` of the adjacent-band colours.
+
+    For each sequence of :data:`COLOUR_SEQUENCES`, the inputs of ``names`` that exist (with
+    their presence flags) are taken in order and each one is paired with the next.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, shape (n_colours, 4); empty when no colour can be formed.
+    """
+    index = {n: i for i, n in enumerate(names)}
+    quads = []
+    for seq in COLOUR_SEQUENCES:
+        present = [b for b in seq if b in index and b + PRESENT_SUFFIX in index]
+        for blue, red in zip(present[:-1], present[1:], strict=True):
+            quads.append((index[blue], index[red], index[blue + PRESENT_SUFFIX],
+                          index[red + PRESENT_SUFFIX]))
+    return np.asarray(quads, dtype=np.int64).reshape(-1, 4)
+
+
+def colour_names(names: Sequence[str], pairs: np.ndarray) -> tuple[str, ...]:
+    """Names of the colour columns that :func:`append_colours` adds: ``"uabs-gabs"`` ... then
+    their flags ``"uabs-gabs_present"`` ..."""
+    values = [f"{names[b]}-{names[r]}" for b, r, _, _ in pairs]
+    return (*values, *(v + PRESENT_SUFFIX for v in values))
+
+
+def append_colours(X: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """``X`` with the colours of ``pairs`` (:func:`colour_pairs`) appended, then their flags.
+
+    A colour is ``X[:, blue] - X[:, red]`` where both bands are present and 0 otherwise (the
+    T25 zero-filling convention); its flag is the product of the two presence flags.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if len(pairs) == 0:
+        return X
+    b, r, fb, fr = (pairs[:, k] for k in range(4))
+    flags = X[:, fb] * X[:, fr]
+    colours = (X[:, b] - X[:, r]) * flags
+    return np.concatenate([X, colours, flags], axis=1)
 
 
 class MissingFeatureWarning(UserWarning):
@@ -115,23 +167,33 @@ def check_input_matrix(X: np.ndarray, names: Sequence[str], what: str = "input")
 class InputScaler:
     """Per-column affine scaling of the network inputs that keeps missing values at 0.
 
-    For a value column ``j`` with presence flag ``k``: ``x' = (x - center_j * flag_k) / scale_j``,
-    so a present value is standardised and a missing one stays 0.  Flag columns and other
-    columns holding only 0/1 are left unchanged (center 0, scale 1).  Other columns without a
-    flag are standardised over all rows.
+    First, if :attr:`colours` is not empty, the colour inputs of
+    :data:`sos_vo.ml.options.INPUT_COLOURS` are appended (:func:`append_colours`).  Then, for a
+    value column ``j`` with presence flag ``k``: ``x' = (x - center_j * flag_k) / scale_j``, so
+    a present value is standardised and a missing one stays 0.  Flag columns and other columns
+    holding only 0/1 are left unchanged (center 0, scale 1).  Other columns without a flag are
+    standardised over all rows.  The network therefore has :meth:`n_outputs` inputs.
     """
 
     method: str
     center: np.ndarray
     scale: np.ndarray
     flag_index: np.ndarray
-    """For each column, the index of its presence-flag column, or -1."""
+    """For each (output) column, the index of its presence-flag column, or -1."""
+    colours: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64))
+    """(n_colours, 4) index quadruples of :func:`colour_pairs` into the raw input."""
 
     @classmethod
-    def fit(cls, X: np.ndarray, names: Sequence[str], method: str = "standard") -> InputScaler:
+    def fit(cls, X: np.ndarray, names: Sequence[str], method: str = "standard",
+            colours: str = "none") -> InputScaler:
         """Fit on ``X`` (rows x inputs).  ``method``: ``standard`` (mean/std), ``robust``
-        (median / 1.4826 MAD) or ``none``."""
-        X = np.asarray(X, dtype=np.float64)
+        (median / 1.4826 MAD) or ``none``; ``colours``: ``"adjacent"`` or ``"none"`` (see
+        :data:`sos_vo.ml.options.INPUT_COLOURS`)."""
+        if colours not in ("adjacent", "none"):
+            raise ValueError(f"input colours {colours!r}: expected adjacent or none")
+        pairs = colour_pairs(names) if colours == "adjacent" else np.zeros((0, 4), np.int64)
+        names = (*names, *colour_names(names, pairs))
+        X = np.asarray(append_colours(X, pairs), dtype=np.float64)
         n_col = X.shape[1]
         center = np.zeros(n_col)
         scale = np.ones(n_col)
@@ -156,11 +218,15 @@ class InputScaler:
                     s = MAD_SCALE * np.median(np.abs(col - c))
                 center[j] = c
                 scale[j] = s if s > 0 and np.isfinite(s) else 1.0
-        return cls(method, center, scale, flag_index)
+        return cls(method, center, scale, flag_index, pairs)
+
+    def n_outputs(self, n_inputs: int) -> int:
+        """Width of the scaled matrix (the network input) for a raw input of ``n_inputs``."""
+        return n_inputs + 2 * len(self.colours)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scaled copy of ``X`` as float32."""
-        X = np.asarray(X, dtype=np.float32)
+        """Scaled copy of ``X`` (colours appended first, if any) as float32."""
+        X = append_colours(X, self.colours)
         shift = np.broadcast_to(self.center.astype(np.float32), X.shape).copy()
         has_flag = self.flag_index >= 0
         shift[:, has_flag] *= X[:, self.flag_index[has_flag]]
@@ -169,14 +235,16 @@ class InputScaler:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"method": self.method, "center": self.center.tolist(), "scale": self.scale.tolist(),
-                "flag_index": self.flag_index.tolist()}
+                "flag_index": self.flag_index.tolist(), "colours": self.colours.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InputScaler:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (a dict without ``colours``, from before colour inputs
+        existed, means none)."""
         return cls(data["method"], np.asarray(data["center"], dtype=np.float64),
                    np.asarray(data["scale"], dtype=np.float64),
-                   np.asarray(data["flag_index"], dtype=np.int64))
+                   np.asarray(data["flag_index"], dtype=np.int64),
+                   np.asarray(data.get("colours", []), dtype=np.int64).reshape(-1, 4))
 
 
 @dataclass

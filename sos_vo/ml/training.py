@@ -183,7 +183,7 @@ def train_member(X: np.ndarray, y: np.ndarray, options: NetworkOptions | None = 
         raise SchemaError(f"X has shape {X.shape} but y has {y.size} values")
     if input_scaler is None:
         names = input_names or tuple(f"x{i}" for i in range(X.shape[1]))
-        input_scaler = InputScaler.fit(X, names, options.input_scaling)
+        input_scaler = InputScaler.fit(X, names, options.input_scaling, options.input_colours)
     if label_scaler is None:
         label_scaler = LabelScaler.fit(y, options.label_scaling)
     if split is None:
@@ -200,7 +200,7 @@ def train_member(X: np.ndarray, y: np.ndarray, options: NetworkOptions | None = 
     xs = input_scaler.transform(X)
     ys = label_scaler.transform(y)[:, None]
     tr, va, te = split["train"], split["validation"], split["test"]
-    model = build_mlp(X.shape[1], options, seed=int(seed), output_bias=float(np.mean(ys[tr, 0])))
+    model = build_mlp(xs.shape[1], options, seed=int(seed), output_bias=float(np.mean(ys[tr, 0])))
 
     stopper = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=options.patience, restore_best_weights=True,

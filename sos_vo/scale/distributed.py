@@ -200,7 +200,7 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
         for label in labels:
             r = res[label]
             members[label].append(Member(
-                model=keras_network(r["arrays"], X.shape[1], options, r["seed"]), seed=r["seed"],
+                model=keras_network(r["arrays"], input_scaler.n_outputs(X.shape[1]), options, r["seed"]), seed=r["seed"],
                 split_seed=seeds[m][0], split=r["split"], history=r["history"],
                 epochs_trained=r["epochs_trained"], best_epoch=r["best_epoch"],
                 test_pred=r["test_pred"], test_true=r["test_true"], input_scaler=input_scaler,

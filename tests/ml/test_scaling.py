@@ -8,7 +8,10 @@ from sos_vo.ml.scaling import (
     InputScaler,
     LabelScaler,
     MissingFeatureWarning,
+    append_colours,
     check_input_matrix,
+    colour_names,
+    colour_pairs,
     input_names,
     resolve_input_names,
 )
@@ -76,3 +79,47 @@ def test_label_scalers():
         assert LabelScaler.from_dict(sc.to_dict()) == sc
     with pytest.raises(EmptyInputError, match="no finite"):
         LabelScaler.fit([np.nan], "offset")
+
+
+def test_colour_pairs_follow_wavelength_order_and_skip_absent_bands():
+    sdss = input_names(["r_med_geo", "phot_bp_mean_mag", "phot_rp_mean_mag", "uabs", "gabs", "rabs",
+                        "iabs", "zabs", "uabs_nored"], "blocked")
+    pairs = colour_pairs(sdss)
+    got = colour_names(sdss, pairs)
+    assert got[:5] == ("uabs-gabs", "gabs-rabs", "rabs-iabs", "iabs-zabs",
+                       "phot_bp_mean_mag-phot_rp_mean_mag")
+    assert got[5:] == tuple(g + "_present" for g in got[:5])
+    sm = input_names(["uabs", "vabs", "gabs"])
+    assert colour_names(sm, colour_pairs(sm))[:2] == ("uabs-vabs", "vabs-gabs")
+    assert colour_pairs(input_names(["teff", "gabs"])).shape == (0, 4)
+
+
+def test_append_colours_zero_where_a_band_is_missing():
+    names = input_names(["gabs", "rabs"])
+    X = np.array([[5.0, 1, 4.5, 1], [5.0, 1, 0.0, 0], [0.0, 0, 4.0, 1]], np.float32)
+    out = append_colours(X, colour_pairs(names))
+    np.testing.assert_array_equal(out[:, :4], X)
+    np.testing.assert_allclose(out[:, 4], [0.5, 0.0, 0.0])
+    np.testing.assert_array_equal(out[:, 5], [1, 0, 0])
+
+
+def test_input_scaler_with_colours_widens_the_input_and_round_trips():
+    rng = np.random.default_rng(2)
+    g = rng.normal(5, 2, 500)
+    gr = rng.normal(0.5, 0.2, 500)
+    present = rng.random(500) > 0.2
+    X = np.column_stack([g, np.ones(500), np.where(present, g - gr, 0), present]).astype(np.float32)
+    names = input_names(["gabs", "rabs"])
+    sc = InputScaler.fit(X, names, "standard", colours="adjacent")
+    assert sc.n_outputs(4) == 6
+    Z = sc.transform(X)
+    assert Z.shape == (500, 6)
+    # the colour column is standardised over the rows where both bands exist, 0 elsewhere
+    np.testing.assert_allclose(Z[present, 4].mean(), 0.0, atol=1e-5)
+    assert np.all(Z[~present, 4] == 0)
+    np.testing.assert_allclose(sc.center[4], gr[present].mean(), rtol=1e-4)
+    np.testing.assert_array_equal(InputScaler.from_dict(sc.to_dict()).transform(X), Z)
+    old = {k: v for k, v in InputScaler.fit(X, names).to_dict().items() if k != "colours"}
+    assert InputScaler.from_dict(old).n_outputs(4) == 4   # models saved before colours existed
+    with pytest.raises(ValueError, match="input colours 'all'"):
+        InputScaler.fit(X, names, colours="all")
