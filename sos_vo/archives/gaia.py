@@ -68,3 +68,82 @@ def query_region(region: Region, *, tap_url: str | None = None, use_async: bool 
     if not region.exact_on_server and len(table):
         table = table[region.contains(table["ra"], table["dec"])]
     return table
+
+
+ASTROMETRY_COLUMNS = ("ra", "dec", "pmra", "pmdec")
+"""gaiadr3.gaia_source columns fetched by :func:`astrometry_by_ids`: ICRS position at the Gaia
+DR3 reference epoch J2016.0 (deg) and proper motion (mas/yr, ``pmra`` = mu_alpha*); Gaia DR3
+documentation, Sect. 20.1.1 ``gaia_source``.  Two-parameter solutions have no ``pmra``/``pmdec``
+(null)."""
+
+ASTROMETRY_UPLOAD_TABLE = "sosvo_gaia_ids"
+"""Name of the uploaded id table (``TAP_UPLOAD.sosvo_gaia_ids``, one column ``source_id``)."""
+
+ASTROMETRY_CHUNK_ROWS = 8_000
+"""Gaia DR3 ids uploaded per TAP job by :func:`astrometry_by_ids` (our choice, the id-upload
+chunk of :data:`sos_vo.validation.references.UPLOAD_CHUNK_ROWS`: an int64 VOTable row is well
+under 100 bytes, so a chunk stays under DaCHS's 500 000-byte synchronous upload limit)."""
+
+
+def astrometry_by_ids(ids, *, tap_url: str | None = None, chunk_size: int | None = None,
+                      use_async: bool = False, tables: dict[str, str] | None = None,
+                      **kwargs) -> Table:
+    """``ra, dec, pmra, pmdec`` of Gaia DR3 sources by id: a TAP_UPLOAD join on
+    ``gaiadr3.gaia_source``.
+
+    The unique ids are uploaded as ``TAP_UPLOAD.sosvo_gaia_ids(source_id)`` in chunks of
+    ``chunk_size`` (:data:`ASTROMETRY_CHUNK_ROWS`), joined on ``source_id``; each chunk goes
+    through :class:`TapClient` (row limit checked) and the results are stacked.
+
+    Parameters
+    ----------
+    ids : array-like of int
+        Gaia DR3 source_id values (duplicates are sent once).
+    tap_url : str, optional
+        TAP service (default ``conf.gaia_tap_url``, ``$SOS_VO_GAIA_TAP_URL``).
+    tables : dict, optional
+        Table-name overrides (``{"gaia_source": name}``), as for the other Gaia queries.
+
+    Returns
+    -------
+    Table
+        ``source_id`` and :data:`ASTROMETRY_COLUMNS` (positions at J2016.0), one row per id the
+        archive has; ``meta``: ``query``, ``uploaded_ids``, ``missing_ids`` (array of the ids
+        the archive does not have), ``source``.
+
+    Raises
+    ------
+    EmptyInputError
+        If ``ids`` is empty.
+    """
+    import numpy as np
+    from astropy.table import vstack
+
+    from ..exceptions import EmptyInputError
+    from .conf import table_name as _table_name
+    from .tables import ARCHIVE_TABLES
+
+    ids = np.unique(np.asarray(ids, dtype=np.int64))
+    if ids.size == 0:
+        raise EmptyInputError("no Gaia DR3 id to upload to gaiadr3.gaia_source")
+    chunk = int(chunk_size or ASTROMETRY_CHUNK_ROWS)
+    if chunk < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
+    spec = ARCHIVE_TABLES["gaia_source"]
+    name = _table_name("gaia_source", spec.name, overrides=tables)
+    cols = ", ".join(f"g.{c}" for c in ASTROMETRY_COLUMNS)
+    query = (f"SELECT u.source_id AS source_id, {cols} FROM {name} AS g "
+             f"JOIN TAP_UPLOAD.{ASTROMETRY_UPLOAD_TABLE} AS u ON g.source_id = u.source_id")
+    c = client(tap_url, **kwargs)
+    parts = [c.run(query, use_async=use_async,
+                   uploads={ASTROMETRY_UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk]})})
+             for i in range(0, ids.size, chunk)]
+    out = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    out = out[["source_id", *ASTROMETRY_COLUMNS]]
+    out["source_id"] = np.asarray(out["source_id"], dtype=np.int64)
+    out.meta.clear()
+    out.meta["query"] = query
+    out.meta["uploaded_ids"] = int(ids.size)
+    out.meta["missing_ids"] = np.setdiff1d(ids, np.asarray(out["source_id"]))
+    out.meta["source"] = f"{name} via {c.url}, ids uploaded"
+    return out

@@ -5,7 +5,8 @@ Each :class:`ArchiveTable` names one table under a *logical key* (``gaia_source`
 selects.  This module chooses only *which* columns: each column's type, unit, UCD and
 description come from :mod:`sos_vo.archive_schema` (the real archive schema, shared with the
 simulator; SQL types from :data:`sos_vo.archive_schema.SQL_TYPES`).  The ADQL templates in
-``tap_queries/`` select exactly these columns; the DaCHS fixture mirror used by the tests
+``tap_queries/`` select these columns (``gaia_source``: all but ``pmra``, ``pmdec``, which only
+the PASTEL comparison fetches, :func:`sos_vo.archives.gaia.astrometry_by_ids`); the DaCHS fixture mirror used by the tests
 (``tools/make_dachs_fixtures.py``) publishes exactly these columns under the same names,
 types, units and UCDs as the real archive.
 
@@ -90,7 +91,8 @@ def _table(key: str, name: str, names: Iterable[str], description: str,
 
 GAIA_SOURCE = _table(
     "gaia_source", archive_schema.GAIA_SOURCE,
-    ("source_id", "ra", "dec", "l", "b", "parallax", "parallax_error", "astrometric_sigma5d_max",
+    ("source_id", "ra", "dec", "l", "b", "parallax", "parallax_error", "pmra", "pmdec",
+     "astrometric_sigma5d_max",
      "ruwe", "ipd_frac_multi_peak", "ipd_frac_odd_win", "non_single_star", "phot_g_mean_mag",
      "phot_bp_mean_mag", "phot_rp_mean_mag", "phot_variable_flag", "in_qso_candidates",
      "in_galaxy_candidates", "vbroad",

@@ -88,7 +88,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     "back (--vizier KEY).  PASTEL has no Gaia id: --vizier pastel uploads the "
                     "catalogue's positions (ra, dec propagated from J2016.0 to J2000 with pmra, "
                     "pmdec), keeps entries with [Fe/H] < -2 within --match-radius and takes the "
-                    "median of the entries of each star (T25 App. C.1).")
+                    "median of the entries of each star (T25 App. C.1).  A catalogue without "
+                    "pmra, pmdec (the final catalogue has none) gets ra, dec, pmra, pmdec from "
+                    "gaiadr3.gaia_source by uploading its Gaia DR3 ids (--gaia-tap-url); ids "
+                    "the archive lacks are counted and listed in gaia_missing_ids.ecsv.")
     m.add_argument("--catalogue", required=True, type=Path)
     m.add_argument("--reference", type=Path, help="reference table file (or --vizier)")
     m.add_argument("--vizier", choices=sorted(COMPARISON_KEYS),
@@ -112,6 +115,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--no-propagate", action="store_true",
                    help="--vizier pastel: match the catalogue's ra, dec as they are, without "
                         "propagating them to J2000 with pmra, pmdec (fast movers are lost)")
+    m.add_argument("--gaia-tap-url",
+                   help="--vizier pastel, catalogue without pmra/pmdec: Gaia archive TAP service "
+                        "queried for ra, dec (J2016.0), pmra, pmdec of the catalogue's Gaia DR3 "
+                        "ids (TAP_UPLOAD join on gaiadr3.gaia_source; default "
+                        "sos_vo.archives.conf.gaia_tap_url, $SOS_VO_GAIA_TAP_URL, i.e. "
+                        "https://gea.esac.esa.int/tap-server/tap)")
     _tap_options(m)
     _common(m)
 
@@ -238,8 +247,13 @@ def _compare(args: argparse.Namespace) -> int:
     catalogue = _read(args.catalogue)
     if (args.vizier is None) == (args.reference is None):
         raise _fail("give exactly one of --reference FILE and --vizier KEY")
-    if (args.match_radius is not None or args.no_propagate) and args.vizier != "pastel":
-        raise _fail("--match-radius and --no-propagate apply to --vizier pastel only")
+    if (args.match_radius is not None or args.no_propagate or args.gaia_tap_url) \
+            and args.vizier != "pastel":
+        raise _fail("--match-radius, --no-propagate and --gaia-tap-url apply to --vizier pastel "
+                    "only")
+    if args.gaia_tap_url and args.no_propagate:
+        raise _fail("--gaia-tap-url fetches proper motions to propagate with: not with "
+                    "--no-propagate")
     if args.vizier:
         from ..validation.vizier import compare_with_vizier, comparison_preset
 
@@ -248,7 +262,8 @@ def _compare(args: argparse.Namespace) -> int:
         comp = compare_with_vizier(catalogue, args.vizier, columns, catalogue_key=args.catalogue_key,
                                    table=args.vizier_table, labels=labels or None, below=below,
                                    tap_url=args.tap_url, names=args.names, chunk_size=args.upload_chunk,
-                                   radius_arcsec=args.match_radius, propagate=not args.no_propagate)
+                                   radius_arcsec=args.match_radius, propagate=not args.no_propagate,
+                                   gaia_tap_url=args.gaia_tap_url)
         comp.name = name
         comp.stats.meta["reference"] = name
     else:
@@ -264,10 +279,20 @@ def _compare(args: argparse.Namespace) -> int:
         comp = compare_catalogues(catalogue, reference, columns, name,
                                   catalogue_key=args.catalogue_key, reference_key=args.reference_key,
                                   reference_mask=mask)
+    gaia_missing = comp.stats.meta.pop("gaia_missing_ids", None)
     with report_folder(args.out, overwrite=args.overwrite, title=f"comparison with {name}") as rep:
         rep.table("comparison_stats.ecsv", comp.stats, f"Catalogue - {name}: offsets and scatter")
+        if gaia_missing is not None:
+            rep.table("gaia_missing_ids.ecsv", Table({args.catalogue_key: gaia_missing}),
+                      "Catalogue Gaia DR3 ids not in gaiadr3.gaia_source: no ra, dec, pmra, "
+                      "pmdec, so not matched")
         plot_comparison_density(comp, rep.figure("comparison_density.png",
                                                  f"Catalogue vs {name} (T25 Fig. 7 style)"))
+    if gaia_missing is not None:
+        print(f"ra, dec, pmra, pmdec from {comp.stats.meta['gaia_astrometry']}; "
+              f"{gaia_missing.size} Gaia DR3 id(s) not found there, not matched"
+              + (f" (listed in {args.out / 'gaia_missing_ids.ecsv'}; first: "
+                 f"{', '.join(str(i) for i in gaia_missing[:5])})" if gaia_missing.size else ""))
     for row in comp.stats:
         print(f"{row['parameter']}: N = {row['n']}, median offset = {row['median_offset']:+.4g}, "
               f"MAD = {row['mad']:.4g}")

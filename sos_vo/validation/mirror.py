@@ -17,8 +17,8 @@ identifiers mapped to SQL names (:func:`sos_vo.archives.conf.sql_table_name`,
   :data:`~sos_vo.validation.references.APOKASC3` (``J/ApJS/276/69/table4``): reference
   parameters of synthetic-sky stars plus a few ids that are not in the synthetic sky.
 * :data:`~sos_vo.validation.references.PASTEL` (``B/pastel/pastel``): several entries per star
-  at the J2000 positions of isolated synthetic-sky stars (moved back from J2016.0 with made-up
-  proper motions, some fast), very metal-poor stars, stars above [Fe/H] = -2, stars with
+  at the J2000 positions of isolated synthetic-sky stars (moved back from J2016.0 with their
+  gaia_source proper motions, some fast), very metal-poor stars, stars above [Fe/H] = -2, stars with
   entries on both sides of -2, Teff-only entries and stars far from any synthetic-sky star;
   the true star of every entry and the proper motions are in :data:`PASTEL_TRUTH_FILE`.
 
@@ -81,7 +81,13 @@ without propagating J2016.0 -> J2000: 2.4-4.8 arcsec), and very metal-poor 20 ar
 the nearest synthetic-sky star (must never match)."""
 PASTEL_TRUTH_FILE = "fixture/pastel_truth.ecsv"
 """Row-aligned with the PASTEL fixture: the synthetic-sky ``source_id`` of each entry (-1 for
-the foreign stars) and its ``pmra``, ``pmdec`` (mas/yr) used to place it at J2000."""
+the foreign stars) and its ``pmra``, ``pmdec`` (mas/yr; gaia_source's, 0 for the foreign stars)
+used to place it at J2000."""
+PASTEL_FAST_MAS_YR = (150.0, 300.0)
+"""Total proper motion (mas/yr) of the ``fast`` PASTEL fixture stars, taken from gaia_source:
+2.4-4.8 arcsec over J2000-J2016, beyond the 1 arcsec match radius without propagation."""
+PASTEL_SLOW_MAS_YR = 100.0
+"""The other PASTEL fixture stars move less than this (mas/yr) in gaia_source."""
 PASTEL_ISOLATION_ARCSEC = 40.0
 """PASTEL fixture stars have no other synthetic-sky star within this distance, so the match
 within 1 arcsec is unambiguous and the foreign stars (20 arcsec off) match nothing."""
@@ -99,26 +105,35 @@ def pastel_fixture(gaia_source: Table, rng: np.random.Generator) -> tuple[Table,
 
     from ..prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
 
-    for col in ("source_id", "ra", "dec"):
+    for col in ("source_id", "ra", "dec", "pmra", "pmdec"):
         if col not in gaia_source.colnames:
             raise SchemaError(f"PASTEL fixture: gaia_source lacks column {col!r}")
     all_ids = np.asarray(gaia_source["source_id"], dtype=np.int64)
     ra0 = np.asarray(gaia_source["ra"], float)
     dec0 = np.asarray(gaia_source["dec"], float)
+    pm_ra0 = np.ma.filled(np.ma.asarray(gaia_source["pmra"], dtype=float), np.nan)
+    pm_dec0 = np.ma.filled(np.ma.asarray(gaia_source["pmdec"], dtype=float), np.nan)
+    speed0 = np.hypot(pm_ra0, pm_dec0)
     sky = SkyCoord(ra0, dec0, unit="deg")
     _, d2, _ = sky.match_to_catalog_sky(sky, nthneighbor=2)
-    isolated = np.flatnonzero(d2.arcsec > PASTEL_ISOLATION_ARCSEC)
-    n_stars = sum(PASTEL_STARS.values())
-    if isolated.size < n_stars:
-        raise SchemaError(f"PASTEL fixture: only {isolated.size} isolated stars, need {n_stars}")
-    pick = rng.choice(isolated, n_stars, replace=False)
+    isolated = (d2.arcsec > PASTEL_ISOLATION_ARCSEC) & np.isfinite(speed0)
     kinds = np.repeat(list(PASTEL_STARS), list(PASTEL_STARS.values()))
-    pmra = rng.normal(0.0, 30.0, n_stars)
-    pmdec = rng.normal(0.0, 30.0, n_stars)
     fast = kinds == "fast"
-    speed = rng.uniform(150.0, 300.0, fast.sum())
-    angle = rng.uniform(0, 2 * np.pi, fast.sum())
-    pmra[fast], pmdec[fast] = speed * np.cos(angle), speed * np.sin(angle)
+    n_stars = kinds.size
+    # the proper motions are gaia_source's own (what sos-vo fetches from the Gaia TAP when the
+    # catalogue has none); fast movers are the isolated stars moving PASTEL_FAST_MAS_YR or more
+    pools = {True: np.flatnonzero(isolated & (speed0 >= PASTEL_FAST_MAS_YR[0])
+                                  & (speed0 <= PASTEL_FAST_MAS_YR[1])),
+             False: np.flatnonzero(isolated & (speed0 < PASTEL_SLOW_MAS_YR))}
+    for is_fast, pool in pools.items():
+        need = int((fast == is_fast).sum())
+        if pool.size < need:
+            raise SchemaError(f"PASTEL fixture: only {pool.size} isolated "
+                              f"{'fast' if is_fast else 'slow'} stars, need {need}")
+    pick = np.empty(n_stars, dtype=np.int64)
+    pick[fast] = rng.choice(pools[True], fast.sum(), replace=False)
+    pick[~fast] = rng.choice(pools[False], (~fast).sum(), replace=False)
+    pmra, pmdec = pm_ra0[pick], pm_dec0[pick]
     ra, dec = propagate_positions(ra0[pick], dec0[pick], pmra, pmdec, PASTEL_EPOCH - GAIA_EPOCH)
     feh_star = np.where(np.isin(kinds, ["poor", "fast", "foreign"]),
                         rng.uniform(-3.5, -2.2, n_stars),
@@ -168,7 +183,7 @@ def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Tab
     HR24 members and Netopil [Fe/H] of :data:`FAKE_CLUSTERS`; Harris [Fe/H] of
     :data:`FAKE_GLOBULARS` and their VB21-style members; Andrae et al. (2023) and APOKASC-3
     rows of synthetic-sky stars; PASTEL entries and their truth (:func:`pastel_fixture`) when
-    ``gaia_source`` has ``ra``, ``dec``.  Members are distinct ``source_id`` values drawn from
+    ``gaia_source`` has ``ra``, ``dec``, ``pmra``, ``pmdec``.  Members are distinct ``source_id`` values drawn from
     ``gaia_source`` (open and globular members disjoint); probabilities are uniform in
     [0.5, 1).  Columns carry the VizieR labels of the constants in
     :mod:`sos_vo.validation.references`.
@@ -216,7 +231,7 @@ def reference_fixture_tables(gaia_source: Table, seed: int = 7) -> dict[str, Tab
                      k["kic"]: 1_000_000 + np.arange(sel.size)})
     out = {HR24_MEMBERS.table: members, NETOPIL_2016.table: feh, HARRIS_1996.table: harris,
            ANDRAE_2023.table: andrae, APOKASC3.table: apokasc, "vb21": vb21}
-    if {"ra", "dec"} <= set(gaia_source.colnames):  # PASTEL is matched by position
+    if {"ra", "dec", "pmra", "pmdec"} <= set(gaia_source.colnames):  # matched by position
         out[PASTEL.table], out["pastel_truth"] = pastel_fixture(gaia_source, rng)
     return out
 

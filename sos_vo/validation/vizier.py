@@ -236,6 +236,62 @@ def catalogue_positions(catalogue: Table, epoch: float, *, catalogue_epoch: floa
     return rows, ra, dec
 
 
+def with_gaia_astrometry(catalogue: Table, *, catalogue_key: str = "gaia_dr3_id",
+                         position_columns: tuple[str, str, str, str] = POSITION_COLUMNS,
+                         gaia_tap_url: str | None = None, **client_kwargs) -> Table:
+    """A copy of ``catalogue`` with ``ra, dec`` (J2016.0) and ``pmra, pmdec`` from
+    gaiadr3.gaia_source, fetched by uploading its Gaia DR3 ids
+    (:func:`sos_vo.archives.gaia.astrometry_by_ids`).
+
+    For catalogues without proper motions (the final catalogue, T25 Table 6, has none): the
+    position and the motion of each star then come from the same Gaia DR3 astrometric solution
+    (epoch J2016.0, :data:`~sos_vo.prepare.crossmatch.GAIA_EPOCH`).  Rows whose id the archive
+    does not have get a masked position (so they cannot be matched) and are listed in
+    ``meta["gaia_missing_ids"]``; rows with a two-parameter solution keep a masked motion
+    (propagated as zero, as :func:`catalogue_positions` does).
+
+    Parameters
+    ----------
+    gaia_tap_url : str, optional
+        Gaia archive TAP service (default ``conf.gaia_tap_url``).
+    client_kwargs
+        Passed to :class:`~sos_vo.archives.TapClient` (``retries``, ``timeout``, ...).
+
+    Returns
+    -------
+    Table
+        The catalogue with the four ``position_columns`` replaced; ``meta["gaia_astrometry"]``
+        names the source, ``meta["gaia_missing_ids"]`` the ids not found.
+    """
+    from astropy.table import MaskedColumn
+
+    from ..archives.gaia import astrometry_by_ids
+
+    ids = _ids(catalogue, catalogue_key)
+    astro = astrometry_by_ids(ids, tap_url=gaia_tap_url, **client_kwargs)
+    found = np.asarray(astro["source_id"], dtype=np.int64)
+    order = np.argsort(found)
+    pos = np.zeros(ids.size, dtype=np.int64)
+    hit = np.zeros(ids.size, dtype=bool)
+    if found.size:
+        pos = np.clip(np.searchsorted(found[order], ids), 0, found.size - 1)
+        hit = found[order][pos] == ids
+    out = catalogue.copy(copy_data=True)
+    units = {"ra": "deg", "dec": "deg", "pmra": "mas / yr", "pmdec": "mas / yr"}
+    for ours, theirs in zip(position_columns, ("ra", "dec", "pmra", "pmdec"), strict=True):
+        values = np.full(ids.size, np.nan)
+        mask = ~hit
+        if found.size:
+            col = np.ma.asarray(astro[theirs], dtype=float)[order][pos]
+            values[hit] = np.ma.filled(col, np.nan)[hit]
+            mask = mask | np.ma.getmaskarray(col) | ~np.isfinite(values)
+        out[ours] = MaskedColumn(values, mask=mask, unit=units[theirs],
+                                 description=f"gaiadr3.gaia_source {theirs} (J{GAIA_EPOCH})")
+    out.meta["gaia_astrometry"] = astro.meta["source"]
+    out.meta["gaia_missing_ids"] = np.unique(ids[~hit])
+    return out
+
+
 def reduce_entries(entries: Table, roles, key: str = "source_id") -> Table:
     """One row per ``key``: the median of each role over the entries that have a value
     (:data:`~sos_vo.validation.references.PASTEL_ENTRY_REDUCTION`), ``n_entries`` and the
@@ -271,8 +327,15 @@ def pastel_references(catalogue: Table, roles=("teff", "logg", "feh"), *,
                       position_columns: tuple[str, str, str, str] = POSITION_COLUMNS,
                       columns: Mapping[str, str] | None = None, table: str | None = None,
                       tap_url: str | None = None, names: str | None = None,
-                      chunk_size: int | None = None, **client_kwargs) -> Table:
+                      chunk_size: int | None = None, gaia_astrometry: bool | None = None,
+                      gaia_tap_url: str | None = None, **client_kwargs) -> Table:
     """PASTEL (B/pastel/pastel) entries near the catalogue's stars, one row per star.
+
+    0. With ``propagate`` and a catalogue without ``pmra``/``pmdec`` (``gaia_astrometry=None``,
+       the default; ``True`` forces it), the positions (J2016.0) and proper motions are fetched
+       from gaiadr3.gaia_source by uploading the Gaia DR3 ids (:func:`with_gaia_astrometry`,
+       ``gaia_tap_url`` default ``conf.gaia_tap_url``); ids the archive lacks are not matched
+       and are listed in ``meta["gaia_missing_ids"]``.
 
     1. The catalogue positions are propagated from ``catalogue_epoch`` (Gaia DR3: J2016.0) to
        PASTEL's J2000 (:data:`~sos_vo.prepare.crossmatch.PASTEL_EPOCH`) and uploaded with the
@@ -288,8 +351,29 @@ def pastel_references(catalogue: Table, roles=("teff", "logg", "feh"), *,
     -------
     Table
         ``source_id`` (the catalogue's ``catalogue_key``), ``n_entries``, the roles,
-        ``pastel_id``, ``match_distance`` (arcsec); ``meta["query"]`` holds the ADQL.
+        ``pastel_id``, ``match_distance`` (arcsec); ``meta["query"]`` holds the ADQL,
+        ``meta["gaia_astrometry"]`` / ``meta["gaia_missing_ids"]`` the Gaia fetch (step 0).
     """
+    pm_cols = position_columns[2:]
+    if gaia_astrometry is None:
+        gaia_astrometry = (propagate and PASTEL_EPOCH != catalogue_epoch
+                           and not set(pm_cols) <= set(catalogue.colnames))
+    gaia_meta = {}
+    if gaia_astrometry:
+        if catalogue_epoch != GAIA_EPOCH:
+            raise ValueError(f"gaia_astrometry gives J{GAIA_EPOCH} positions; catalogue_epoch is "
+                             f"J{catalogue_epoch}")
+        catalogue = with_gaia_astrometry(catalogue, catalogue_key=catalogue_key,
+                                         position_columns=position_columns,
+                                         gaia_tap_url=gaia_tap_url, **client_kwargs)
+        missing = catalogue.meta["gaia_missing_ids"]
+        if missing.size == np.unique(_ids(catalogue, catalogue_key)).size:
+            raise EmptyInputError(
+                f"none of the catalogue's {missing.size} Gaia DR3 ids ({catalogue_key}) is in "
+                f"gaiadr3.gaia_source ({catalogue.meta['gaia_astrometry']}): no proper motion "
+                f"to propagate with; check the id column or use --no-propagate")
+        gaia_meta = {"gaia_astrometry": catalogue.meta["gaia_astrometry"],
+                     "gaia_missing_ids": missing}
     rows, ra, dec = catalogue_positions(catalogue, PASTEL_EPOCH, catalogue_epoch=catalogue_epoch,
                                         propagate=propagate, position_columns=position_columns)
     ids = _ids(catalogue, catalogue_key)[rows]
@@ -324,6 +408,7 @@ def pastel_references(catalogue: Table, roles=("teff", "logg", "feh"), *,
                              f"(sos_vo.validation.references.PASTEL_ENTRY_REDUCTION)")
     out.meta["radius_arcsec"] = float(radius_arcsec)
     out.meta["propagated"] = bool(propagate)
+    out.meta.update(gaia_meta)
     return out
 
 
@@ -348,6 +433,7 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
                         names: str | None = None, chunk_size: int | None = None,
                         radius_arcsec: float | None = None, propagate: bool = True,
                         position_columns: tuple[str, str, str, str] = POSITION_COLUMNS,
+                        gaia_astrometry: bool | None = None, gaia_tap_url: str | None = None,
                         **client_kwargs) -> Comparison:
     """Offsets and scatter against a reference fetched from VizieR by uploading the catalogue's
     Gaia DR3 ids (only the overlap comes back), or its positions for PASTEL (``key="pastel"``:
@@ -371,6 +457,11 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
         :data:`~sos_vo.prepare.crossmatch.PASTEL_MATCH_RADIUS_ARCSEC`), whether the catalogue
         positions are propagated to the reference epoch with its proper motions, and the
         catalogue's ``ra, dec, pmra, pmdec`` column names.
+    gaia_astrometry, gaia_tap_url
+        PASTEL: fetch ``ra, dec, pmra, pmdec`` from gaiadr3.gaia_source by Gaia DR3 id (default:
+        when propagating a catalogue without ``pmra``/``pmdec``) from ``gaia_tap_url`` (default
+        ``conf.gaia_tap_url``); see :func:`pastel_references`.  The ids not found are in
+        ``stats.meta["gaia_missing_ids"]`` (their number in ``stats.meta["n_gaia_missing"]``).
 
     Raises
     ------
@@ -390,7 +481,9 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
             radius_arcsec=PASTEL_MATCH_RADIUS_ARCSEC if radius_arcsec is None else radius_arcsec,
             max_feh=preset.server_below[1] if preset.server_below else None, propagate=propagate,
             position_columns=position_columns, columns=labels, table=table, tap_url=tap_url,
-            names=names, chunk_size=chunk_size, **client_kwargs)
+            names=names, chunk_size=chunk_size, gaia_astrometry=gaia_astrometry,
+            gaia_tap_url=gaia_tap_url, **client_kwargs)
+        gaia_missing = ref.meta.get("gaia_missing_ids")
         if len(ref) == 0:
             cut = (f" with {preset.server_below[0]} < {preset.server_below[1]}"
                    if preset.server_below else "")
@@ -402,9 +495,14 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
         mask = None
         if below is not None:
             mask = np.asarray(ref[below[0]], dtype=float) < float(below[1])
-        return compare_catalogues(catalogue, ref, dict(columns), preset.name,
+        comp = compare_catalogues(catalogue, ref, dict(columns), preset.name,
                                   catalogue_key=catalogue_key, reference_key="source_id",
                                   reference_mask=mask)
+        if gaia_missing is not None:
+            comp.stats.meta["gaia_astrometry"] = ref.meta["gaia_astrometry"]
+            comp.stats.meta["n_gaia_missing"] = int(gaia_missing.size)
+            comp.stats.meta["gaia_missing_ids"] = gaia_missing
+        return comp
     roles = list(dict.fromkeys(["source_id", *columns.values(), *([below[0]] if below else [])]))
     ids = _ids(catalogue, catalogue_key)
     ref = fetch_vizier_by_ids(preset.table, ids, roles, tap_url=tap_url, names=names,
@@ -432,4 +530,4 @@ def compare_with_vizier(catalogue: Table, key: str, columns: Mapping[str, str] |
 __all__ = ["CLUSTER_KINDS", "MEMBER_QUERIES", "POSITION_COLUMNS", "VB21_MIN_PROBABILITY",
            "catalogue_positions", "compare_with_vizier", "comparison_preset",
            "harris_references_vizier", "hr24_members", "netopil_references", "pastel_references",
-           "reduce_entries", "validate_clusters_vizier"]
+           "reduce_entries", "validate_clusters_vizier", "with_gaia_astrometry"]

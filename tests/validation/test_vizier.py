@@ -11,10 +11,10 @@ import json
 
 import numpy as np
 import pytest
-from astropy.table import Table
+from astropy.table import Table, vstack
 
 from sos_vo.commands import validate
-from sos_vo.exceptions import SchemaError
+from sos_vo.exceptions import EmptyInputError, SchemaError
 from sos_vo.prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
 from sos_vo.validation.clusters import MIN_MEMBERS
 from sos_vo.validation.compare import NoOverlapError
@@ -187,21 +187,23 @@ def test_compare_no_overlap_is_a_clear_error(dachs_url, fixture_tables, tmp_path
 
 @pytest.fixture(scope="module")
 def pastel_catalogue(fixture_tables, tmp_path_factory):
-    """Every synthetic-sky star with ra, dec (J2016.0), the proper motions the PASTEL fixture was
-    placed with (zero for the others) and predictions, as a FITS file; plus the truth table."""
+    """Every synthetic-sky star with ra, dec (J2016.0), its gaia_source proper motions (the
+    ones the PASTEL fixture was placed with) and predictions, as a FITS file; plus the truth."""
     manifest = json.loads((FIXTURE_DIR / "manifest.json").read_text())
     truth = Table.read(FIXTURE_DIR / manifest["references"]["extra_files"]["pastel_truth"])
     gaia = fixture_tables["gaia_source"]
     ids = np.asarray(gaia["source_id"], dtype=np.int64)
     rng = np.random.default_rng(23)
+    pm = {c: np.ma.filled(np.ma.asarray(gaia[c], dtype=float), np.nan) for c in ("pmra", "pmdec")}
     cat = Table({"gaia_dr3_id": ids, "ra": np.asarray(gaia["ra"], float),
-                 "dec": np.asarray(gaia["dec"], float), "pmra": np.zeros(ids.size),
-                 "pmdec": np.zeros(ids.size), "ml_feh": rng.normal(-2.5, 0.5, ids.size),
+                 "dec": np.asarray(gaia["dec"], float), **pm,
+                 "ml_feh": rng.normal(-2.5, 0.5, ids.size),
                  "ml_teff": rng.normal(5500, 400, ids.size), "ml_logg": rng.normal(2.5, 1.0, ids.size)})
     row = {s: i for i, s in enumerate(ids)}
+    # the fixture's proper motions are gaia_source's: fetching them from the Gaia TAP is testable
     for s, pa, pd in zip(truth["source_id"], truth["pmra"], truth["pmdec"], strict=True):
         if s >= 0:
-            cat["pmra"][row[s]], cat["pmdec"][row[s]] = pa, pd
+            assert (cat["pmra"][row[s]], cat["pmdec"][row[s]]) == (pa, pd)
     cat["ml_feh"][rng.random(ids.size) < 0.1] = np.nan
     path = tmp_path_factory.mktemp("pastelcat") / "catalogue.fits"
     cat.write(path)
@@ -252,6 +254,60 @@ def test_compare_cli_pastel_by_position_equal_direct(dachs_url, reference_fixtur
 
 
 @pytest.mark.dachs
+def test_compare_cli_pastel_without_pm_fetches_gaia_equal_direct(dachs_url, reference_fixtures,
+                                                                 pastel_catalogue, tmp_path,
+                                                                 capsys):
+    path, cat, truth = pastel_catalogue
+    # the final catalogue has no proper motion; add three ids gaia_source does not have
+    final = cat[[c for c in cat.colnames if c not in ("pmra", "pmdec")]]
+    strangers = Table({"gaia_dr3_id": cat["gaia_dr3_id"].max() + 1 + np.arange(3),
+                       "ra": np.full(3, 52.0), "dec": np.full(3, 8.0), "ml_feh": np.full(3, -2.5),
+                       "ml_teff": np.full(3, 5000.0), "ml_logg": np.full(3, 2.0)})
+    final = vstack([final, strangers])
+    final.write(tmp_path / "final.fits")
+    with pytest.raises(SchemaError, match="lacks column.*pmra.*propagate"):
+        compare_with_vizier(final, "pastel", tap_url=dachs_url, names="sql",
+                            gaia_astrometry=False, retries=1)
+    out = tmp_path / "pastel"
+    assert _run(["compare", "--catalogue", str(tmp_path / "final.fits"), "--vizier", "pastel",
+                 "--tap-url", dachs_url, "--gaia-tap-url", dachs_url, "--names", "sql",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "3 Gaia DR3 id(s) not found there, not matched" in printed
+    assert str(strangers["gaia_dr3_id"][0]) in printed
+    missing = Table.read(out / "gaia_missing_ids.ecsv")
+    assert sorted(missing["gaia_dr3_id"]) == sorted(strangers["gaia_dr3_id"])
+    stats = Table.read(out / "comparison_stats.ecsv")
+    assert stats.meta["n_gaia_missing"] == 3
+    assert "gaiadr3.gaia_source" in stats.meta["gaia_astrometry"]
+    pairs = {"ml_teff": "teff", "ml_logg": "logg", "ml_feh": "feh"}
+    entries = reference_fixtures[PASTEL.table]
+    ref = _pastel_direct(entries, truth)
+    fast = set(np.asarray(truth["source_id"])[truth["kind"] == "fast"])
+    assert fast <= set(ref["source_id"])
+    expected, _ = _compare_direct(cat, ref, "source_id", pairs)
+    without_fast, _ = _compare_direct(cat, ref[~np.isin(ref["source_id"], list(fast))],
+                                      "source_id", pairs)
+    assert sorted(stats["parameter"]) == sorted(expected)
+    for row in stats:
+        n, med, mean, sigma, mad, rmse = expected[row["parameter"]]
+        assert row["n"] == n and n > without_fast[row["parameter"]][0]  # fast movers compared
+        assert np.allclose([row["median_offset"], row["mean_offset"], row["sigma"], row["mad"], row["rmse"]],
+                           [med, mean, sigma, mad, rmse], rtol=1e-6, atol=0)  # float32 reference values
+
+
+@pytest.mark.dachs
+def test_pastel_gaia_astrometry_none_found_is_a_clear_error(dachs_url, pastel_catalogue):
+    _, cat, _ = pastel_catalogue
+    strangers = Table({"gaia_dr3_id": cat["gaia_dr3_id"].max() + 1 + np.arange(4),
+                       "ra": np.full(4, 52.0), "dec": np.full(4, 8.0)})
+    with pytest.raises(EmptyInputError, match=r"none of the catalogue's 4 Gaia DR3 ids "
+                                              r"\(gaia_dr3_id\) is in gaiadr3.gaia_source"):
+        pastel_references(strangers, tap_url=dachs_url, names="sql", gaia_tap_url=dachs_url,
+                          retries=1)
+
+
+@pytest.mark.dachs
 def test_pastel_api_reduction_and_no_propagation(dachs_url, reference_fixtures, pastel_catalogue):
     _, cat, truth = pastel_catalogue
     entries = reference_fixtures[PASTEL.table]
@@ -277,7 +333,8 @@ def test_pastel_api_reduction_and_no_propagation(dachs_url, reference_fixtures, 
                                 PASTEL_EPOCH - GAIA_EPOCH)
     assert not np.allclose(moved[0], cat["ra"])
     with pytest.raises(SchemaError, match="lacks column.*pmra.*propagate"):
-        pastel_references(cat[["gaia_dr3_id", "ra", "dec"]], tap_url=dachs_url, names="sql")
+        pastel_references(cat[["gaia_dr3_id", "ra", "dec"]], tap_url=dachs_url, names="sql",
+                          gaia_astrometry=False)
 
 
 @pytest.mark.dachs
@@ -316,4 +373,10 @@ def test_cli_refuses_mixed_or_missing_sources(tmp_path):
     with pytest.raises(SystemExit, match="apply to --vizier pastel only"):
         _run(["compare", "--catalogue", cat, "--vizier", "apokasc3", "--match-radius", "2",
               "--out", out])
+    with pytest.raises(SystemExit, match="apply to --vizier pastel only"):
+        _run(["compare", "--catalogue", cat, "--vizier", "andrae2023", "--gaia-tap-url",
+              "http://127.0.0.1:1/tap", "--out", out])
+    with pytest.raises(SystemExit, match="--gaia-tap-url .*not with --no-propagate"):
+        _run(["compare", "--catalogue", cat, "--vizier", "pastel", "--gaia-tap-url",
+              "http://127.0.0.1:1/tap", "--no-propagate", "--out", out])
     assert not (tmp_path / "o").exists()
