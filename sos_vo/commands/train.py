@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from ..ml.options import EPOCHS, N_BLOCKS, N_MEMBERS
+from ..ml.options import (
+    BATCH_SIZE,
+    EPOCHS,
+    INPUT_COLOUR_CHOICES,
+    INPUT_COLOURS,
+    LR_SCHEDULE,
+    LR_SCHEDULES,
+    N_BLOCKS,
+    N_MEMBERS,
+)
 from ..schema import SURVEYS
 
 NAME = "train"
@@ -22,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
     parser.add_argument("--blocks", type=int, default=N_BLOCKS,
                         help=f"hidden blocks (T25: {N_BLOCKS})")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help=f"mini-batch size (not in the papers; default {BATCH_SIZE})")
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=LR_SCHEDULE,
+                        help=f"learning-rate schedule (not in the papers; default {LR_SCHEDULE}; "
+                             "'cosine' when the epoch cap, not early stopping, ends training)")
+    parser.add_argument("--input-colours", choices=INPUT_COLOUR_CHOICES, default=INPUT_COLOURS,
+                        help="colour inputs derived from the T25 features inside the model "
+                             f"(default {INPUT_COLOURS}; 'none' = the T25 inputs only)")
     parser.add_argument("--seed", type=int, default=0, help="ensemble seed")
     parser.add_argument("--fused", action="store_true",
                         help="train all members x labels in one graph (faster; same semantics)")
@@ -35,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from ..ml.modelio import read_metadata
     from ..ml.options import NetworkOptions
 
-    options = NetworkOptions(epochs=args.epochs, n_blocks=args.blocks)
+    options = NetworkOptions(epochs=args.epochs, n_blocks=args.blocks, batch_size=args.batch_size,
+                             lr_schedule=args.lr_schedule, input_colours=args.input_colours)
     folder = api.train(args.tables, args.survey, args.out, n_members=args.members, options=options,
                        seed=args.seed, overwrite=args.overwrite, progress=not args.no_progress,
                        fused=args.fused)

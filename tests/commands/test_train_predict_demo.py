@@ -41,9 +41,13 @@ def sky_folder(tmp_path_factory):
 def test_train_then_predict(sky_folder, tmp_path, capsys):
     model = tmp_path / "m_sdss"
     assert main(["train", str(sky_folder), "--survey", "sdss", "--out", str(model),
-                 "--members", "2", *TINY, "--no-progress"]) == 0
+                 "--members", "2", *TINY, "--no-progress", "--input-colours", "none",
+                 "--lr-schedule", "cosine", "--batch-size", "64"]) == 0
     meta = json.loads((model / "model.json").read_text())
     assert meta["survey"] == "sdss" and meta["n_members"] == 2
+    opts = meta["options"]
+    assert (opts["input_colours"], opts["lr_schedule"], opts["batch_size"]) == ("none", "cosine", 64)
+    assert meta["input_scaler"]["colours"] == []
     assert "abs_mad" in capsys.readouterr().out
     # a second run refuses to overwrite
     assert main(["train", str(sky_folder), "--survey", "sdss", "--out", str(model),
