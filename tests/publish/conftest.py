@@ -6,8 +6,6 @@ A test that needs a tool skips when the tool is absent, unless ``SOS_VO_REQUIRE_
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-def require_tool(name: str) -> str:
-    """Path of executable ``name``; skip (or fail in CI) when it is not installed."""
-    path = shutil.which(name)
-    if path is None:
-        msg = f"{name} is not installed (tools/setup_vo_tools.sh installs it)"
-        if os.environ.get("SOS_VO_REQUIRE_SERVICES") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
-
+from vo_tools import require_tool  # noqa: E402
 
 VOTLINT_NOISE = ("StarTableFactory", "can't register")
 """STILTS start-up lines that are not about the file (RECIPES.md, Sect. 3)."""

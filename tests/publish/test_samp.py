@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
-from conftest import require_tool
 from helpers import make_catalogue
+from vo_tools import require_tool
 
 from sos_vo.publish import samp, write_catalogue
 from sos_vo.publish.samp import SampError

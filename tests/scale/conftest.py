@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from sos_vo.ml.training import set_tf_threads
 
 set_tf_threads(1)
 
-SURVEY = "sdss"
+from scale_helpers import SURVEY, sorted_rows  # noqa: E402,F401  (re-exported)
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +53,3 @@ def parts(joined, tmp_path_factory):
     for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         write_parquet(joined[a:b], root / f"group={i % 2}" / f"part{i}.parquet")
     return root
-
-
-def sorted_rows(table):
-    """Table rows sorted by source_id (runs may write parts in any order)."""
-    return table[np.argsort(np.asarray(table["source_id"]), kind="stable")]

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import sorted_rows
+from scale_helpers import sorted_rows
 
 from sos_vo.scale.distributed import predict_partitions
 from sos_vo.scale.manifest import IncompleteRunError

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SURVEY, sorted_rows
+from scale_helpers import SURVEY, sorted_rows
 
 from sos_vo.exceptions import SchemaError
 from sos_vo.scale.manifest import RunConflictError

@@ -4,11 +4,10 @@ so that both SDSS (north) and SkyMapper (south) are present)."""
 from __future__ import annotations
 
 import pytest
+from sky_region import CENTER, RADIUS_DEG
 
 from sos_vo.simulate import simulate_sky
 
-CENTER = (185.0, 0.5)
-RADIUS_DEG = 9.0
 N_STARS = 30000
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
-from conftest import CENTER, RADIUS_DEG
+from sky_region import CENTER, RADIUS_DEG
 
 from sos_vo.simulate import CUT_NAMES, read_synthetic_sky, simulate_sky
 from sos_vo.simulate import archive_tables as at
