@@ -68,6 +68,10 @@ def test_model_folder_contents(models):
         meta = json.loads((folder / "model.json").read_text())
         assert meta["survey"] == survey
         assert meta["provenance"]["synthetic"] is True
+        # default colour inputs: SDSS u-g..i-z + BP-RP = 5, SkyMapper u-v..i-z + BP-RP = 6
+        n_colours = {"sdss": 5, "skymapper": 6}[survey]
+        assert len(meta["input_scaler"]["colours"]) == n_colours
+        assert f"| derived colour inputs | {n_colours} " in (folder / "README.md").read_text()
 
 
 def test_predict_and_catalogue(prepared, models):

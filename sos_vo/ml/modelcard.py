@@ -39,6 +39,8 @@ def model_card(folder: str | os.PathLike) -> str:
         f"| labels | {', '.join(meta['labels'])} |",
         f"| members | {meta['n_members']} |",
         f"| inputs | {len(meta['input_names'])} (features and presence flags) |",
+        f"| derived colour inputs | {len(meta.get('input_scaler', {}).get('colours', []))} "
+        f"(each with a presence flag; sos_vo.ml.options.INPUT_COLOURS) |",
         f"| format version | {meta['format_version']} |",
         f"| written by | sos-vo {meta.get('package_version', '?')} on {meta.get('training_date', '?')} |",
         f"| synthetic training data | {bool(prov.get('synthetic'))} |",
