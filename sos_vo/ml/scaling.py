@@ -21,6 +21,7 @@ import numpy as np
 
 from ..exceptions import EmptyInputError, SchemaError
 from ..stats import MAD_SCALE
+from .options import INPUT_COLOUR_CHOICES
 
 PRESENT_SUFFIX = "_present"
 """Name suffix of the 0/1 presence flag of a feature (T25 Sect. 4.1: "we added a flag for each
@@ -189,8 +190,8 @@ class InputScaler:
         """Fit on ``X`` (rows x inputs).  ``method``: ``standard`` (mean/std), ``robust``
         (median / 1.4826 MAD) or ``none``; ``colours``: ``"adjacent"`` or ``"none"`` (see
         :data:`sos_vo.ml.options.INPUT_COLOURS`)."""
-        if colours not in ("adjacent", "none"):
-            raise ValueError(f"input colours {colours!r}: expected adjacent or none")
+        if colours not in INPUT_COLOUR_CHOICES:
+            raise ValueError(f"input colours {colours!r}: expected one of {INPUT_COLOUR_CHOICES}")
         pairs = colour_pairs(names) if colours == "adjacent" else np.zeros((0, 4), np.int64)
         names = (*names, *colour_names(names, pairs))
         X = np.asarray(append_colours(X, pairs), dtype=np.float64)
