@@ -123,6 +123,24 @@ def _gspphot(name: str, unit: str, ucd: str, what: str, lohi: bool = True) -> li
     return out
 
 
+def _with_error(name: str, dtype: str, unit: str | None, ucd: str, description: str) -> list[ColumnSpec]:
+    """A value and its error ``e_<name>`` (VizieR's naming), described as ``Error on <name>``,
+    with the value's dtype and unit and the UCD ``stat.error;<ucd>``."""
+    return [
+        _c(name, dtype, unit, ucd, description),
+        _c(f"e_{name}", dtype, unit, f"stat.error;{ucd}", f"Error on {name}"),
+    ]
+
+
+def _distance_posterior(kind: str, label: str) -> list[ColumnSpec]:
+    """Median, 16th and 84th percentile of one Bailer-Jones et al. (2021) distance posterior."""
+    return [
+        _c(f"r_med_{kind}", "float32", "pc", "pos.distance", f"Median of the {label} distance posterior"),
+        _c(f"r_lo_{kind}", "float32", "pc", "pos.distance;stat.min", f"16th percentile of the {label} distance posterior"),
+        _c(f"r_hi_{kind}", "float32", "pc", "pos.distance;stat.max", f"84th percentile of the {label} distance posterior"),
+    ]
+
+
 GAIA_SOURCE_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("solution_id", "int64", None, "meta.version", "Solution Identifier"),
     _c("designation", "str", None, "meta.id;meta.main", "Unique source designation (unique across all Data Releases)"),
@@ -180,12 +198,8 @@ GAIA_SOURCE_COLUMNS: tuple[ColumnSpec, ...] = (
 
 DISTANCE_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("source_id", "int64", None, "meta.id;meta.main", "Gaia (E)DR3 unique source identifier"),
-    _c("r_med_geo", "float32", "pc", "pos.distance", "Median of the geometric distance posterior"),
-    _c("r_lo_geo", "float32", "pc", "pos.distance;stat.min", "16th percentile of the geometric distance posterior"),
-    _c("r_hi_geo", "float32", "pc", "pos.distance;stat.max", "84th percentile of the geometric distance posterior"),
-    _c("r_med_photogeo", "float32", "pc", "pos.distance", "Median of the photogeometric distance posterior"),
-    _c("r_lo_photogeo", "float32", "pc", "pos.distance;stat.min", "16th percentile of the photogeometric distance posterior"),
-    _c("r_hi_photogeo", "float32", "pc", "pos.distance;stat.max", "84th percentile of the photogeometric distance posterior"),
+    *_distance_posterior("geo", "geometric"),
+    *_distance_posterior("photogeo", "photogeometric"),
     _c("flag", "str", None, "meta.code", "Additional information on the source (Bailer-Jones et al. 2021, Sect. 2.5)"),
 )
 
@@ -253,23 +267,17 @@ PASTEL_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("ID", "str", None, "meta.id;meta.main", "Star identifier"),
     _c("RAJ2000", "float64", "deg", "pos.eq.ra;meta.main", "Right ascension (J2000, epoch 2000)"),
     _c("DEJ2000", "float64", "deg", "pos.eq.dec;meta.main", "Declination (J2000, epoch 2000)"),
-    _c("Teff", "float32", "K", "phys.temperature.effective", "Effective temperature"),
-    _c("e_Teff", "float32", "K", "stat.error;phys.temperature.effective", "Error on Teff"),
-    _c("logg", "float32", "[cm/s2]", "phys.gravity", "Surface gravity"),
-    _c("e_logg", "float32", "[cm/s2]", "stat.error;phys.gravity", "Error on logg"),
-    _c("[Fe/H]", "float32", "[-]", "phys.abund.Fe", "Metallicity"),
-    _c("e_[Fe/H]", "float32", "[-]", "stat.error;phys.abund.Fe", "Error on [Fe/H]"),
+    *_with_error("Teff", "float32", "K", "phys.temperature.effective", "Effective temperature"),
+    *_with_error("logg", "float32", "[cm/s2]", "phys.gravity", "Surface gravity"),
+    *_with_error("[Fe/H]", "float32", "[-]", "phys.abund.Fe", "Metallicity"),
     _c("bibcode", "str", None, "meta.bib.bibcode", "Bibcode of the reference"),
 )
 
 SOS_SPECTRO_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("source_id", "int64", None, "meta.id;meta.main", "Gaia DR3 source identifier"),
-    _c("teff", "float32", "K", "phys.temperature.effective", "SoS-Spectro effective temperature (not recalibrated)"),
-    _c("e_teff", "float32", "K", "stat.error;phys.temperature.effective", "Error on teff"),
-    _c("logg", "float32", "dex", "phys.gravity", "SoS-Spectro surface gravity log10(g/[cm s-2]) (not recalibrated)"),
-    _c("e_logg", "float32", "dex", "stat.error;phys.gravity", "Error on logg"),
-    _c("feh", "float32", "dex", "phys.abund.Fe", "SoS-Spectro [Fe/H] (not recalibrated)"),
-    _c("e_feh", "float32", "dex", "stat.error;phys.abund.Fe", "Error on feh"),
+    *_with_error("teff", "float32", "K", "phys.temperature.effective", "SoS-Spectro effective temperature (not recalibrated)"),
+    *_with_error("logg", "float32", "dex", "phys.gravity", "SoS-Spectro surface gravity log10(g/[cm s-2]) (not recalibrated)"),
+    *_with_error("feh", "float32", "dex", "phys.abund.Fe", "SoS-Spectro [Fe/H] (not recalibrated)"),
     _c("n_surveys", "int16", None, "meta.number", "Number of spectroscopic surveys combined"),
 )
 
