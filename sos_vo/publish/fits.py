@@ -66,24 +66,12 @@ def write_fits(table: Table, path: str | os.PathLike, *, columns: ColumnsArg = N
 
     Parameters
     ----------
-    table : astropy.table.Table
-        Table to write.
-    path : path-like
-        Output file (written atomically).
-    columns : mapping or iterable of ColumnMeta, optional
-        Column metadata overriding the catalogue defaults.
-    provenance : Provenance or dict, optional
-        Provenance; merged with ``table.meta["provenance"]``.
-    required : sequence of str
-        Columns that must be present.
-    strict : bool
-        Require a description and a UCD for every column.
+    table, path, columns, provenance, required, strict, overwrite
+        As in :func:`sos_vo.publish.votable.write_votable`.
     extname : str
         EXTNAME of the table HDU.
     description : str, optional
         Table description (a COMMENT card).
-    overwrite : bool
-        Replace an existing file.
 
     Returns
     -------
