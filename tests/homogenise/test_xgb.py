@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from sos_vo.homogenise import PolynomialCalibration, XGBoostCalibration, load_calibration
-from sos_vo.homogenise.diagnostics import bin_edges, binned_residuals
 
+from .calibration_helpers import corrected_residuals, worst_binned_median
 from .synthetic import NOISE
 
 pytest.importorskip("xgboost")
@@ -11,19 +11,14 @@ pytest.importorskip("xgboost")
 
 def test_smooth_trend_corrected_to_within_noise(smooth_sets):
     tr, te = smooth_sets
-    cal = XGBoostCalibration(n_jobs=2).fit(*tr)
-    teff, logg, feh, delta = te
-    after = delta - cal.predict_offset(teff, logg, feh, outside="flag").offset
+    after = corrected_residuals(XGBoostCalibration(n_jobs=2).fit(*tr), te)
     assert abs(np.std(after) - NOISE) < 0.1 * NOISE
-    for x in (teff, logg, feh):
-        t = binned_residuals(x, after, bin_edges(x, 10))
-        big = t["n"] >= 100
-        assert np.all(np.abs(t["median"][big]) < 0.4 * NOISE)
+    assert worst_binned_median(te, after) < 0.4 * NOISE
 
 
 def _edge_bias(cal, te):
-    teff, logg, feh, delta = te
-    after = delta - cal.predict_offset(teff, logg, feh, outside="flag").offset
+    teff, logg, feh, _ = te
+    after = corrected_residuals(cal, te)
     out = {}
     for name, sel in (("logg<0.9", logg < 0.9), ("teff>7100", teff > 7100)):
         r = after[sel]
