@@ -136,6 +136,16 @@ def _compare_direct(cat, ref, id_col, pairs, mask=None):
     return out, ic.size
 
 
+def _assert_stats_equal(stats: Table, expected: dict) -> None:
+    """The CLI's comparison_stats rows equal the direct computation, parameter by parameter."""
+    assert sorted(stats["parameter"]) == sorted(expected)
+    for row in stats:
+        n, med, mean, sigma, mad, rmse = expected[row["parameter"]]
+        assert row["n"] == n, row["parameter"]
+        assert np.allclose([row["median_offset"], row["mean_offset"], row["sigma"], row["mad"], row["rmse"]],
+                           [med, mean, sigma, mad, rmse], rtol=1e-6, atol=0)  # float32 reference values
+
+
 @pytest.mark.dachs
 def test_compare_cli_andrae_from_mirror_equal_direct(dachs_url, reference_fixtures, catalogue, tmp_path):
     path, cat = catalogue
@@ -147,12 +157,7 @@ def test_compare_cli_andrae_from_mirror_equal_direct(dachs_url, reference_fixtur
     expected, n_common = _compare_direct(cat, reference_fixtures[ANDRAE_2023.table], a["source_id"],
                                          {"ml_teff": a["teff"], "ml_logg": a["logg"], "ml_feh": a["mh"]})
     assert n_common == 3000  # the ids not in the synthetic sky never match
-    assert sorted(stats["parameter"]) == sorted(expected)
-    for row in stats:
-        n, med, mean, sigma, mad, rmse = expected[row["parameter"]]
-        assert row["n"] == n
-        assert np.allclose([row["median_offset"], row["mean_offset"], row["sigma"], row["mad"], row["rmse"]],
-                           [med, mean, sigma, mad, rmse], rtol=1e-6, atol=0)  # float32 reference values
+    _assert_stats_equal(stats, expected)
     assert (out / "comparison_density.png").is_file()
 
 
@@ -245,12 +250,7 @@ def test_compare_cli_pastel_by_position_equal_direct(dachs_url, reference_fixtur
                                          {"ml_teff": "teff", "ml_logg": "logg", "ml_feh": "feh"})
     rich = set(np.asarray(truth["source_id"])[truth["kind"] == "rich"])
     assert not rich & set(ref["source_id"])  # stars above -2 never compared
-    assert sorted(stats["parameter"]) == sorted(expected)
-    for row in stats:
-        n, med, mean, sigma, mad, rmse = expected[row["parameter"]]
-        assert row["n"] == n
-        assert np.allclose([row["median_offset"], row["mean_offset"], row["sigma"], row["mad"], row["rmse"]],
-                           [med, mean, sigma, mad, rmse], rtol=1e-6, atol=0)  # float32 reference values
+    _assert_stats_equal(stats, expected)
 
 
 @pytest.mark.dachs
