@@ -8,7 +8,9 @@ One run measures, on the same machine and in the same process:
 * **training**: :func:`sos_vo.ml.ensemble.train_ensemble` of ``3 labels x N members`` networks
   on the labelled rows of a synthetic survey, for a fixed number of epochs (early stopping is
   disabled by a patience equal to the epochs), timed end to end (graph building, validation and
-  test passes included);
+  test passes included); ``--fused`` times the fused path (:mod:`sos_vo.ml.fused`, all
+  networks in one graph), where every row of a batch goes through every network and only the
+  rows of each network's own training split count: the FLOPs counted below are that useful work;
 * **prediction**: the numpy path (:func:`sos_vo.ml.modelio.load_model` ->
   :class:`~sos_vo.ml.inference.NumpyEnsemble`, batch norm folded) and, for comparison, Keras'
   ``model.predict`` of every network followed by the same median / MAD;
@@ -16,7 +18,8 @@ One run measures, on the same machine and in the same process:
 
 FLOP counting (exact for the dense layers, from the widths of :mod:`sos_vo.ml.options`):
 a forward pass of one row through one network costs ``sum 2 * n_in * n_out`` over its dense
-layers (hidden and output).  Element-wise work (bias, Leaky ReLU, batch normalisation, dropout,
+layers (hidden and output), ``n_in`` being the network's input width (the features and flags
+plus the derived colour inputs of :data:`sos_vo.ml.options.INPUT_COLOURS`).  Element-wise work (bias, Leaky ReLU, batch normalisation, dropout,
 the loss, the optimiser update) is not counted.  **Training is approximated as 3x the forward
 cost per training row** (forward, plus backward for the activations' and the weights' gradients,
 each a product of the same size), plus 1x per validation row each epoch and 1x per test row
@@ -113,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predict-rows", type=int, default=DEFAULT_PREDICT_ROWS)
     p.add_argument("--matmul-n", type=int, default=2048, help="size of the reference matmul")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--fused", action="store_true",
+                   help="time fused training (sos_vo.ml.fused) instead of network by network")
     p.add_argument("--no-keras", action="store_true", help="skip the Keras prediction comparison")
     p.add_argument("--json", type=Path, help="write the results as JSON here")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -126,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sos_vo.ml.ensemble import train_ensemble
     from sos_vo.ml.modelio import load_model, save_model
     from sos_vo.ml.options import NetworkOptions
+    from sos_vo.ml.scaling import InputScaler
     from sos_vo.pipeline import prepare_survey
     from sos_vo.simulate import simulate_sky
 
@@ -146,12 +152,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         kwargs["n_blocks"] = args.n_blocks
     options = NetworkOptions(**kwargs)
     n_nets = 3 * args.members
-    fwd = forward_flops_per_row(X.shape[1], options.widths)
+    # the network's input width: features and flags plus the derived colours (if any)
+    n_net_inputs = InputScaler.fit(X, prepared.input_names, options.input_scaling,
+                                   options.input_colours).n_outputs(X.shape[1])
+    fwd = forward_flops_per_row(n_net_inputs, options.widths)
     reduced = [] if args.members >= 10 and options.n_blocks == 18 else [
         f"{args.members} members, {options.n_blocks} blocks (T25: 10 members, 18 blocks)"]
-    print(f"{args.survey}: {len(rows)} labelled training rows, {X.shape[1]} inputs; {args.members} "
+    print(f"{args.survey}: {len(rows)} labelled training rows, {X.shape[1]} inputs "
+          f"({n_net_inputs} network inputs with derived colours); {args.members} "
           f"members x 3 labels = {n_nets} networks; widths {options.widths}; batch "
-          f"{options.batch_size}; {args.epochs} fixed epochs")
+          f"{options.batch_size}; {args.epochs} fixed epochs; "
+          f"{'fused' if args.fused else 'network by network'} training")
     print(f"forward FLOPs per row per network: {fwd} (dense layers, exact); per star for the "
           f"ensemble: {fwd * n_nets}")
     if reduced:
@@ -160,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # -- training -------------------------------------------------------------------------
     ensemble, t_train = time_call(train_ensemble, X, y, prepared.input_names, args.survey,
                                   n_members=args.members, options=options, seed=args.seed,
-                                  progress=not args.quiet)
+                                  progress=not args.quiet, fused=args.fused)
     members = [m for label in ensemble.labels for m in ensemble.members[label]]
     epochs_run = [m.epochs_trained for m in members]
     train_rows = sum(m.split["train"].size * e for m, e in zip(members, epochs_run, strict=True))
@@ -184,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     flops_pred = float(fwd) * n_nets * len(Xp)
     result: dict[str, Any] = {
         "benchmark": "speed", "synthetic": True, "survey": args.survey, "argv": list(argv or sys.argv[1:]),
-        "n_train_rows": int(len(rows)), "n_inputs": int(X.shape[1]), "members": args.members,
+        "n_train_rows": int(len(rows)), "n_inputs": int(X.shape[1]),
+        "n_network_inputs": int(n_net_inputs), "fused": args.fused, "members": args.members,
         "n_networks": n_nets, "widths": list(options.widths), "batch_size": options.batch_size,
         "epochs": args.epochs, "epochs_run": epochs_run, "reduced": reduced,
         "forward_flops_per_row_per_network": fwd, "training_flop_factor": TRAINING_FLOP_FACTOR,

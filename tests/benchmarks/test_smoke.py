@@ -39,10 +39,12 @@ def test_accuracy_main_prints_every_section(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_speed_main_prints_every_section(tmp_path, capsys):
+@pytest.mark.parametrize("fused", [False, True])
+def test_speed_main_prints_every_section(tmp_path, capsys, fused):
     out = tmp_path / "speed.json"
     rc = speed.main(["--n-stars", "2500", "--members", "1", "--epochs", "1", "--n-blocks", "1",
-                     "--predict-rows", "3000", "--matmul-n", "256", "--quiet", "--json", str(out)])
+                     "--predict-rows", "3000", "--matmul-n", "256", "--quiet", "--json", str(out)]
+                    + (["--fused"] if fused else []))
     text = capsys.readouterr().out
     assert rc == 0
     for section in ("== training", "== prediction", "== machine and memory"):
@@ -50,6 +52,9 @@ def test_speed_main_prints_every_section(tmp_path, capsys):
     assert "numpy" in text and "keras" in text and "of matmul" in text
     payload = json.loads(out.read_text())
     assert payload["n_networks"] == 3
+    assert payload["fused"] is fused
+    # the default colour inputs widen the network input: 4 SDSS colours + BP-RP, each with a flag
+    assert payload["n_network_inputs"] == payload["n_inputs"] + 2 * 5
 
 
 def test_forward_flops_match_a_direct_count():
