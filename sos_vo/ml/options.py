@@ -120,7 +120,7 @@ i-z; SkyMapper u-v, v-g, g-r, r-i, i-z) and Gaia BP-RP, each with its presence f
 both bands are); they are a fixed linear function of the T25 inputs, computed inside the model
 (:class:`sos_vo.ml.scaling.InputScaler`), so the model still reads exactly the Table 2-3 features.
 ``"none"`` gives the network the T25 inputs only.  Measured on the synthetic sky
-(docs/benchmarks.md, Sect. 1f): one 18-block network, 40 epochs, ~20 000 rows, held-out MAD vs
+(docs/benchmarks.md, Sect. 1f): one 18-block network, Adam 3e-3, 40 epochs, ~20 000 rows, held-out MAD vs
 truth 76 K / 0.049 / 0.138 dex without colours, 52 K / 0.049 / 0.104 dex with them."""
 
 INPUT_COLOUR_CHOICES = ("adjacent", "none")
