@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 from astropy.table import Table
 
+from ..archives.gaia import ASTROMETRY_COLUMNS
 from ..exceptions import EmptyInputError, SchemaError
 from ..prepare.crossmatch import (
     GAIA_EPOCH,
@@ -193,9 +194,10 @@ def validate_clusters_vizier(catalogue: Table, kind: str = "open", members: Tabl
                              catalogue_key=catalogue_key, min_members=min_members)
 
 
-POSITION_COLUMNS = ("ra", "dec", "pmra", "pmdec")
+POSITION_COLUMNS: tuple[str, str, str, str] = ASTROMETRY_COLUMNS
 """Catalogue columns of the positional match: ICRS position (deg) at ``catalogue_epoch`` and
-proper motion (mas/yr, ``pmra`` = mu_alpha*)."""
+proper motion (mas/yr, ``pmra`` = mu_alpha*); by default Gaia's own names
+(:data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS`)."""
 
 
 def catalogue_positions(catalogue: Table, epoch: float, *, catalogue_epoch: float = GAIA_EPOCH,
@@ -265,6 +267,7 @@ def with_gaia_astrometry(catalogue: Table, *, catalogue_key: str = "gaia_dr3_id"
     """
     from astropy.table import MaskedColumn
 
+    from ..archive_schema import GAIA_SOURCE, astropy_unit, column_spec
     from ..archives.gaia import astrometry_by_ids
 
     ids = _ids(catalogue, catalogue_key)
@@ -277,15 +280,15 @@ def with_gaia_astrometry(catalogue: Table, *, catalogue_key: str = "gaia_dr3_id"
         pos = np.clip(np.searchsorted(found[order], ids), 0, found.size - 1)
         hit = found[order][pos] == ids
     out = catalogue.copy(copy_data=True)
-    units = {"ra": "deg", "dec": "deg", "pmra": "mas / yr", "pmdec": "mas / yr"}
-    for ours, theirs in zip(position_columns, ("ra", "dec", "pmra", "pmdec"), strict=True):
+    for ours, theirs in zip(position_columns, ASTROMETRY_COLUMNS, strict=True):
         values = np.full(ids.size, np.nan)
         mask = ~hit
         if found.size:
             col = np.ma.asarray(astro[theirs], dtype=float)[order][pos]
             values[hit] = np.ma.filled(col, np.nan)[hit]
             mask = mask | np.ma.getmaskarray(col) | ~np.isfinite(values)
-        out[ours] = MaskedColumn(values, mask=mask, unit=units[theirs],
+        unit = astropy_unit(column_spec(GAIA_SOURCE, theirs).unit)
+        out[ours] = MaskedColumn(values, mask=mask, unit=unit,
                                  description=f"gaiadr3.gaia_source {theirs} (J{GAIA_EPOCH})")
     out.meta["gaia_astrometry"] = astro.meta["source"]
     out.meta["gaia_missing_ids"] = np.unique(ids[~hit])
