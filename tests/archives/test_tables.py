@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.table import Column
+from realdata_files import realdata
 
 from sos_vo import archive_schema
 from sos_vo.archives.dachs_rd import sql_type
 from sos_vo.archives.tables import ARCHIVE_TABLES, GAIA_SOURCE
 
-REAL_GAIA = Path("/work/shared/realdata/1710099405832VAL-result.vot")
+REAL_GAIA = "1710099405832VAL-result.vot"
 
 VOTABLE_TO_SQL = {"long": "bigint", "int": "integer", "short": "smallint", "float": "real",
                   "double": "double precision", "boolean": "boolean", "char": "text",
@@ -46,10 +46,9 @@ def test_unknown_column_is_named():
         archive_schema.column_spec(archive_schema.GAIA_SOURCE, "no_such_column")
 
 
-@pytest.mark.skipif(not REAL_GAIA.exists(), reason="real Gaia DR3 VOTable not available")
 def test_gaia_source_selection_matches_the_real_archive():
     # the FIELD attributes as the archive wrote them (astropy would re-spell the units)
-    fields = {f.get("name"): f for f in ET.parse(REAL_GAIA).getroot().iter()
+    fields = {f.get("name"): f for f in ET.parse(realdata(REAL_GAIA)).getroot().iter()
               if f.tag.rsplit("}", 1)[-1] == "FIELD"}
     for col in GAIA_SOURCE.columns:
         ref = fields[col.name]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from astropy.table import Table
+from realdata_files import realdata
 
 from sos_vo.catalogue import sosid as S
-
-REAL_GAIA = Path("/work/shared/realdata/1710099405832VAL-result.vot")
 
 
 def _stars(n=500, seed=0):
@@ -59,9 +56,7 @@ def test_registry_keeps_old_ids_and_never_reuses_numbers():
 
 def test_healpix_matches_gaia_source_id_pixel():
     """Gaia DR3 source_id // 2**35 is the order-12 nested pixel of the source (Gaia docs)."""
-    if not REAL_GAIA.exists():
-        pytest.skip("real Gaia VOTable not available")
-    t = Table.read(REAL_GAIA)
+    t = Table.read(realdata("1710099405832VAL-result.vot"))
     ids = np.asarray(t["SOURCE_ID" if "SOURCE_ID" in t.colnames else "source_id"], np.int64)
     assert np.array_equal(S.healpix_index(t["ra"], t["dec"]), ids // 2**35)
 

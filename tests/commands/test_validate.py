@@ -6,10 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.table import Table
+from realdata_files import realdata
 
 from sos_vo.commands import validate
-
-HARRIS = Path("/work/shared/realdata/mwgc.dat")
 
 
 def _run(argv):
@@ -52,7 +51,6 @@ def test_homogenise_report(tmp_path):
         _run(argv)
 
 
-@pytest.mark.skipif(not HARRIS.is_file(), reason="real Harris file not available")
 def test_clusters_report_with_harris(tmp_path):
     rng = np.random.default_rng(1)
     rows, cat_ids, cat_feh = [], [], []
@@ -67,7 +65,7 @@ def test_clusters_report_with_harris(tmp_path):
     Table({"gaia_dr3_id": cat_ids, "ml_feh": cat_feh}).write(tmp_path / "cat.fits")
     out = tmp_path / "clusters"
     assert _run(["clusters", "--catalogue", str(tmp_path / "cat.fits"), "--members", str(tmp_path / "vb21.ecsv"),
-                 "--members-format", "vb21", "--reference", str(HARRIS), "--out", str(out)]) == 0
+                 "--members-format", "vb21", "--reference", str(realdata("mwgc.dat")), "--out", str(out)]) == 0
     _index_ok(out)
     stats = Table.read(out / "cluster_stats.ecsv")
     skipped = Table.read(out / "clusters_skipped.ecsv")

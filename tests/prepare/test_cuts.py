@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from astropy.table import vstack
 from joined_factory import make_joined
+from realdata_files import realdata
 
 from sos_vo.exceptions import EmptyInputError, SchemaError
 from sos_vo.prepare import cuts
@@ -254,12 +255,8 @@ def test_convertible_units_are_converted():
 
 def test_gaia_cuts_on_a_real_archive_votable():
     """Real Gaia DR3 rows (archive dtypes: object flag strings, bool candidates, masked vbroad)."""
-    from pathlib import Path
-
     from astropy.table import Table
-    path = Path("/work/shared/realdata/1710099405832VAL-result.vot")
-    if not path.exists():
-        pytest.skip("real Gaia VOTable not available")
+    path = realdata("1710099405832VAL-result.vot")
     t = Table.read(path)
     expected = {
         "not_variable": np.asarray(t["phot_variable_flag"]).astype(str) != "VARIABLE",

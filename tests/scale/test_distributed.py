@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from realdata_files import realdata
 from scale_helpers import sorted_rows
 
 from sos_vo.scale.distributed import predict_partitions
@@ -73,11 +74,7 @@ def test_partitions_hold_each_row_once_in_its_pixel(healpix, joined):
 
 
 def test_gaia_source_id_pixel_matches_the_position_of_real_gaia_rows():
-    from pathlib import Path
-
-    vot = Path("/work/shared/realdata/1710099405832VAL-result.vot")
-    if not vot.is_file():
-        pytest.skip("real Gaia VOTable not available")
+    vot = realdata("1710099405832VAL-result.vot")
     from astropy.table import Table
 
     t = Table.read(vot)

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from astropy.io import votable
 from astropy.io.votable.exceptions import VOWarning
+from realdata_files import realdata
 
 from sos_vo import schema
 from sos_vo.simulate import archive_tables as at
 from sos_vo.simulate import simulate_sky
 
-REAL_GAIA = Path("/work/shared/realdata/1710099405832VAL-result.vot")
+REAL_GAIA = "1710099405832VAL-result.vot"
 
 
 def _fields(path: Path) -> dict:
@@ -32,9 +33,8 @@ def written_gaia(tmp_path_factory):
     return _fields(folder / "gaiadr3.gaia_source.vot")
 
 
-@pytest.mark.skipif(not REAL_GAIA.exists(), reason="real Gaia DR3 VOTable not available")
 def test_gaia_source_fields_match_the_real_archive(written_gaia):
-    real = _fields(REAL_GAIA)
+    real = _fields(realdata(REAL_GAIA))
     assert set(written_gaia) <= set(real), f"columns not in Gaia DR3: {set(written_gaia) - set(real)}"
     for name, field in written_gaia.items():
         ref = real[name]

@@ -1,15 +1,12 @@
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
+from realdata_files import realdata
 
 from sos_vo.exceptions import SchemaError
 from sos_vo.validation import harris_references, read_harris
-
-HARRIS = Path("/work/shared/realdata/mwgc.dat")
-pytestmark = pytest.mark.skipif(not HARRIS.is_file(), reason="real Harris file not available")
 
 
 def _section_row(lines, part, cluster_id):
@@ -20,11 +17,11 @@ def _section_row(lines, part, cluster_id):
 
 @pytest.fixture(scope="module")
 def harris():
-    return read_harris(HARRIS)
+    return read_harris(realdata("mwgc.dat"))
 
 
 def test_cluster_count_matches_header(harris):
-    text = HARRIS.read_text(encoding="latin-1")
+    text = realdata("mwgc.dat").read_text(encoding="latin-1")
     n = int(re.search(r"for (\d+) objects classified as globular clusters", text).group(1))
     assert len(harris) == n
     assert len(set(harris["cluster"])) == n
@@ -32,14 +29,14 @@ def test_cluster_count_matches_header(harris):
 
 @pytest.mark.parametrize("cluster_id", ["NGC 104", "NGC 7078", "Terzan 5", "Eridanus", "NGC 6397"])
 def test_feh_equals_metallicity_section(harris, cluster_id):
-    lines = HARRIS.read_text(encoding="latin-1").splitlines()
+    lines = realdata("mwgc.dat").read_text(encoding="latin-1").splitlines()
     row = _section_row(lines, "II", cluster_id)
     feh_text = row[len(cluster_id) + 1:].split()[0]
     assert harris["feh"][harris["cluster"] == cluster_id][0] == float(feh_text)
 
 
 def test_position_of_47_tuc_from_part_one(harris):
-    lines = HARRIS.read_text(encoding="latin-1").splitlines()
+    lines = realdata("mwgc.dat").read_text(encoding="latin-1").splitlines()
     row = _section_row(lines, "I", "NGC 104")
     assert "47 Tuc" in row
     tokens = row.split("47 Tuc", 1)[1].split()
@@ -61,7 +58,7 @@ def test_missing_metallicity_is_nan_and_references_skip_it(harris):
 
 
 def test_truncated_file_is_a_clear_error(tmp_path):
-    text = HARRIS.read_text(encoding="latin-1")
+    text = realdata("mwgc.dat").read_text(encoding="latin-1")
     cut = tmp_path / "mwgc_part1.dat"
     cut.write_text(text.split("Part II:")[0], encoding="latin-1")
     with pytest.raises(SchemaError, match="part II"):
