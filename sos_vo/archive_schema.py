@@ -5,7 +5,7 @@ archive's own VOUnit spelling), UCD and description.  Two consumers share it:
 
 * :mod:`sos_vo.simulate.archive_tables` writes synthetic tables with every column listed here;
 * :mod:`sos_vo.archives.tables` selects a subset of the columns (the ones the ADQL templates
-  in ``tap_queries/`` read and the DaCHS fixture mirror publishes) and takes their
+  in ``sos_vo/tap_queries/`` read and the DaCHS fixture mirror publishes) and takes their
   SQL type (:data:`SQL_TYPES`), unit, UCD and description from here.
 
 Where each schema comes from

@@ -5,7 +5,7 @@ Usage: python tools/make_dachs_fixtures.py OUT_DIR
 Writes OUT_DIR/rd/<resource>/q.rd + data/*.vot (one DaCHS resource per schema) and
 OUT_DIR/fixture/<key>.ecsv (the same rows, which the tests read to compute expected
 answers independently of the server), plus OUT_DIR/manifest.json.  The VizieR reference
-catalogues of the validation (sos_vo.validation.mirror) go to the resource sosvo_vizier, listed
+catalogues of the validation (tools/dachs_mirror/references.py) go to the resource sosvo_vizier, listed
 under "references" in the manifest.
 """
 
@@ -15,8 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from sos_vo.archives.fixtures import RESOURCE_PREFIX, fixture_tables, write_fixture_mirror
-from sos_vo.validation.mirror import reference_fixture_tables, write_reference_mirror
+from dachs_mirror.archives import RESOURCE_PREFIX, fixture_tables, write_fixture_mirror
+from dachs_mirror.references import reference_fixture_tables, write_reference_mirror
 
 
 def main(argv: list[str]) -> int:

@@ -1,8 +1,8 @@
-"""Train the demo ensembles shipped in ``models/`` (SYNTHETIC: trained on sos_vo.simulate).
+"""Train the demo ensembles shipped in ``sos_vo/models/`` (SYNTHETIC: trained on sos_vo.simulate).
 
     python tools/train_demo_models.py [--n-stars N] [--members M] [--epochs E]
 
-Writes ``models/demo_sdss`` and ``models/demo_skymapper`` (folded weights only, no raw Keras
+Writes ``sos_vo/models/demo_sdss`` and ``sos_vo/models/demo_skymapper`` (folded weights only, no raw Keras
 weights, to keep the repository small), each with its model card.  Reproducible: the sky and the
 ensemble depend only on the seed.
 """
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--out", type=Path, default=ROOT / "models")
+    parser.add_argument("--out", type=Path, default=ROOT / "sos_vo" / "models")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     sky = simulate_sky(center=CENTER, radius=args.radius, n_stars=args.n_stars, seed=args.seed)

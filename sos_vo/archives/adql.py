@@ -1,4 +1,4 @@
-"""Load and fill the ADQL templates of ``tap_queries/``."""
+"""Load and fill the ADQL templates of ``sos_vo/tap_queries/``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from importlib import resources
 from .conf import table_name
 from .tables import ARCHIVE_TABLES
 
-TEMPLATE_PACKAGE = "tap_queries"
+TEMPLATE_PACKAGE = "sos_vo.tap_queries"
 
 ADQL_RESERVED = frozenset({
     "absolute", "action", "all", "and", "any", "as", "asc", "between", "by", "cast", "catalog",
@@ -35,7 +35,7 @@ def quote_table_name(name: str) -> str:
 
 
 def template_text(name: str) -> str:
-    """The raw text of ``tap_queries/<name>.adql``."""
+    """The raw text of ``sos_vo/tap_queries/<name>.adql``."""
     try:
         return resources.files(TEMPLATE_PACKAGE).joinpath(f"{name}.adql").read_text()
     except FileNotFoundError:

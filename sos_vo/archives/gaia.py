@@ -1,7 +1,7 @@
 """ESA Gaia archive: Gaia DR3 joined with distances, [M/H] and SDSS/SkyMapper photometry.
 
 The joins and the Gaia quality cuts of T25 Sect. 2.1 run on the server
-(``tap_queries/gaia_<survey>_joined.adql``), so only the rows the method can use travel.
+(``sos_vo/tap_queries/gaia_<survey>_joined.adql``), so only the rows the method can use travel.
 The cut values are the named constants of :data:`GAIA_CUTS`.
 """
 

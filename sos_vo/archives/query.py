@@ -5,7 +5,7 @@
 1. check everything before any job is sent: the survey, the region (parsable, non-zero area,
    not too large), the model folder, the output path, the TAP service (``/capabilities``);
 2. fetch, per survey, the joined Gaia DR3 + distances + Andrae [M/H] + photometry rows of
-   the region from the Gaia archive (``tap_queries/gaia_<survey>_joined.adql``: joins, the
+   the region from the Gaia archive (``sos_vo/tap_queries/gaia_<survey>_joined.adql``: joins, the
    one-to-one rule and the Gaia cuts run on the server), chunked and cached
    (:mod:`.chunking`);
 3. rebuild the archive tables from those rows and run the pipeline on them exactly as on

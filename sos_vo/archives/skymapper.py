@@ -1,7 +1,7 @@
 """SkyMapper's own TAP service (NCI): ``dr2.master``, an alternative to the Gaia archive copy.
 
 The column names are those of the Gaia archive's ``external.skymapperdr2_master`` (which is
-replicated from it); ``tap_queries/skymapper_dr2_master_region.adql``.
+replicated from it); ``sos_vo/tap_queries/skymapper_dr2_master_region.adql``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Each :class:`ArchiveTable` names one table under a *logical key* (``gaia_source`
 selects.  This module chooses only *which* columns: each column's type, unit, UCD and
 description come from :mod:`sos_vo.archive_schema` (the real archive schema, shared with the
 simulator; SQL types from :data:`sos_vo.archive_schema.SQL_TYPES`).  The ADQL templates in
-``tap_queries/`` select these columns (``gaia_source``: all but ``pmra``, ``pmdec``, which only
+``sos_vo/tap_queries/`` select these columns (``gaia_source``: all but ``pmra``, ``pmdec``, which only
 the PASTEL comparison fetches, :func:`sos_vo.archives.gaia.astrometry_by_ids`); the DaCHS fixture mirror used by the tests
 (``tools/make_dachs_fixtures.py``) publishes exactly these columns under the same names,
 types, units and UCDs as the real archive.

@@ -20,8 +20,8 @@ from ..exceptions import ModelFormatError
 from ..schema import check_survey
 from .modelio import MODEL_JSON, read_metadata
 
-MODEL_PACKAGE = "models"
-"""Top-level data package holding the shipped ensembles (installed with sos-vo)."""
+MODEL_PACKAGE = "sos_vo.models"
+"""Data package holding the shipped ensembles (installed with sos-vo)."""
 
 DEFAULT_MODELS = {"sdss": "demo_sdss", "skymapper": "demo_skymapper"}
 """Installed folder used for each survey when no model is given."""

@@ -1,4 +1,4 @@
-"""Reference catalogues over TAP from the local DaCHS mirror (sos_vo.validation.mirror).
+"""Reference catalogues over TAP from the local DaCHS mirror (tools/dachs_mirror/references.py).
 
 The tests marked ``dachs`` fetch the fixture tables through
 :func:`sos_vo.validation.references.fetch_vizier` (TapClient, conf, SQL name mapping) and
@@ -8,6 +8,12 @@ compare with the rows ``tools/setup_dachs.sh`` imported, read from its ECSV copi
 import numpy as np
 import pytest
 from astropy.table import Table
+from dachs_mirror.references import (
+    FAKE_CLUSTERS,
+    REFERENCE_RESOURCE,
+    reference_fixture_tables,
+    write_reference_mirror,
+)
 
 from sos_vo.archives import conf
 from sos_vo.validation.clusters import (
@@ -15,12 +21,6 @@ from sos_vo.validation.clusters import (
     cluster_residuals,
     members_table,
     reference_table,
-)
-from sos_vo.validation.mirror import (
-    FAKE_CLUSTERS,
-    REFERENCE_RESOURCE,
-    reference_fixture_tables,
-    write_reference_mirror,
 )
 from sos_vo.validation.references import HR24_MEMBERS, NETOPIL_2016, column_ref, fetch_vizier
 

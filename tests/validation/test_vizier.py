@@ -12,13 +12,13 @@ import json
 import numpy as np
 import pytest
 from astropy.table import Table, vstack
+from dachs_mirror.references import FAKE_GLOBULARS
 
 from sos_vo.commands import validate
 from sos_vo.exceptions import EmptyInputError, SchemaError
 from sos_vo.prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
 from sos_vo.validation.clusters import MIN_MEMBERS
 from sos_vo.validation.compare import NoOverlapError
-from sos_vo.validation.mirror import FAKE_GLOBULARS
 from sos_vo.validation.references import (
     ANDRAE_2023,
     APOKASC3,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from astropy.table import Table
 
-from .dachs_rd import write_rd
-from .tables import ARCHIVE_TABLES, ArchiveTable
+from sos_vo.archives.dachs_rd import write_rd
+from sos_vo.archives.tables import ARCHIVE_TABLES, ArchiveTable
 
 RESOURCE_PREFIX = "sosvo_"
 """DaCHS resource directories are named ``sosvo_<schema>`` (RD id ``sosvo_<schema>/q``)."""
@@ -38,7 +38,7 @@ def fixture_tables(seed: int = 1) -> dict[str, Table]:
     The rows are :func:`sos_vo.simulate.simulate_sky` in :data:`FIXTURE_CONE`, restricted to
     the columns sos-vo reads.
     """
-    from ..simulate import simulate_sky
+    from sos_vo.simulate import simulate_sky
 
     ra, dec, radius = FIXTURE_CONE
     sky = simulate_sky((ra, dec), radius, n_stars=FIXTURE_STARS, seed=seed)
@@ -68,7 +68,7 @@ def write_fixture_mirror(tables: dict[str, Table], out: str | os.PathLike) -> di
         write_rd(out / "rd" / name, schema, {t: tab for t, (_, tab) in members.items()},
                  title=f"sos-vo fixture mirror of {schema}",
                  description="Archive-shaped test tables under the real archive names "
-                             "(sos_vo.archives.fixtures).",
+                             "(tools/dachs_mirror/archives.py).",
                  columns={t: spec.columns for t, (spec, _) in members.items()},
                  primary={t: spec.primary for t, (spec, _) in members.items() if spec.primary},
                  table_descriptions={t: spec.description for t, (spec, _) in members.items()},

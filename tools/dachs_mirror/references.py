@@ -36,10 +36,10 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
-from ..archives.conf import sql_table_name
-from ..archives.dachs_rd import write_rd
-from ..exceptions import SchemaError
-from .references import (
+from sos_vo.archives.conf import sql_table_name
+from sos_vo.archives.dachs_rd import write_rd
+from sos_vo.exceptions import SchemaError
+from sos_vo.validation.references import (
     ANDRAE_2023,
     APOKASC3,
     APOKASC3_NULL,
@@ -103,7 +103,7 @@ def pastel_fixture(gaia_source: Table, rng: np.random.Generator) -> tuple[Table,
     from astropy.coordinates import SkyCoord
     from astropy.table import MaskedColumn
 
-    from ..prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
+    from sos_vo.prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
 
     for col in ("source_id", "ra", "dec", "pmra", "pmdec"):
         if col not in gaia_source.colnames:
@@ -288,7 +288,7 @@ def write_reference_mirror(tables: Mapping[str, Table], out: str | os.PathLike,
              {sql_tables[p].split(".", 1)[1]: _sql_copy(t) for p, t in tables.items()},
              title="sos-vo fixture mirror of VizieR reference catalogues",
              description="Made-up rows under the real VizieR identifiers, names mapped to SQL "
-                         "identifiers (sos_vo.validation.mirror).",
+                         "identifiers (tools/dachs_mirror/references.py).",
              table_descriptions={sql_tables[p].split(".", 1)[1]:
                                  f"Fixture of {p} ({known[p].citation})" if p in known else p
                                  for p in tables},
