@@ -192,11 +192,19 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
 
 
 def _model_folder(model_folder: str | Path | ModelFolder) -> ModelFolder:
-    return model_folder if isinstance(model_folder, ModelFolder) else ModelFolder(model_folder)
+    """A :class:`ModelFolder` from a folder, a ModelFolder or the name of an installed model."""
+    if isinstance(model_folder, ModelFolder):
+        return model_folder
+    from .ml.registry import find_model
+
+    return ModelFolder(find_model(model_folder))
 
 
 def training_source_ids(model_folder: str | Path | ModelFolder) -> np.ndarray:
-    """Gaia DR3 source_ids of the rows used to train (any member's training split) a model."""
+    """Gaia DR3 source_ids of the rows used to train (any member's training split) a model.
+
+    ``model_folder``: a model folder, or the name of an installed model.
+    """
     return _model_folder(model_folder).training_source_ids()
 
 
@@ -204,9 +212,10 @@ def predict_survey(prepared: PreparedSurvey, model_folder: str | Path | ModelFol
                    data_is_real: bool | None = None, progress: bool = False) -> Table:
     """Predict Teff, log g, [Fe/H] and e_ML for every row of a prepared sample.
 
-    Uses only numpy (:meth:`sos_vo.ml.modelfolder.ModelFolder.load_ensemble`).
-    ``data_is_real`` defaults to ``not prepared.synthetic``: a synthetic model applied to
-    real data warns loudly.
+    ``model_folder`` is a model folder or the name of an installed model
+    (:mod:`sos_vo.ml.registry`).  Uses only numpy
+    (:meth:`sos_vo.ml.modelfolder.ModelFolder.load_ensemble`).  ``data_is_real`` defaults
+    to ``not prepared.synthetic``: a synthetic model applied to real data warns loudly.
     """
     folder = _model_folder(model_folder)
     model = folder.load_ensemble(survey=prepared.survey)

@@ -781,7 +781,7 @@ def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike) -> tupl
         Unreadable archive, an unsafe member, or a layout that is not one model folder.
     """
     archive, dest = Path(archive), Path(dest)
-    dest.mkdir()
+    dest.mkdir(parents=True)
     top: set[str] = set()
     flat = False
     for parts, is_dir, opener in _members(archive):
@@ -833,7 +833,7 @@ def copy_folder_files(src: str | os.PathLike, dest: str | os.PathLike,
             if p.is_symlink() or not p.is_file():
                 raise ModelFormatError(f"{p}: not a plain file (a model folder holds only files)")
         names = [p.name for p in sorted(src.iterdir())]
-    dest.mkdir()
+    dest.mkdir(parents=True)
     for name in names:
         shutil.copyfile(src / _check_member_name(name, str(src)), dest / name)
     return dest
