@@ -247,8 +247,9 @@ def predict_parquet(source, out_dir: str | os.PathLike, model_folder: str | os.P
     out_dir : path
         Output folder: one prediction part per input part (same relative path) and
         ``_manifest.json``.
-    model_folder : path
-        Model written by :func:`sos_vo.pipeline.train_survey`.
+    model_folder : path or str
+        Model written by :func:`sos_vo.pipeline.train_survey`, or the name of an installed
+        model (:mod:`sos_vo.ml.registry`).
     survey : str, optional
         Expected survey of the model.
     batch_rows : int
