@@ -147,12 +147,13 @@ def find_model(spec: str | os.PathLike, models_dir: str | os.PathLike | None = N
     path = Path(spec)
     if path.exists():
         return path
-    if isinstance(spec, str) and NAME_PATTERN.match(spec):
-        found = get_installed(spec, models_dir)
-        if found is not None:
-            return found.path
+    if not (isinstance(spec, str) and NAME_PATTERN.match(spec)):
+        raise FileNotFoundError(f"model folder {path} does not exist")
+    found = get_installed(spec, models_dir)
+    if found is not None:
+        return found.path
     names = ", ".join(m.name for m in list_models(models_dir)) or "none"
-    raise FileNotFoundError(f"model {str(spec)!r}: no such folder, and no installed model has "
+    raise FileNotFoundError(f"model {spec!r}: no such model folder, and no installed model has "
                             f"that name (installed: {names}; see 'sos-vo models list')")
 
 
