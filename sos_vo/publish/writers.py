@@ -10,6 +10,7 @@ from pathlib import Path
 import astropy.units as u
 from astropy.table import Table
 
+from ..io import restore_log_units
 from ..schema import CATALOGUE_NAMES
 from .fits import write_fits
 from .metadata import LOG_UNIT, ColumnsArg
@@ -124,4 +125,5 @@ def read_table(path: str | os.PathLike, **kwargs) -> Table:
             col.description = table.meta.pop(f"TCOMM{i}")
         if isinstance(col.unit, u.UnrecognizedUnit) and col.unit.name == LOG_UNIT:
             col.unit = u.dex
+    restore_log_units(table)  # a "dex" read by astropy's VOUnit parser (sos_vo.io)
     return table

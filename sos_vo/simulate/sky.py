@@ -18,7 +18,7 @@ from astropy.table import MaskedColumn, Table
 
 from .. import __version__
 from ..exceptions import SchemaError
-from ..io import atomic_path, check_writable
+from ..io import atomic_path, check_writable, restore_log_units
 from . import archive_tables as at
 from . import failures, stars
 from .gaia import gaia_tables, source_ids
@@ -128,6 +128,7 @@ def _read_table(path: Path, format: str) -> Table:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", VOWarning)
             t = votable.parse_single_table(str(path)).to_table(use_names_over_ids=True)
+    restore_log_units(t)  # "dex" parses differently across astropy versions (sos_vo.io)
     for name in t.colnames:  # strings: plain str, empty rather than masked (as written)
         if t[name].dtype.kind in "OU":
             t[name] = MaskedColumn(np.ma.filled(t[name], "").astype(str), name=name, unit=t[name].unit,
