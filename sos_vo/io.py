@@ -266,3 +266,83 @@ def restore_log_units(table) -> None:
         unit = getattr(col, "unit", None)
         if unit is not None and unit != u.dex and is_log_unit_name(unit):
             col.unit = u.dex
+
+
+class InputFileError(SosVoError, ValueError):
+    """An input file that is truncated, malformed or points outside its folder."""
+
+
+def confined(folder: str | os.PathLike, name: str, what: str) -> Path:
+    """``folder / name``, refused unless it is a plain file name inside ``folder``.
+
+    A manifest is data: a name such as ``../../etc/passwd`` or ``/etc/passwd`` is never
+    followed out of the folder that holds it (symbolic links included).
+    """
+    folder = Path(folder)
+    if not isinstance(name, str) or not name or Path(name).is_absolute() or Path(name).name != name \
+            or name in (".", ".."):
+        raise InputFileError(f"{what}: file name {name!r} is not a plain file name inside {folder}")
+    path = folder / name
+    if folder.resolve() not in path.resolve().parents:
+        raise InputFileError(f"{what}: {name!r} points outside {folder}")
+    return path
+
+
+def read_manifest(folder: str | os.PathLike, name: str, formats: Iterable[str]) -> dict:
+    """Read and check the JSON manifest ``folder/name`` of a folder of tables.
+
+    It must hold ``format`` (one of ``formats``), ``tables`` (table name -> file name) and
+    ``truth`` (a file name); every file name must stay inside ``folder`` (:func:`confined`).
+    """
+    folder = Path(folder)
+    path = folder / name
+    if not folder.is_dir():
+        raise InputFileError(f"{folder} is not a folder of tables (written by 'sos-vo simulate')")
+    if not path.is_file():
+        raise InputFileError(f"{path} not found: not a synthetic-sky folder")
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(f"{path} is not valid JSON (truncated?): {exc}") from None
+    if not isinstance(manifest, dict):
+        raise InputFileError(f"{path}: expected a JSON object")
+    missing = [k for k in ("format", "tables", "truth") if k not in manifest]
+    if missing:
+        raise InputFileError(f"{path} lacks {', '.join(missing)}")
+    if manifest["format"] not in set(formats):
+        raise InputFileError(f"{path}: unknown format {manifest['format']!r}")
+    if not isinstance(manifest["tables"], dict) or not manifest["tables"]:
+        raise InputFileError(f"{path}: 'tables' must map table names to file names")
+    for fname in [*manifest["tables"].values(), manifest["truth"]]:
+        confined(folder, fname, str(path))
+    rows = manifest.get("rows", {})
+    if not isinstance(rows, dict):
+        raise InputFileError(f"{path}: 'rows' must map table names to row counts")
+    return manifest
+
+
+def read_checked(path: Path, reader, rows: int | None = None):
+    """``reader(path)`` with a named error for a missing, truncated or malformed file.
+
+    Parameters
+    ----------
+    path
+        File to read.
+    reader
+        Callable returning an astropy Table.
+    rows
+        Row count recorded when the file was written (a manifest's ``rows``): a file cut at a
+        line boundary parses without error, so the count is what catches it.
+    """
+    if not Path(path).is_file():
+        raise InputFileError(f"{path} is missing")
+    try:
+        table = reader(path)
+    except SosVoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - astropy/XML/FITS parsers raise many error types
+        raise InputFileError(f"cannot read {path} (truncated or not a table?): "
+                             f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None
+    if rows is not None and len(table) != int(rows):
+        raise InputFileError(f"{path} has {len(table)} rows, its manifest says {rows}: truncated?")
+    return table

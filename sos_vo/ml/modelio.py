@@ -26,6 +26,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -226,7 +227,8 @@ def load_model(folder: str | os.PathLike, survey: str | None = None,
             e_train={k: float(v) for k, v in meta["e_train"].items()},
             survey=meta["survey"], metadata=meta,
         )
-    except (KeyError, ValueError, TypeError, OSError) as exc:
+    except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        # a truncated weights file is a BadZipFile or EOFError (np.load reads a zip archive)
         raise ModelFormatError(f"{folder}: inconsistent model files ({type(exc).__name__}: {exc})") from exc
     k = len(labels) * n_members
     width = npe.input_scaler.n_outputs(len(input_names))  # inputs + derived colours and flags

@@ -10,7 +10,7 @@ from pathlib import Path
 import astropy.units as u
 from astropy.table import Table
 
-from ..io import restore_log_units
+from ..io import read_checked, restore_log_units
 from ..schema import CATALOGUE_NAMES
 from .fits import write_fits
 from .metadata import LOG_UNIT, ColumnsArg
@@ -115,7 +115,7 @@ def read_table(path: str | os.PathLike, **kwargs) -> Table:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=f".*'{LOG_UNIT}' did not parse as fits unit",
                                 category=u.UnitsWarning)
-        table = Table.read(path, **kwargs)
+        table = read_checked(Path(path), lambda p: Table.read(p, **kwargs))  # named errors
     table.convert_bytestring_to_unicode()  # FITS strings come back as bytes: give str, as written
     _recover_provenance(path, table)
     for i, col in enumerate(table.itercols(), 1):
