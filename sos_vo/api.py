@@ -110,6 +110,10 @@ def predict(tables: TablesArg, models: Mapping[str, str | Path], *, out: str | P
     predictions = {s: pipeline.predict_survey(prepared[s], models[s], data_is_real=data_is_real,
                                               progress=progress) for s in models}
     catalogue = pipeline.build_final_catalogue(predictions, pipeline.spectro_table(prepared))
+    from .publish.provenance import PROVENANCE_META_KEY, catalogue_provenance
+
+    catalogue.meta[PROVENANCE_META_KEY] = catalogue_provenance(  # SYNTHETIC marker + versions
+        models, any(p.synthetic for p in prepared.values()))
     if out is not None:
         from .publish.writers import write_catalogue
 
@@ -204,6 +208,7 @@ def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_
     predictions = {s: pipeline.predict_survey(prepared[s], models[s], progress=progress)
                    for s in prepared}
     catalogue = pipeline.build_final_catalogue(predictions, pipeline.spectro_table(prepared))
+    from .publish.provenance import catalogue_provenance
     from .publish.writers import write_catalogue
 
     suffix = {"fits": ".fits", "votable": ".vot"}[fmt]
@@ -213,7 +218,7 @@ def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_
                                                 "no real archive was queried",),
                                    "releases": ("synthetic Gaia DR3 / SDSS DR13 / SkyMapper DR2 "
                                                 "look-alikes",),
-                                   "model_version": ", ".join(f"{s}: {p}" for s, p in models.items())})
+                                   **catalogue_provenance(models, True)})
     return DemoResult(out=out, catalogue=Path(cat_path), models=models, cut_reports=cut_reports,
                       test_reports=test_reports, n_rows=len(catalogue),
                       seconds=time.perf_counter() - t0)
