@@ -80,6 +80,17 @@ def _selected_command(argv: list[str]) -> str | None:
     return None
 
 
+class UsageExit(SystemExit):
+    """SystemExit with exit code 2 that keeps its message (already printed) as ``str()``."""
+
+    def __init__(self, message: str):
+        super().__init__(EXIT_USAGE)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (exit code 2), pointing to ``--help``."""
 
@@ -198,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    previous_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
     previous = signal.getsignal(signal.SIGTERM)
     try:
@@ -220,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         if exc.code == EXIT_SIGTERM:
             print(f"sos-vo {name}: terminated; temporary files removed", file=sys.stderr)
-        elif isinstance(exc.code, str):  # a command's own SystemExit(message)
-            print(" ".join(exc.code.split()), file=sys.stderr)
-            return EXIT_USAGE
+        elif isinstance(exc.code, str):  # a command's own SystemExit(message): one line, 2
+            message = " ".join(exc.code.split())
+            print(message, file=sys.stderr)
+            raise UsageExit(message) from None
         raise
     except EXPECTED_ERRORS as exc:
         if args.debug:
@@ -237,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
               "run with 'sos-vo --debug ...'", file=sys.stderr)
         return EXIT_BUG
     finally:
+        warnings.formatwarning = previous_format
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
