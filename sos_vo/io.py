@@ -255,7 +255,8 @@ def is_log_unit_name(unit) -> bool:
         text = unit if isinstance(unit, str) else unit.to_string()
     except Exception:  # noqa: BLE001 - an odd unit object: not dex
         text = str(unit)
-    return text.strip() in LOG_UNIT_NAMES or getattr(unit, "name", None) in LOG_UNIT_NAMES
+    # the Gaia archive writes mh_gspphot's unit quoted, "'dex'" (gaiadr3.gaia_source)
+    return text.strip().strip("'\"") in LOG_UNIT_NAMES
 
 
 def restore_log_units(table) -> None:
