@@ -402,6 +402,8 @@ def parse_region(text: str, max_radius_deg: float | None = None) -> Region:
     if os.path.exists(text):
         return _read_file(Path(text), max_radius_deg)
     words = text.replace(",", " ").split()
+    if not words:
+        raise RegionError(f"cannot parse region {text!r}: no shape given")
     kind, args = words[0].lower(), words[1:]
     try:
         if kind in ("circle", "cone"):
