@@ -337,13 +337,19 @@ def read_checked(path: Path, reader, rows: int | None = None):
     """
     if not Path(path).is_file():
         raise InputFileError(f"{path} is missing")
-    try:
-        table = reader(path)
+    import warnings
+
+    try:  # warnings are held back: a failed read is reported by one error, not warnings + error
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = reader(path)
     except SosVoError:
         raise
     except Exception as exc:  # noqa: BLE001 - astropy/XML/FITS parsers raise many error types
         raise InputFileError(f"cannot read {path} (truncated or not a table?): "
                              f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if rows is not None and len(table) != int(rows):
         raise InputFileError(f"{path} has {len(table)} rows, its manifest says {rows}: truncated?")
     return table
