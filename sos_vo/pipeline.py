@@ -27,6 +27,7 @@ from .exceptions import EmptyInputError, SchemaError
 from .io import atomic_path
 from .labels.pastel import PASTEL_FLAG_COLUMN, augment_with_pastel
 from .labels.recalibration import T25_TABLE1, LinearCorrection, recalibrate
+from .ml.modelfolder import CUT_REPORT_FILE, TRAIN_AREA_FILE, ModelFolder  # noqa: F401
 from .prepare.crossmatch import join_pastel, join_survey
 from .prepare.cuts import MAX_TEFF_GSPPHOT, CutReport, apply_cuts
 from .prepare.features import compute_features, feature_matrix
@@ -34,11 +35,6 @@ from .schema import LABELS, PASTEL_TABLE, SPEC_COLUMNS, SURVEY_ID_COLUMN, check_
 
 log = logging.getLogger(__name__)
 
-TRAIN_AREA_FILE = "train_area.npz"
-"""File of the train_area density model inside a model folder (T25 Sect. 5.2)."""
-
-CUT_REPORT_FILE = "cut_report.ecsv"
-"""Per-cut row counts of the training sample, saved in the model folder."""
 
 
 @dataclass
@@ -160,13 +156,11 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
 
     ``fused=True`` trains all members x labels in one graph (:mod:`sos_vo.ml.fused`: same
     splits, losses and early stopping per network, several times faster).
-    The folder (written atomically) holds the ensemble (:func:`sos_vo.ml.modelio.save_model`),
-    the train_area density of the training inputs (:data:`TRAIN_AREA_FILE`) and the cut
-    report of the sample.
+    The folder (written atomically, :meth:`sos_vo.ml.modelfolder.ModelFolder.save`) holds the
+    ensemble, the train_area density of the training inputs (:data:`TRAIN_AREA_FILE`), the
+    cut report of the sample, the model card and the ``SHA256SUMS`` manifest.
     """
     from .ml.ensemble import train_ensemble  # needs TensorFlow; prediction does not
-    from .ml.modelcard import write_model_card
-    from .ml.modelio import save_model
 
     mask = prepared.labelled()
     n = int(mask.sum())
@@ -190,46 +184,51 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
     area = TrainingAreaModel.fit(X[in_train], feature_names=list(prepared.input_names),
                                  survey=prepared.survey, random_state=seed)
     out = Path(out)
-    with atomic_path(out, overwrite=overwrite) as tmp:
-        save_model(ensemble, tmp, provenance=prov, raw_weights=raw_weights)
-        area.save(tmp / TRAIN_AREA_FILE)
-        prepared.cut_report.to_table().write(tmp / CUT_REPORT_FILE, format="ascii.ecsv")
-        write_model_card(tmp)
+    ModelFolder.save(out, ensemble, provenance=prov, train_area=area,
+                     cut_report=prepared.cut_report.to_table(), raw_weights=raw_weights,
+                     overwrite=overwrite)
     log.info("saved %s ensemble to %s", prepared.survey, out)
     return out
 
 
-def training_source_ids(model_folder: str | Path) -> np.ndarray:
-    """Gaia DR3 source_ids of the rows used to train (any member's training split) a model."""
-    from .ml.modelio import load_splits
+def _model_folder(model_folder: str | Path | ModelFolder) -> ModelFolder:
+    """A :class:`ModelFolder` from a folder, a ModelFolder or the name of an installed model."""
+    if isinstance(model_folder, ModelFolder):
+        return model_folder
+    from .ml.registry import find_model
 
-    splits = load_splits(model_folder)
-    if "row_ids" not in splits:
-        return np.zeros(0, dtype=np.int64)
-    in_train = (np.asarray(splits["membership"]) == 0).any(axis=0)  # (n_members, n_rows)
-    return np.asarray(splits["row_ids"], dtype=np.int64)[in_train]
+    return ModelFolder(find_model(model_folder))
 
 
-def predict_survey(prepared: PreparedSurvey, model_folder: str | Path, *,
+def training_source_ids(model_folder: str | Path | ModelFolder) -> np.ndarray:
+    """Gaia DR3 source_ids of the rows used to train (any member's training split) a model.
+
+    ``model_folder``: a model folder, or the name of an installed model.
+    """
+    return _model_folder(model_folder).training_source_ids()
+
+
+def predict_survey(prepared: PreparedSurvey, model_folder: str | Path | ModelFolder, *,
                    data_is_real: bool | None = None, progress: bool = False) -> Table:
     """Predict Teff, log g, [Fe/H] and e_ML for every row of a prepared sample.
 
-    Uses only numpy (:func:`sos_vo.ml.modelio.load_model`).  ``data_is_real`` defaults to
-    ``not prepared.synthetic``: a synthetic model applied to real data warns loudly.
+    ``model_folder`` is a model folder or the name of an installed model
+    (:mod:`sos_vo.ml.registry`).  Uses only numpy
+    (:meth:`sos_vo.ml.modelfolder.ModelFolder.load_ensemble`).  ``data_is_real`` defaults
+    to ``not prepared.synthetic``: a synthetic model applied to real data warns loudly.
     """
-    from .ml.modelio import load_model
-
-    model = load_model(model_folder, survey=prepared.survey)
+    folder = _model_folder(model_folder)
+    model = folder.load_ensemble(survey=prepared.survey)
     if data_is_real is None:
         data_is_real = not prepared.synthetic
     result = model.predict(prepared.X, data_is_real=data_is_real, progress=progress,
                            names=prepared.input_names)
     median = {k: result[k][0] for k in LABELS}
     e_ml = {k: result[k][2] for k in LABELS}
-    area = TrainingAreaModel.load(Path(model_folder) / TRAIN_AREA_FILE)
+    area = folder.train_area()
     in_area = area.flag(prepared.X, feature_names=list(prepared.input_names))
     ids = np.asarray(prepared.joined["source_id"], dtype=np.int64)
-    in_train = np.isin(ids, training_source_ids(model_folder))
+    in_train = np.isin(ids, folder.training_source_ids())
     return make_prediction_table(prepared.joined, prepared.survey, median, e_ml, in_train, in_area)
 
 

@@ -160,6 +160,7 @@ def test_truncated_weights_named(tmp_path, capsys):
     meta = json.loads((model / "model.json").read_text())
     meta.pop("sha256", None)  # no checksum to catch it: the loader must
     (model / "model.json").write_text(json.dumps(meta))
+    (model / "SHA256SUMS").unlink(missing_ok=True)  # an older folder, without the manifest
     w = model / "weights.npz"
     w.write_bytes(w.read_bytes()[:1000])
     from sos_vo.exceptions import ModelFormatError

@@ -17,9 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..publish.writers import FORMATS
 
     parser.add_argument("tables", type=path_text, metavar="TABLES", help="folder of archive tables")
-    parser.add_argument("--model", action="append", required=True, metavar="[SURVEY=]FOLDER",
-                        help="model folder, optionally prefixed by its survey (repeat for both "
-                             "surveys); the survey is read from the folder otherwise")
+    parser.add_argument("--model", action="append", required=True, metavar="[SURVEY=]NAME|FOLDER",
+                        help="installed model name ('sos-vo models list') or model folder, "
+                             "optionally prefixed by its survey (repeat for both surveys); the "
+                             "survey is read from the folder otherwise")
     parser.add_argument("--out", type=path_text, required=True, metavar="FILE",
                         help="catalogue (.fits or .vot; a folder for cds)")
     parser.add_argument("--format", default=None, choices=FORMATS,
@@ -29,14 +30,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_models(specs: list[str]) -> dict[str, str]:
-    """``["sdss=path", "path2"]`` -> ``{"sdss": "path", <survey of path2>: "path2"}``."""
-    from ..ml.modelio import read_metadata
+    """``["sdss=path", "name2"]`` -> ``{"sdss": "path", <survey of name2>: <folder of name2>}``."""
+    from ..ml.modelfolder import ModelFolder
+    from ..ml.registry import find_model
 
     models: dict[str, str] = {}
     for spec in specs:
         survey, sep, folder = spec.partition("=")
         if not sep:
-            folder, survey = spec, read_metadata(spec)["survey"]
+            survey, folder = "", spec
+        folder = str(find_model(folder))  # a path, or the name of an installed model
+        survey = survey or ModelFolder(folder).survey
         if survey in models:
             raise SchemaError(f"two model folders for survey {survey!r}: {models[survey]} and {folder}")
         models[survey] = folder

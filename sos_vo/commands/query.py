@@ -23,8 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tap-url", help="TAP service holding the Gaia archive tables "
                         "(default: the ESA Gaia archive, conf.gaia_tap_url / $SOS_VO_GAIA_TAP_URL)")
     parser.add_argument("--model", default=None,
-                        help="model folder, folder of model folders, or 'installed' (default: the "
-                        "ensembles installed with sos-vo, see sos_vo.ml.registry)")
+                        help="installed model name ('sos-vo models list'), model folder, folder "
+                        "of model folders, or 'installed' (default: the ensembles shipped with "
+                        "sos-vo)")
     parser.add_argument("--no-model", action="store_true",
                         help="stop after the cuts and write the joined, cut table(s)")
     parser.add_argument("--out", type=path_text, help="output file (.vot, .fits, .ecsv, .csv)")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from ..io import atomic_path
-from .modelio import read_metadata
+from .modelfolder import CARD_FILE
 
-CARD_NAME = "README.md"
+CARD_NAME = CARD_FILE
 
 SYNTHETIC_BANNER = (
     "> **SYNTHETIC.** This ensemble was trained on the synthetic sky of `sos_vo.simulate`, not on\n"
@@ -21,9 +22,8 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def model_card(folder: str | os.PathLike) -> str:
-    """Markdown text of the model card of ``folder``."""
-    meta = read_metadata(folder)
+def render_card(meta: Mapping[str, Any]) -> str:
+    """Markdown text of the model card for the contents of a ``model.json``."""
     prov = meta.get("provenance", {})
     opts = meta.get("options", {})
     lines = [f"# SoS-ML ensemble: {meta['survey']}", ""]
@@ -64,9 +64,15 @@ def model_card(folder: str | os.PathLike) -> str:
     return "\n".join(lines) + "\n"
 
 
+def model_card(folder: str | os.PathLike) -> str:
+    """Markdown text of the model card of ``folder``."""
+    from .modelfolder import ModelFolder
+
+    return ModelFolder(folder).card()
+
+
 def write_model_card(folder: str | os.PathLike) -> Path:
-    """Write (or replace) ``README.md`` in a model folder."""
-    path = Path(folder) / CARD_NAME
-    with atomic_path(path, overwrite=True) as tmp:
-        tmp.write_text(model_card(folder))
-    return path
+    """Write (or replace) ``README.md`` in a model folder (and its line in ``SHA256SUMS``)."""
+    from .modelfolder import ModelFolder
+
+    return ModelFolder(folder).write_card()

@@ -74,9 +74,10 @@ def predict_partitions(source, out_dir: str | os.PathLike, model_folder: str | o
     out_dir : path
         Output folder: one prediction part per input part (same relative path) and
         ``_manifest.json``.
-    model_folder : path
-        Model written by :func:`sos_vo.pipeline.train_survey`; must be readable by the
-        workers at the same path (shared file system).
+    model_folder : path or str
+        Model written by :func:`sos_vo.pipeline.train_survey`, or the name of an installed
+        model (:mod:`sos_vo.ml.registry`); must be readable by the workers at the same path
+        (shared file system).
     client : distributed.Client
     survey : str, optional
     batch_rows : int
@@ -103,6 +104,9 @@ def predict_partitions(source, out_dir: str | os.PathLike, model_folder: str | o
 
     root, keys = list_parquet(source)
     check_same_schema([root / k for k in keys])
+    from ..ml.registry import find_model
+
+    model_folder = find_model(model_folder)  # a path, or the name of an installed model
     predictor = Predictor.load(model_folder, survey)
     run = RunManifest.open(out_dir, run_fingerprint(predictor, root, keys), resume=resume,
                            overwrite=overwrite)

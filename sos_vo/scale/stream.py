@@ -81,20 +81,20 @@ class Predictor:
     @classmethod
     def load(cls, model_folder: str | os.PathLike, survey: str | None = None, *,
              n_threads: int | None = None, data_is_real: bool | None = None) -> Predictor:
-        """Load the model folder written by :func:`sos_vo.pipeline.train_survey`."""
-        from ..catalogue.train_area import TrainingAreaModel
-        from ..ml.modelio import load_model
-        from ..pipeline import TRAIN_AREA_FILE, training_source_ids
+        """Load a model folder (:func:`sos_vo.pipeline.train_survey`) by path or installed name."""
+        from ..ml.modelfolder import ModelFolder
+        from ..ml.registry import find_model
 
-        folder = Path(model_folder)
-        model = load_model(folder, survey=survey)
-        area = TrainingAreaModel.load(folder / TRAIN_AREA_FILE)
-        return cls(folder, model.survey, model, area, np.unique(training_source_ids(folder)),
-                   n_threads, data_is_real)
+        folder = ModelFolder(find_model(model_folder))
+        model = folder.load_ensemble(survey=survey)
+        return cls(folder.path, model.survey, model, folder.train_area(),
+                   np.unique(folder.training_source_ids()), n_threads, data_is_real)
 
     def fingerprint(self) -> dict[str, Any]:
         """Identity of the model for run manifests (weights checksum, survey)."""
-        sha = self.model.metadata.get("sha256", {}).get("weights.npz")
+        from ..ml.modelfolder import WEIGHTS_NPZ
+
+        sha = self.model.metadata.get("sha256", {}).get(WEIGHTS_NPZ)
         if sha is None:
             h = hashlib.sha256()
             for w, b in self.model.layers:
@@ -247,8 +247,9 @@ def predict_parquet(source, out_dir: str | os.PathLike, model_folder: str | os.P
     out_dir : path
         Output folder: one prediction part per input part (same relative path) and
         ``_manifest.json``.
-    model_folder : path
-        Model written by :func:`sos_vo.pipeline.train_survey`.
+    model_folder : path or str
+        Model written by :func:`sos_vo.pipeline.train_survey`, or the name of an installed
+        model (:mod:`sos_vo.ml.registry`).
     survey : str, optional
         Expected survey of the model.
     batch_rows : int
