@@ -43,10 +43,32 @@ def load_tables(tables: TablesArg) -> dict[str, Table]:
 def simulate(center=(180.0, 0.0), radius=2.0, *, seed: int = 0, n_stars: int | None = None,
              out: str | Path | None = None, overwrite: bool = False) -> SyntheticSky:
     """Synthetic archive tables of a cone (``sos-vo simulate``); written to ``out`` if given."""
+    _check_cone(center, radius, n_stars)
     sky = simulate_sky(center=center, radius=radius, n_stars=n_stars, seed=seed)
     if out is not None:
         sky.write(out, overwrite=overwrite)
     return sky
+
+
+def _check_cone(center, radius, n_stars: int | None) -> None:
+    """Refuse a non-finite or out-of-range cone before simulating (a NaN RA never converges)."""
+    import math
+
+    import astropy.units as u
+
+    if hasattr(center, "icrs"):  # a SkyCoord
+        center = (center.icrs.ra.deg, center.icrs.dec.deg)
+    try:
+        ra, dec = (float(x) for x in center)
+    except (TypeError, ValueError):
+        raise ValueError(f"center {center!r}: expected (RA, Dec) in degrees") from None
+    r = radius.to_value(u.deg) if isinstance(radius, u.Quantity) else float(radius)
+    if not (math.isfinite(ra) and math.isfinite(dec) and -90.0 <= dec <= 90.0):
+        raise ValueError(f"center ({ra}, {dec}): RA must be finite and Dec in [-90, 90] deg")
+    if not (math.isfinite(r) and 0.0 < r <= 90.0):
+        raise ValueError(f"radius {r} deg must be in (0, 90]")
+    if n_stars is not None and int(n_stars) < 1:
+        raise ValueError(f"n_stars {n_stars} must be >= 1")
 
 
 def prepare(tables: TablesArg, survey: str, **kwargs) -> pipeline.PreparedSurvey:
@@ -88,6 +110,10 @@ def predict(tables: TablesArg, models: Mapping[str, str | Path], *, out: str | P
     predictions = {s: pipeline.predict_survey(prepared[s], models[s], data_is_real=data_is_real,
                                               progress=progress) for s in models}
     catalogue = pipeline.build_final_catalogue(predictions, pipeline.spectro_table(prepared))
+    from .publish.provenance import PROVENANCE_META_KEY, catalogue_provenance
+
+    catalogue.meta[PROVENANCE_META_KEY] = catalogue_provenance(  # SYNTHETIC marker + versions
+        models, any(p.synthetic for p in prepared.values()))
     if out is not None:
         from .publish.writers import write_catalogue
 
@@ -109,6 +135,17 @@ DEMO_N_MEMBERS = 3
 DEMO_EPOCHS = 40
 """Epoch cap of the demo (early stopping usually ends sooner); the default cap is
 :data:`sos_vo.ml.options.EPOCHS`."""
+
+
+def _progress_printer(enabled: bool, t0: float):
+    """``say(message)``: one progress line on stderr with the elapsed time, if ``enabled``."""
+    import sys
+
+    def say(message: str) -> None:
+        if enabled:
+            print(f"[{time.perf_counter() - t0:5.0f} s] {message}", file=sys.stderr, flush=True)
+
+    return say
 
 
 @dataclass
@@ -136,23 +173,28 @@ def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_
     ``catalogue.<fits|vot>``.  Everything is labelled SYNTHETIC.  The ensembles are trained
     fused (:mod:`sos_vo.ml.fused`) unless ``fused=False``.
     """
+    from .io import check_writable, mark_output_folder
     from .ml.modelio import read_metadata
     from .ml.options import NetworkOptions
 
     t0 = time.perf_counter()
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} already exists and is not empty (pass overwrite=True / --overwrite)")
+    out = check_writable(out, overwrite, kind="folder")  # before any work; see sos_vo.io
+    say = _progress_printer(progress, t0)
+    say(f"simulating a SYNTHETIC sky of {n_stars} stars in a {radius} deg cone")
     out.mkdir(parents=True, exist_ok=True)
+    mark_output_folder(out)
     sky = simulate(center=DEMO_CENTER, radius=radius, seed=seed, n_stars=n_stars)
+    say(f"writing the synthetic archive tables to {out / 'sky'}")
     sky.write(out / "sky", overwrite=True)
     opt_kwargs: dict[str, Any] = {"epochs": epochs}
     if n_blocks is not None:
         opt_kwargs["n_blocks"] = n_blocks
     options = NetworkOptions(**opt_kwargs)
+    say("cross-match, quality cuts (T25 Sect. 2) and label recalibration (T25 Eq. 2)")
     prepared = {s: pipeline.prepare_survey(sky.tables, s) for s in surveys}
     models, cut_reports, test_reports = {}, {}, {}
     for s, p in prepared.items():
+        say(f"training the {s} ensemble: {n_members} members, up to {epochs} epochs")
         cut_reports[s] = p.cut_report.to_table()
         cut_reports[s].write(out / f"cuts_{s}.ecsv", overwrite=True)
         models[s] = pipeline.train_survey(
@@ -162,9 +204,11 @@ def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_
                         "radius_deg": radius})
         test_reports[s] = Table(rows=read_metadata(models[s])["metrics"])
         test_reports[s].write(out / f"test_report_{s}.ecsv", overwrite=True)
+    say("predicting and writing the catalogue")
     predictions = {s: pipeline.predict_survey(prepared[s], models[s], progress=progress)
                    for s in prepared}
     catalogue = pipeline.build_final_catalogue(predictions, pipeline.spectro_table(prepared))
+    from .publish.provenance import catalogue_provenance
     from .publish.writers import write_catalogue
 
     suffix = {"fits": ".fits", "votable": ".vot"}[fmt]
@@ -174,7 +218,7 @@ def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_
                                                 "no real archive was queried",),
                                    "releases": ("synthetic Gaia DR3 / SDSS DR13 / SkyMapper DR2 "
                                                 "look-alikes",),
-                                   "model_version": ", ".join(f"{s}: {p}" for s, p in models.items())})
+                                   **catalogue_provenance(models, True)})
     return DemoResult(out=out, catalogue=Path(cat_path), models=models, cut_reports=cut_reports,
                       test_reports=test_reports, n_rows=len(catalogue),
                       seconds=time.perf_counter() - t0)

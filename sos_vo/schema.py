@@ -152,7 +152,7 @@ CATALOGUE_COLUMNS: tuple[CatalogueColumn, ...] = (
                     "Unique SoS identifier (HEALPix level-12 nested index * 10**7 + running number)",
                     "SoSid", "int64"),
     CatalogueColumn("gaia_dr2_id", None, "meta.id.cross",
-                    "Gaia DR2 source_id (gaiadr2.dr2_neighbourhood; 0 where unknown)", "Gaia DR2 id", "int64"),
+                    "Gaia DR2 source_id (gaiadr2.dr2_neighbourhood; null where unknown)", "Gaia DR2 id", "int64"),
     CatalogueColumn("gaia_dr3_id", None, "meta.id.cross", "Gaia DR3 source_id", "Gaia DR3 id", "int64"),
     CatalogueColumn("sdss_objid", None, "meta.id.cross", "SDSS DR13 objID (0 where none)",
                     "SDSS objectId", "int64"),
@@ -187,7 +187,7 @@ CATALOGUE_COLUMNS: tuple[CatalogueColumn, ...] = (
     CatalogueColumn("ml_err_feh", "dex", "stat.error;phys.abund.Fe",
                     "e_ML on ml_feh (T25 Eq. 4)", "ml_err_[Fe/H]", "float32"),
     CatalogueColumn("source", None, "meta.ref",
-                    "Photometric source of the ML values: SDSS, SM or SDSS+SM (average); empty for "
+                    "Photometric source of the ML values: SDSS, SM or SDSS+SM (average); Spectro for "
                     "SoS-Spectro rows without ML values", "source", "str"),
     CatalogueColumn("sdss_train_set", None, "meta.code",
                     "Star in the SDSS training set", "SDSS_train_set", "bool"),

@@ -231,6 +231,7 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
                        for s in surveys}
         result.catalogue = build_final_catalogue(predictions, spectro=None)
         if out_path is not None:
+            from ..publish.provenance import catalogue_provenance
             from ..publish.writers import write_catalogue
 
             provenance = {
@@ -238,7 +239,8 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
                 "releases": ("Gaia DR3", "Bailer-Jones et al. 2021 (EDR3 distances)",
                              "Andrae et al. 2023",
                              *(RELEASES[s] for s in surveys)),
-                "model_version": ", ".join(f"{s}: {folders[s]}" for s in surveys),
+                **catalogue_provenance({s: folders[s] for s in surveys},
+                                       any(result.prepared[s].synthetic for s in surveys)),
                 # the ADQL of the whole region; chunked runs add a source_id range per chunk
                 "queries": tuple(gaia.joined_query(s, reg, server_cuts=server_cuts, tables=tables)
                                  for s in surveys),

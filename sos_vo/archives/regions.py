@@ -55,14 +55,23 @@ def _angle(text: str | float | u.Quantity, what: str, default_unit=u.deg) -> Ang
     try:
         if isinstance(text, str):
             try:
-                return Angle(float(text), default_unit)
+                angle = Angle(float(text), default_unit)
             except ValueError:
-                return Angle(text)
-        if isinstance(text, u.Quantity):
-            return Angle(text)
-        return Angle(float(text), default_unit)
-    except (ValueError, u.UnitsError, TypeError) as exc:
+                angle = Angle(text)
+        elif isinstance(text, u.Quantity):
+            angle = Angle(text)
+        else:
+            angle = Angle(float(text), default_unit)
+    except (ValueError, u.UnitsError, TypeError, OverflowError) as exc:
         raise RegionError(f"cannot read {what} {text!r} as an angle: {exc}") from None
+    if not np.all(np.isfinite(angle.value)):  # nan, inf, or 1e400 (a float overflow)
+        raise RegionError(f"{what} {text!r} is not a finite angle")
+    return angle
+
+
+def _check_finite(value: float, what: str) -> None:
+    if not np.isfinite(value):
+        raise RegionError(f"{what} {value} is not a finite number")
 
 
 def _check_dec(dec: float, what: str = "declination") -> None:
@@ -254,7 +263,9 @@ class MocRegion(Region):
 def _check(region: Region, max_radius_deg: float | None) -> Region:
     max_radius = float(setting("max_radius_deg", max_radius_deg))
     if isinstance(region, Cone):
+        _check_finite(region.ra, "cone centre RA")
         _check_dec(region.dec, "cone centre declination")
+        _check_finite(region.radius, "cone radius")
         if not region.radius > 0:
             raise RegionError(f"cone radius {region.radius} deg: a region must have a "
                               "non-zero area")
@@ -264,7 +275,8 @@ def _check(region: Region, max_radius_deg: float | None) -> Region:
     elif isinstance(region, Polygon):
         if len(region.vertices) < 3:
             raise RegionError(f"a polygon needs at least 3 vertices, got {len(region.vertices)}")
-        for _, dec in region.vertices:
+        for ra, dec in region.vertices:
+            _check_finite(ra, "polygon vertex RA")
             _check_dec(dec, "polygon vertex declination")
         if not region.area_deg2 > 1e-12:
             raise RegionError(f"polygon {region.describe()} has zero area")
@@ -348,22 +360,28 @@ def from_healpix(order: int, ipix: Sequence[int]) -> MocRegion:
     order = int(order)
     if not 0 <= order <= 29:
         raise RegionError(f"HEALPix order {order} outside 0..29")
-    ipix = np.asarray(ipix, dtype=np.uint64)
-    if ipix.size == 0:
-        raise RegionError("no HEALPix cells given: a region must have a non-zero area")
+    ipix = [int(i) for i in ipix]
+    if any(i < 0 for i in ipix):
+        raise RegionError(f"HEALPix index {min(ipix)} is negative")
     npix = 12 * 4**order
-    if (ipix >= npix).any():
-        raise RegionError(f"HEALPix index {int(ipix.max())} outside 0..{npix - 1} at order {order}")
+    if any(i >= npix for i in ipix):
+        raise RegionError(f"HEALPix index {max(ipix)} outside 0..{npix - 1} at order {order}")
+    if not ipix:
+        raise RegionError("no HEALPix cells given: a region must have a non-zero area")
+    ipix = np.asarray(ipix, dtype=np.uint64)
     return from_moc(MOC.from_healpix_cells(ipix, np.full(ipix.shape, order, dtype=np.uint8),
                                            max_depth=order))
 
 
 def _read_file(path: Path, max_radius_deg: float | None) -> Region:
     suffix = path.suffix.lower()
-    if suffix in (".fits", ".fit"):
-        return from_moc(MOC.from_fits(str(path)))
-    if suffix == ".json":
-        return from_moc(MOC.load(str(path), format="json"))
+    if suffix in (".fits", ".fit", ".json"):
+        try:
+            moc = (MOC.from_fits(str(path)) if suffix != ".json"
+                   else MOC.load(str(path), format="json"))
+        except Exception as exc:  # mocpy/astropy raise several error types on a bad file
+            raise RegionError(f"cannot read MOC file {path}: {' '.join(str(exc).split())}") from None
+        return from_moc(moc)
     from regions import Regions
 
     fmt = "crtf" if suffix == ".crtf" else "ds9"
@@ -384,6 +402,8 @@ def parse_region(text: str, max_radius_deg: float | None = None) -> Region:
     if os.path.exists(text):
         return _read_file(Path(text), max_radius_deg)
     words = text.replace(",", " ").split()
+    if not words:
+        raise RegionError(f"cannot parse region {text!r}: no shape given")
     kind, args = words[0].lower(), words[1:]
     try:
         if kind in ("circle", "cone"):
@@ -414,10 +434,15 @@ def parse_region(text: str, max_radius_deg: float | None = None) -> Region:
             rest = text.split(None, 1)[1] if len(words) > 1 else ""
             if os.path.exists(rest.strip()):
                 return _read_file(Path(rest.strip()), max_radius_deg)
-            return from_moc(MOC.from_str(rest))
+            try:
+                moc = MOC.from_str(rest)
+            except Exception as exc:  # mocpy's parser raises its own error types
+                raise RegionError(f"cannot parse MOC {rest.strip()!r} (expected ASCII MOC "
+                                  f"'ORDER/IPIX[-IPIX] ...'): {' '.join(str(exc).split())}") from None
+            return from_moc(moc)
     except RegionError:
         raise
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise RegionError(f"cannot parse region {text!r}: {exc}") from None
     # last resort: a ds9 region string, e.g. "icrs; circle(56.75, 24.12, 0.5d)"
     from regions import Regions

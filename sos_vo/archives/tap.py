@@ -5,7 +5,8 @@
 * :meth:`TapClient.check_service` — the URL must answer ``/capabilities`` with a TAP
   capability (a clear :class:`ServiceError` before any job is sent);
 * retries with exponential back-off on HTTP 429 (honouring ``Retry-After``), HTTP 5xx,
-  connection failures and time-outs (:class:`TransientError` once they are used up);
+  dropped connections and time-outs (:class:`TransientError` once they are used up); a host
+  name that does not resolve or a refused connection fails at once (:class:`ServiceError`);
 * overflow detection: every job runs with ``MAXREC`` = the row limit, and a result whose
   status is ``OVERFLOW`` (or that has as many rows as the limit) raises
   :class:`QueryOverflowError` — never a silently truncated table;
@@ -55,11 +56,43 @@ class _TimeoutSession(requests.Session):
 
 
 def _cause_chain(exc: BaseException):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+    """``exc`` and what caused it: pyvo's ``cause``, ``__cause__``/``__context__``, the
+    ``reason`` of urllib3's MaxRetryError and an exception held in ``args`` (requests wraps
+    urllib3's errors that way)."""
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [getattr(e, "cause", None), getattr(e, "reason", None), e.__cause__,
+                 e.__context__, *[a for a in e.args if isinstance(a, BaseException)]]
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """Why the host cannot be reached at all, or None.
+
+    A name that does not resolve (DNS failure) or a port that refuses connections will not
+    change within a back-off of seconds, so these fail at once (one attempt) instead of
+    being retried; a reset, a time-out or HTTP 429/5xx may pass and is retried.
+    """
+    import socket
+
+    from urllib3.exceptions import NameResolutionError
+
+    for e in _cause_chain(exc):
+        if isinstance(e, NameResolutionError | socket.gaierror):
+            return "the host name does not resolve (DNS failure)"
+        if isinstance(e, ConnectionRefusedError):
+            return "the connection was refused"
+        text = str(e)
+        if "Name or service not known" in text or "nodename nor servname" in text \
+                or "Temporary failure in name resolution" in text or "getaddrinfo failed" in text:
+            return "the host name does not resolve (DNS failure)"
+        if "Connection refused" in text or "[Errno 111]" in text:
+            return "the connection was refused"
+    return None
 
 
 def _transient_wait(exc: BaseException) -> float | None:
@@ -67,6 +100,8 @@ def _transient_wait(exc: BaseException) -> float | None:
 
     0 means "use the back-off"; a positive value is the server's Retry-After.
     """
+    if _unreachable(exc):
+        return None
     for e in _cause_chain(exc):
         if isinstance(e, DALRateLimitError):
             return float(e.retry_after_seconds or 0)
@@ -161,8 +196,10 @@ class TapClient:
         except TransientError as exc:
             raise ServiceError(f"TAP service {self.url} is unreachable: {exc.__cause__ or exc}") \
                 from exc
-        except requests.RequestException as exc:
-            raise ServiceError(f"TAP service {self.url} is unreachable: {exc}") from exc
+        except (requests.RequestException, DALServiceError) as exc:
+            why = _unreachable(exc)
+            raise ServiceError(f"TAP service {self.url} is unreachable: "
+                               f"{why or ' '.join(str(exc).split())}") from exc
         if response.status_code != 200 or TAP_STANDARD_ID not in response.text:
             raise ServiceError(f"{self.url} is not a TAP service: {self.url}/capabilities "
                                f"answered HTTP {response.status_code} without the TAP "

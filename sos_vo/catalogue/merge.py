@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 
 import astropy.units as u
 import numpy as np
-from astropy.table import Column, Table
+from astropy.table import Column, MaskedColumn, Table
 
 from ..exceptions import EmptyInputError, SchemaError
 from ..prepare.columns import float_values, require_columns, require_rows
@@ -59,6 +59,9 @@ PREDICTION_COLUMNS: tuple[str, ...] = ("source_id", "ra", "dec", *ML_COLUMNS,
 SPECTRO_COLUMNS: tuple[str, ...] = ("source_id", "ra", "dec", *SPEC_COLUMNS)
 """Columns the SoS-Spectro table must carry (optional: gaia_dr2_id, sdss_objid, sm_object_id)."""
 
+SPECTRO_ONLY_SOURCE = "Spectro"
+"""``source`` of a row with SoS-Spectro labels but no ML values (T25 Table 6 leaves it blank;
+an explicit value lets a program select these rows)."""
 ERROR_COMBINATION = "mean"
 """Error of the SDSS+SM average: ``"mean"`` of the two e_ML (default) or ``"quadrature"``."""
 
@@ -322,7 +325,7 @@ def build_catalogue(predictions: Mapping[str, Table], spectro: Table | None = No
         v = np.full(n, np.nan)
         v[pos_ml] = float_values(ml, name)
         cols[name] = v
-    source = np.full(n, "", dtype="<U7")
+    source = np.full(n, SPECTRO_ONLY_SOURCE, dtype="<U7")  # rows with SoS-Spectro labels only
     source[pos_ml] = np.asarray(ml["source"], dtype=str)
     cols["source"] = source
     for name in ("sdss_train_set", "sm_train_set", "sdss_train_area", "sm_train_area"):
@@ -338,7 +341,11 @@ def build_catalogue(predictions: Mapping[str, Table], spectro: Table | None = No
     for spec in CATALOGUE_COLUMNS:
         data = cols[spec.name][order]
         data = data.astype(spec.dtype if spec.dtype != "str" else "<U7")
-        col = Column(data, name=spec.name, unit=spec.unit, description=spec.description)
+        if spec.name == "gaia_dr2_id":  # 0 = unknown: null in every format, not a fake id
+            col = MaskedColumn(data, mask=data == 0, name=spec.name, unit=spec.unit,
+                               description=spec.description)
+        else:
+            col = Column(data, name=spec.name, unit=spec.unit, description=spec.description)
         col.meta["ucd"] = spec.ucd
         col.meta["paper_name"] = spec.paper_name
         out.add_column(col)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..api import DEMO_EPOCHS, DEMO_N_MEMBERS, DEMO_N_STARS, DEMO_RADIUS_DEG
+from ._options import cone_radius_deg, non_negative_int, path_text, positive_int
 
 NAME = "demo"
 HELP = ("Run the whole chain on a SYNTHETIC sky: simulate the archive tables, apply the cuts, "
@@ -13,15 +13,17 @@ HELP = ("Run the whole chain on a SYNTHETIC sky: simulate the archive tables, ap
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo demo``."""
-    parser.add_argument("--out", default="demo_output", metavar="FOLDER",
+    from ..api import DEMO_EPOCHS, DEMO_N_MEMBERS, DEMO_N_STARS, DEMO_RADIUS_DEG
+
+    parser.add_argument("--out", type=path_text, default="demo_output", metavar="FOLDER",
                         help="output folder (default demo_output)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the sky and the ensemble")
-    parser.add_argument("--n-stars", type=int, default=DEMO_N_STARS, help="Gaia sources simulated")
-    parser.add_argument("--radius", type=float, default=DEMO_RADIUS_DEG, help="cone radius, deg")
-    parser.add_argument("--members", type=int, default=DEMO_N_MEMBERS,
+    parser.add_argument("--seed", type=non_negative_int, default=1, help="seed of the sky and the ensemble")
+    parser.add_argument("--n-stars", type=positive_int, default=DEMO_N_STARS, help="Gaia sources simulated")
+    parser.add_argument("--radius", type=cone_radius_deg, default=DEMO_RADIUS_DEG, help="cone radius, deg")
+    parser.add_argument("--members", type=positive_int, default=DEMO_N_MEMBERS,
                         help=f"ensemble members (default {DEMO_N_MEMBERS}; T25 uses 10)")
-    parser.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help="epoch cap")
-    parser.add_argument("--blocks", type=int, default=None, help="hidden blocks (default T25's 18)")
+    parser.add_argument("--epochs", type=positive_int, default=DEMO_EPOCHS, help="epoch cap")
+    parser.add_argument("--blocks", type=positive_int, default=None, help="hidden blocks (default T25's 18)")
     parser.add_argument("--format", choices=("fits", "votable"), default="fits",
                         help="catalogue format")
     parser.add_argument("--per-network", action="store_true",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..exceptions import SosVoError
+from ._options import path_text
 
 NAME = "export"
 HELP = ("Write a catalogue (FITS, VOTable, ECSV, ...) as VOTable (BINARY2 or TABLEDATA), FITS "
@@ -15,10 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo export``."""
     from ..publish.writers import FORMATS
 
-    parser.add_argument("catalogue", metavar="CATALOGUE", help="input table (any format astropy reads)")
+    parser.add_argument("catalogue", type=path_text, metavar="CATALOGUE", help="input table (any format astropy reads)")
     parser.add_argument("--format", choices=FORMATS, required=True, dest="fmt",
                         help="output format (cds writes a folder)")
-    parser.add_argument("--out", required=True, metavar="PATH", help="output file or (cds) folder")
+    parser.add_argument("--out", type=path_text, required=True, metavar="PATH", help="output file or (cds) folder")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.add_argument("--any-table", action="store_true",
                         help="do not require the catalogue columns (T25 Table 6); every column "
@@ -48,15 +49,19 @@ def _notes(items: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Read the input and write it with :func:`sos_vo.publish.write_table`."""
+    from ..io import check_outputs
     from ..publish.writers import read_table, write_catalogue, write_table
 
+    if args.fmt == "cds" and (not args.title or not args.author):
+        raise SosVoError("--format cds needs --title and at least one --author")
+    notes = _notes(args.note)
+    check_outputs([(args.out, "folder" if args.fmt == "cds" else "file")],
+                  inputs=[args.catalogue], overwrite=args.overwrite)
     table = read_table(args.catalogue)
     options = {"overwrite": args.overwrite, "strict": not args.lenient}
     if args.fmt == "cds":
-        if not args.title or not args.author:
-            raise SosVoError("--format cds needs --title and at least one --author")
         options.update(title=args.title, authors=args.author, description=args.description,
-                       abstract=args.abstract, keywords=args.keyword, notes=_notes(args.note))
+                       abstract=args.abstract, keywords=args.keyword, notes=notes)
     elif args.description:
         options["description"] = args.description
     writer = write_table if args.any_table else write_catalogue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..exceptions import SchemaError
+from ._options import path_text
 
 NAME = "predict"
 HELP = ("Predict Teff, log g, [Fe/H] and e_ML with trained model folders (numpy only, no "
@@ -13,14 +14,17 @@ HELP = ("Predict Teff, log g, [Fe/H] and e_ML with trained model folders (numpy 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo predict``."""
-    parser.add_argument("tables", metavar="TABLES", help="folder of archive tables")
+    from ..publish.writers import FORMATS
+
+    parser.add_argument("tables", type=path_text, metavar="TABLES", help="folder of archive tables")
     parser.add_argument("--model", action="append", required=True, metavar="[SURVEY=]NAME|FOLDER",
                         help="installed model name ('sos-vo models list') or model folder, "
                              "optionally prefixed by its survey (repeat for both surveys); the "
                              "survey is read from the folder otherwise")
-    parser.add_argument("--out", required=True, metavar="FILE", help="catalogue (.fits or .vot)")
-    parser.add_argument("--format", default=None,
-                        help="votable, votable-tabledata, fits or cds (default: from --out)")
+    parser.add_argument("--out", type=path_text, required=True, metavar="FILE",
+                        help="catalogue (.fits or .vot; a folder for cds)")
+    parser.add_argument("--format", default=None, choices=FORMATS,
+                        help="output format (default: from the suffix of --out)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -46,8 +50,14 @@ def parse_models(specs: list[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     """Predict and write; print the row counts."""
     from .. import api
+    from ..io import check_outputs
+    from ..publish.writers import guess_format
 
-    catalogue = api.predict(args.tables, parse_models(args.model), out=args.out, fmt=args.format,
+    fmt = args.format or guess_format(args.out)
+    models = parse_models(args.model)
+    check_outputs([(args.out, "folder" if fmt == "cds" else "file")],
+                  inputs=[args.tables, *models.values()], overwrite=args.overwrite)
+    catalogue = api.predict(args.tables, models, out=args.out, fmt=fmt,
                             overwrite=args.overwrite, progress=not args.no_progress)
     print(f"{len(catalogue)} rows written to {args.out} ({catalogue.meta.get('counts', '')})")
     return 0

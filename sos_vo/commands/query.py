@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..archives.conf import parse_table_names
-from ..archives.exceptions import RegionError
-from ..archives.query import SURVEY_CHOICES, query_region
+from ._options import path_text, positive_float, positive_int
 
 NAME = "query"
 HELP = ("Query a sky region over TAP (ESA Gaia archive or a mirror), apply the T25 cuts, "
@@ -14,6 +12,9 @@ HELP = ("Query a sky region over TAP (ESA Gaia archive or a mirror), apply the T
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sos-vo query``."""
+    from ..archives.query import SURVEY_CHOICES
+
     parser.add_argument("region", help="'circle RA DEC RADIUS' (e.g. 'circle 56.75 24.12 0.5deg'), "
                         "'box RA DEC W H [ANGLE]', 'polygon RA1 DEC1 ...', 'healpix ORDER IPIX...', "
                         "'moc ORDER/IPIX...', or a ds9/CRTF region file or FITS MOC")
@@ -27,13 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "sos-vo)")
     parser.add_argument("--no-model", action="store_true",
                         help="stop after the cuts and write the joined, cut table(s)")
-    parser.add_argument("--out", help="output file (.vot, .fits, .ecsv, .csv)")
+    parser.add_argument("--out", type=path_text, help="output file (.vot, .fits, .ecsv, .csv)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    parser.add_argument("--max-radius", type=float, help="largest allowed region radius, deg")
-    parser.add_argument("--row-limit", type=int, help="MAXREC per job before a chunk is split")
-    parser.add_argument("--timeout", type=float, help="HTTP / job time-out, s")
-    parser.add_argument("--chunk-order", type=int, help="HEALPix order of the chunks")
-    parser.add_argument("--cache-dir", help="chunk cache folder (default ~/.cache/sos-vo/tap)")
+    parser.add_argument("--max-radius", type=positive_float, help="largest allowed region radius, deg")
+    parser.add_argument("--row-limit", type=positive_int, help="MAXREC per job before a chunk is split")
+    parser.add_argument("--timeout", type=positive_float, help="HTTP / job time-out, s")
+    parser.add_argument("--chunk-order", type=_chunk_order, help="HEALPix order of the chunks")
+    parser.add_argument("--cache-dir", type=path_text, help="chunk cache folder (default ~/.cache/sos-vo/tap)")
     parser.add_argument("--no-cache", action="store_true", help="do not cache chunks")
     parser.add_argument("--sync", action="store_true", help="sync requests instead of async jobs")
     parser.add_argument("--no-server-cuts", action="store_true",
@@ -42,7 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a table name (keys: sos_vo.archives.tables), repeatable")
 
 
+def _chunk_order(text: str) -> int:
+    from ._options import bounded
+
+    return bounded(int, 0, 29)(text)  # HEALPix orders 0..29 (Gorski et al. 2005; IVOA MOC 2.0)
+
+
 def run(args: argparse.Namespace) -> int:
+    """Query, cut, predict and write; print the row counts and the cut report."""
+    from ..archives.conf import parse_table_names
+    from ..archives.exceptions import RegionError
+    from ..archives.query import query_region
+
     try:
         tables = parse_table_names(",".join(args.table))
     except ValueError as exc:

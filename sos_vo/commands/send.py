@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from ._options import dec_deg, non_negative_float, path_text, positive_float, ra_deg
+
 NAME = "send"
 HELP = ("Send a VOTable or FITS table over SAMP to every client, or to one (--to topcat|aladin|NAME); "
         "optionally point Aladin at the table or a position.")
@@ -14,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo send``."""
     from ..publish.samp import DEFAULT_TIMEOUT_S
 
-    parser.add_argument("file", metavar="FILE", help="table file (.vot/.xml or .fits)")
+    parser.add_argument("file", type=path_text, metavar="FILE", help="table file (.vot/.xml or .fits)")
     parser.add_argument("--to", metavar="CLIENT", help="samp.name or client id (default: all)")
     parser.add_argument("--name", help="table name shown by the client (default: file name)")
     parser.add_argument("--point", nargs=2, type=float, metavar=("RA", "DEC"),
@@ -23,20 +25,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="then point sky viewers at the centre of the table's ra/dec")
     parser.add_argument("--start-hub", action="store_true",
                         help="start a SAMP hub if none runs (it lives as long as this command)")
-    parser.add_argument("--wait", type=float, default=0.0, metavar="S",
+    parser.add_argument("--wait", type=non_negative_float, default=0.0, metavar="S",
                         help="wait up to S seconds for --to CLIENT to register (with --start-hub)")
-    parser.add_argument("--hub-linger", type=float, default=None, metavar="S",
+    parser.add_argument("--hub-linger", type=non_negative_float, default=None, metavar="S",
                         help="with a hub started here: keep it S seconds after sending "
                              "(default: until Ctrl-C)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
+    parser.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT_S,
                         help=f"seconds to wait for each reply (default {DEFAULT_TIMEOUT_S})")
 
 
 def run(args: argparse.Namespace) -> int:
     """Send the table with :func:`sos_vo.publish.samp.send_table`."""
+    from ..exceptions import SosVoError
     from ..publish import samp
     from ..publish.writers import read_table
 
+    if args.point:
+        try:
+            args.point = (ra_deg(str(args.point[0])), dec_deg(str(args.point[1])))
+        except argparse.ArgumentTypeError as exc:
+            raise SosVoError(f"--point: {exc}") from None
     hub = None
     if args.start_hub and not samp.hub_is_running():
         hub = samp.start_hub()

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..ml.options import (
-    BATCH_SIZE,
-    EPOCHS,
-    INPUT_COLOUR_CHOICES,
-    INPUT_COLOURS,
-    LR_SCHEDULE,
-    LR_SCHEDULES,
-    N_BLOCKS,
-    N_MEMBERS,
-)
-from ..schema import SURVEYS
+from ._options import non_negative_int, path_text, positive_int
 
 NAME = "train"
 HELP = ("Train the SoS-ML ensemble (T25 Sect. 4-5) for one survey on archive tables (a folder "
@@ -23,15 +13,27 @@ HELP = ("Train the SoS-ML ensemble (T25 Sect. 4-5) for one survey on archive tab
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo train``."""
-    parser.add_argument("tables", metavar="TABLES", help="folder of archive tables")
+    from ..ml.options import (
+        BATCH_SIZE,
+        EPOCHS,
+        INPUT_COLOUR_CHOICES,
+        INPUT_COLOURS,
+        LR_SCHEDULE,
+        LR_SCHEDULES,
+        N_BLOCKS,
+        N_MEMBERS,
+    )
+    from ..schema import SURVEYS
+
+    parser.add_argument("tables", type=path_text, metavar="TABLES", help="folder of archive tables")
     parser.add_argument("--survey", choices=SURVEYS, required=True, help="photometric survey")
-    parser.add_argument("--out", required=True, metavar="FOLDER", help="model folder to write")
-    parser.add_argument("--members", type=int, default=N_MEMBERS,
+    parser.add_argument("--out", type=path_text, required=True, metavar="FOLDER", help="model folder to write")
+    parser.add_argument("--members", type=positive_int, default=N_MEMBERS,
                         help=f"ensemble members / random splits (T25: {N_MEMBERS})")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
-    parser.add_argument("--blocks", type=int, default=N_BLOCKS,
+    parser.add_argument("--epochs", type=positive_int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
+    parser.add_argument("--blocks", type=positive_int, default=N_BLOCKS,
                         help=f"hidden blocks (T25: {N_BLOCKS})")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE,
                         help=f"mini-batch size (not in the papers; default {BATCH_SIZE})")
     parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=LR_SCHEDULE,
                         help=f"learning-rate schedule (not in the papers; default {LR_SCHEDULE}; "
@@ -39,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-colours", choices=INPUT_COLOUR_CHOICES, default=INPUT_COLOURS,
                         help="colour inputs derived from the T25 features inside the model "
                              f"(default {INPUT_COLOURS}; 'none' = the T25 inputs only)")
-    parser.add_argument("--seed", type=int, default=0, help="ensemble seed")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="ensemble seed")
     parser.add_argument("--fused", action="store_true",
                         help="train all members x labels in one graph (faster; same semantics)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing folder")
@@ -49,9 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train and print the test report (T25 Table 4 statistics)."""
     from .. import api
+    from ..io import check_outputs
     from ..ml.modelio import read_metadata
     from ..ml.options import NetworkOptions
 
+    check_outputs([(args.out, "folder")], inputs=[args.tables], overwrite=args.overwrite)
     options = NetworkOptions(epochs=args.epochs, n_blocks=args.blocks, batch_size=args.batch_size,
                              lr_schedule=args.lr_schedule, input_colours=args.input_colours)
     folder = api.train(args.tables, args.survey, args.out, n_members=args.members, options=options,

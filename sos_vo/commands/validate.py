@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from astropy.table import Table
+if TYPE_CHECKING:
+    from astropy.table import Table
 
 NAME = "validate"
 HELP = ("Validate a catalogue on star clusters (T25 Fig. 8) or against a reference catalogue "
@@ -165,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read(path: Path) -> Table:
+    from astropy.table import Table
+
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     return Table.read(path)
@@ -233,6 +236,9 @@ def _clusters(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import numpy as np
+    from astropy.table import Table
+
     from ..validation.compare import compare_catalogues, plot_comparison_density
     from ..validation.report import report_folder
 
@@ -307,6 +313,9 @@ def _pair(item: str, option: str) -> tuple[str, str]:
 
 
 def _homogenise(args: argparse.Namespace) -> int:
+    import numpy as np
+    from astropy.table import Table
+
     from .. import homogenise as hm
     from ..homogenise.base import table_inputs
     from ..validation.report import report_folder

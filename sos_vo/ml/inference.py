@@ -380,9 +380,9 @@ class NumpyEnsemble:
     def _check_provenance(self, data_is_real: bool | None) -> None:
         if data_is_real and self.is_synthetic:
             warnings.warn(
-                f"this {self.survey} model was trained on SYNTHETIC data (provenance: "
-                f"{self.metadata.get('provenance')}) and is being applied to data from a real "
-                f"archive: its predictions are meaningless for real stars",
+                f"the {self.survey} model was trained on SYNTHETIC data (origin: "
+                f"{self.metadata.get('provenance', {}).get('origin', 'sos_vo.simulate')}) and is "
+                "applied to real archive data: its predictions are not valid for real stars",
                 SyntheticModelWarning, stacklevel=3,
             )
 

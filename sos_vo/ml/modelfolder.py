@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ModelFormatError
-from ..io import atomic_path
+from ..io import OUTPUT_MARKER, atomic_path
 from ..version import __version__
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,11 @@ def format_manifest(sums: Mapping[str, str]) -> str:
 
 
 def _folder_files(folder: Path) -> list[str]:
-    """Names of the regular files (not links) in ``folder``, except the manifest."""
+    """Names of the regular files (not links) in ``folder``, except the manifest and the
+    package's output-folder marker (:data:`sos_vo.io.OUTPUT_MARKER`, written after the save)."""
     return sorted(p.name for p in folder.iterdir()
-                  if p.name != MANIFEST_FILE and p.is_file() and not p.is_symlink())
+                  if p.name not in (MANIFEST_FILE, OUTPUT_MARKER) and p.is_file()
+                  and not p.is_symlink())
 
 
 def _checked_provenance(provenance: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -307,6 +309,8 @@ class ModelFolder(os.PathLike):
             names = sorted(manifest)
             if strict:
                 for p in sorted(self.path.iterdir()):
+                    if p.name == OUTPUT_MARKER:  # the output-folder marker, not model content
+                        continue
                     if p.is_symlink() or not p.is_file():
                         raise ModelFormatError(f"{p}: not a plain file (a model folder holds "
                                                "only files)")
@@ -424,7 +428,8 @@ class ModelFolder(os.PathLike):
                 e_train={k: float(v) for k, v in meta["e_train"].items()},
                 survey=meta["survey"], metadata=meta,
             )
-        except (KeyError, ValueError, TypeError, OSError) as exc:
+        except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            # a truncated weights file is a BadZipFile or EOFError (np.load reads a zip archive)
             raise ModelFormatError(f"{self.path}: inconsistent model files "
                                    f"({type(exc).__name__}: {exc})") from exc
         k = len(labels) * n_members

@@ -27,6 +27,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError
+from ..io import is_log_unit_name
 
 DEX = u.dex
 """Unit of logarithmic labels (log g, [Fe/H], [M/H]) in the column contract."""
@@ -51,6 +52,8 @@ def require_rows(table: Table, what: str) -> None:
 
 def _is_log_unit(unit: u.UnitBase | None) -> bool:
     if unit is None:
+        return True
+    if is_log_unit_name(unit):  # "dex" as astropy 7/8 parse it from a VOTable (sos_vo.io)
         return True
     if isinstance(unit, u.FunctionUnitBase):  # dex(cm/s2), mag(...)
         return isinstance(unit, u.DexUnit) or unit.physical_unit == u.dimensionless_unscaled

@@ -49,6 +49,11 @@ class Provenance:
         Creation date, ISO 8601 UTC (``YYYY-MM-DDThh:mm:ss``).
     reference : str
         Publication describing the method.
+    synthetic : bool or None
+        True when the table holds synthetic data or predictions of a model trained on the
+        synthetic sky (:mod:`sos_vo.simulate`); False when it comes from real archives with a
+        model trained on real labels; None when unknown (not written).  Written as the
+        boolean FITS keyword ``SYNTHETC`` and the VOTable ``INFO name="SYNTHETIC"``.
     """
 
     package_version: str = __version__
@@ -58,6 +63,7 @@ class Provenance:
     queries: tuple[str, ...] = ()
     date: str = field(default_factory=_utc_now)
     reference: str = REFERENCE
+    synthetic: bool | None = None
 
     @classmethod
     def from_mapping(cls, mapping: Mapping) -> Provenance:
@@ -68,6 +74,8 @@ class Provenance:
                 value = mapping[f.name]
                 if f.name in ("archives", "releases", "queries"):
                     value = (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+                elif f.name == "synthetic":
+                    value = _as_bool(value)
                 else:
                     value = str(value)
                 kwargs[f.name] = value
@@ -83,7 +91,10 @@ class Provenance:
         def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(dict.fromkeys(a + b))
 
+        synthetic = (None if self.synthetic is None and other.synthetic is None
+                     else bool(self.synthetic) or bool(other.synthetic))  # synthetic wins
         return replace(self, model_version=self.model_version or other.model_version,
+                       synthetic=synthetic,
                        archives=union(self.archives, other.archives),
                        releases=union(self.releases, other.releases),
                        queries=union(self.queries, other.queries))
@@ -91,6 +102,8 @@ class Provenance:
     def items(self) -> list[tuple[str, str]]:
         """(name, value) pairs in writing order; lists give one pair per element."""
         out = [("sos_vo_version", self.package_version)]
+        if self.synthetic is not None:
+            out.append(("SYNTHETIC", "true" if self.synthetic else "false"))
         if self.model_version:
             out.append(("model_version", self.model_version))
         out += [("archive", a) for a in self.archives]
@@ -103,6 +116,8 @@ class Provenance:
         """(keyword, value, comment) FITS cards (keywords of at most 8 characters)."""
         cards = [("CREATOR", f"sos-vo {self.package_version}", "software that wrote this file"),
                  ("SOSVOVER", self.package_version, "sos-vo package version")]
+        if self.synthetic is not None:
+            cards.append(("SYNTHETC", bool(self.synthetic), "T: synthetic data or model, not real"))
         if self.model_version:
             cards.append(("MODELVER", self.model_version, "trained model version"))
         for key, values, comment in (("ARCHIV", self.archives, "archive queried"),
@@ -114,11 +129,13 @@ class Provenance:
                   ("REFERENC", self.reference, "method")]
         # FITS values are one line of printable ASCII: an ADQL query spans lines, and its
         # whitespace carries no meaning, so runs of whitespace become one space
-        return [(k, " ".join(str(v).split()), c) for k, v, c in cards]
+        return [(k, v if isinstance(v, bool) else " ".join(str(v).split()), c) for k, v, c in cards]
 
     def text(self) -> str:
         """One paragraph for a ReadMe."""
         parts = [f"Written by sos-vo {self.package_version}"]
+        if self.synthetic:
+            parts.insert(0, "SYNTHETIC data (synthetic sky or a model trained on it), not real stars")
         if self.model_version:
             parts.append(f"model {self.model_version}")
         if self.releases:
@@ -149,6 +166,8 @@ def provenance_from_fits_header(header: Mapping) -> dict:
             i += 1
     if "MODELVER" in header:
         out["model_version"] = str(header["MODELVER"])
+    if "SYNTHETC" in header:
+        out["synthetic"] = _as_bool(header["SYNTHETC"])
     return out
 
 
@@ -161,4 +180,48 @@ def provenance_from_infos(infos) -> dict:
             out[lists[info.name]].append(info.value)
         elif info.name == "model_version":
             out["model_version"] = info.value
+        elif info.name == "SYNTHETIC":
+            out["synthetic"] = _as_bool(info.value)
     return out
+
+
+def _as_bool(value) -> bool:
+    """A boolean from True/False, 'true'/'false', 'T'/'F', 1/0 (FITS and VOTable spellings)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "t", "1", "yes"):
+            return True
+        if text in ("false", "f", "0", "no", ""):
+            return False
+        raise ValueError(f"cannot read {value!r} as a boolean")
+    return bool(value)
+
+
+def catalogue_provenance(models: Mapping, data_synthetic: bool) -> dict:
+    """Provenance of a predicted catalogue: model versions and the SYNTHETIC marker.
+
+    Parameters
+    ----------
+    models
+        survey -> model folder used.
+    data_synthetic
+        Whether the input tables are synthetic.
+
+    Returns
+    -------
+    dict
+        ``model_version`` (per survey: folder name, sos-vo version that trained it, first 12
+        hex digits of the weights' SHA-256) and ``synthetic`` (the data, or any model, is).
+    """
+    from pathlib import Path
+
+    from ..ml.modelio import WEIGHTS_NPZ, read_metadata
+
+    versions, synthetic = [], bool(data_synthetic)
+    for survey, folder in models.items():
+        meta = read_metadata(folder)
+        sha = str(meta.get("sha256", {}).get(WEIGHTS_NPZ, ""))[:12]
+        versions.append(f"{survey}: {Path(folder).name} (sos-vo {meta.get('package_version', '?')}"
+                        + (f", weights sha256 {sha}" if sha else "") + ")")
+        synthetic = synthetic or bool(meta.get("provenance", {}).get("synthetic", False))
+    return {"model_version": "; ".join(versions), "synthetic": synthetic}

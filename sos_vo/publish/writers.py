@@ -10,6 +10,7 @@ from pathlib import Path
 import astropy.units as u
 from astropy.table import Table
 
+from ..io import read_checked, restore_log_units
 from ..schema import CATALOGUE_NAMES
 from .fits import write_fits
 from .metadata import LOG_UNIT, ColumnsArg
@@ -114,7 +115,7 @@ def read_table(path: str | os.PathLike, **kwargs) -> Table:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=f".*'{LOG_UNIT}' did not parse as fits unit",
                                 category=u.UnitsWarning)
-        table = Table.read(path, **kwargs)
+        table = read_checked(Path(path), lambda p: Table.read(p, **kwargs))  # named errors
     table.convert_bytestring_to_unicode()  # FITS strings come back as bytes: give str, as written
     _recover_provenance(path, table)
     for i, col in enumerate(table.itercols(), 1):
@@ -124,4 +125,5 @@ def read_table(path: str | os.PathLike, **kwargs) -> Table:
             col.description = table.meta.pop(f"TCOMM{i}")
         if isinstance(col.unit, u.UnrecognizedUnit) and col.unit.name == LOG_UNIT:
             col.unit = u.dex
+    restore_log_units(table)  # a "dex" read by astropy's VOUnit parser (sos_vo.io)
     return table

@@ -18,7 +18,7 @@ from astropy.table import MaskedColumn, Table
 
 from .. import __version__
 from ..exceptions import SchemaError
-from ..io import atomic_path, check_writable
+from ..io import atomic_path, check_writable, read_checked, read_manifest, restore_log_units
 from . import archive_tables as at
 from . import failures, stars
 from .gaia import gaia_tables, source_ids
@@ -88,7 +88,9 @@ class SyntheticSky:
                 _write_table(table, tmp, format)
             written.append(path)
         manifest = {"tables": {name: p.name for name, p in targets.items() if name != TRUTH_NAME},
-                    "truth": targets[TRUTH_NAME].name, "format": format, "meta": self.meta}
+                    "truth": targets[TRUTH_NAME].name, "format": format, "meta": self.meta,
+                    "rows": {name: len(self.truth if name == TRUTH_NAME else self.tables[name])
+                             for name in targets}}
         with atomic_path(folder / MANIFEST, overwrite=overwrite) as tmp:
             tmp.write_text(json.dumps(manifest, indent=2, default=str))
         written.append(folder / MANIFEST)
@@ -128,6 +130,7 @@ def _read_table(path: Path, format: str) -> Table:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", VOWarning)
             t = votable.parse_single_table(str(path)).to_table(use_names_over_ids=True)
+    restore_log_units(t)  # "dex" parses differently across astropy versions (sos_vo.io)
     for name in t.colnames:  # strings: plain str, empty rather than masked (as written)
         if t[name].dtype.kind in "OU":
             t[name] = MaskedColumn(np.ma.filled(t[name], "").astype(str), name=name, unit=t[name].unit,
@@ -138,17 +141,16 @@ def _read_table(path: Path, format: str) -> Table:
 def read_synthetic_sky(folder: str | Path) -> SyntheticSky:
     """Read a folder written by :meth:`SyntheticSky.write`."""
     folder = Path(folder)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"{manifest_path} not found: not a synthetic-sky folder")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(folder, MANIFEST, FORMATS)  # checked, paths confined (sos_vo.io)
     fmt = manifest["format"]
     tables = {}
     for name, fname in manifest["tables"].items():
-        t = _read_table(folder / fname, fmt)
+        t = read_checked(folder / fname, lambda p: _read_table(p, fmt),
+                         manifest.get("rows", {}).get(name))
         t.meta.update({"name": name, "SYNTHETIC": True})
         tables[name] = t
-    truth = _read_table(folder / manifest["truth"], fmt)
+    truth = read_checked(folder / manifest["truth"], lambda p: _read_table(p, fmt),
+                         manifest.get("rows", {}).get(TRUTH_NAME))
     truth.meta["SYNTHETIC"] = True
     return SyntheticSky(tables=tables, truth=truth, meta=manifest["meta"])
 

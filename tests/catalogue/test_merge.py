@@ -83,15 +83,15 @@ def test_build_catalogue_columns_types_and_spectro_rows():
         assert (str(col.unit) if col.unit else None) == spec.unit
         kind = {"int64": "i", "float64": "f", "float32": "f", "bool": "b", "str": "U"}[spec.dtype]
         assert col.dtype.kind == kind
-        if kind == "i":
+        if kind == "i" and spec.name != "gaia_dr2_id":  # gaia_dr2_id: null where unknown
             assert not np.ma.is_masked(col)
     rows = {int(r["gaia_dr3_id"]): r for r in cat}
     assert sorted(rows) == [10, 20, 30, 40, 50]
-    assert rows[20]["source"] == "" and np.isnan(rows[20]["ml_teff"])      # filtered -> spectro
+    assert rows[20]["source"] == "Spectro" and np.isnan(rows[20]["ml_teff"])  # filtered -> spectro
     assert rows[20]["spec_teff"] == pytest.approx(8900.0)
     assert rows[30]["source"] == "SDSS+SM" and rows[30]["ml_teff"] == pytest.approx(5500.0)
     assert rows[40]["source"] == "SM" and rows[40]["spec_teff"] == pytest.approx(4790.0)
-    assert rows[40]["gaia_dr2_id"] == 444 and rows[10]["gaia_dr2_id"] == 0
+    assert rows[40]["gaia_dr2_id"] == 444 and rows[10]["gaia_dr2_id"] is np.ma.masked
     assert rows[50]["sdss_objid"] == 0 and rows[50]["sm_object_id"] == 0
     assert not rows[50]["sm_train_area"] and np.isnan(rows[10]["spec_teff"])
     assert rows[30]["sdss_objid"] == 37 and rows[30]["sm_object_id"] == 37
@@ -107,7 +107,7 @@ def test_spectro_only_and_errors():
                      **{c: [1.0] for c in M.SPEC_COLUMNS}})
     spectro["spec_teff"] = [5000.0]
     cat = M.build_catalogue({}, spectro)
-    assert len(cat) == 1 and cat["source"][0] == ""
+    assert len(cat) == 1 and cat["source"][0] == "Spectro"
     with pytest.raises(EmptyInputError):
         M.build_catalogue({})
     p = _pred("sdss", [1, 1], teff=5000)

@@ -63,7 +63,8 @@ def catalogue():
 
 def test_astropy_reads_readme_and_data_back(tmp_path, catalogue):
     folder = write_cds(catalogue, tmp_path / "cds", **OPTIONS)
-    assert sorted(p.name for p in folder.iterdir()) == ["ReadMe", "table1.dat", "table1.mrt"]
+    assert sorted(p.name for p in folder.iterdir()) == [".sos-vo-output", "ReadMe", "table1.dat",
+                                                        "table1.mrt"]  # marker: sos_vo.io
     readme = (folder / "ReadMe").read_text(encoding="ascii")
     assert max(len(line) for line in readme.splitlines()) <= 80
     assert OPTIONS["title"] in readme and "Doe J., Roe R." in readme
