@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 MEDIAN_KEYS = (
     "train_seconds", "train_cpu_seconds", "train_rows_per_s_per_network",
+    "train_rows_per_cpu_second_per_network",
     "train_rows_per_s_full_ensemble", "train_gflops", "train_gflops_per_cpu_second",
     "numpy_predict_seconds", "numpy_stars_per_s", "numpy_gflops", "numpy_gflops_per_cpu_second",
     "keras_stars_per_s", "keras_gflops",
@@ -203,6 +204,7 @@ def run_once(args, data: dict[str, Any]) -> dict[str, Any]:
         "train_rows_per_s_full_ensemble": train_rows / t_train / n_nets,
         "train_gflops": flops_train / t_train / 1e9,
         "train_gflops_per_cpu_second": flops_train / cpu_train / 1e9,
+        "train_rows_per_cpu_second_per_network": train_rows / cpu_train,
         "heldout_abs_mad": {str(r["label"]): float(r["abs_mad"]) for r in report},
         "heldout_abs_median": {str(r["label"]): float(r["abs_median"]) for r in report},
         "load_average_during_training": [load_before, os.getloadavg()[0]],
