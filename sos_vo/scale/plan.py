@@ -273,8 +273,9 @@ def throughput_from_json(path) -> tuple[float, str]:
     if rate is None:
         raise ValueError(f"{path}: no median training rate (train_rows_per_cpu_second_per_network); "
                          "rerun benchmarks/speed.py")
+    load = (data.get("load_average_start") or [float("nan")])[0]
     return float(rate), (f"{Path(path).name}: engine {data.get('engine')}, median of "
-                         f"{data.get('repeats', 1)} run(s), load {data.get('load_average_start', ['?'])[0]}")
+                         f"{data.get('repeats', 1)} run(s), load average {float(load):.2f}")
 
 
 def project_rebuild(n_train_rows: dict[str, int] | None = None, *,
