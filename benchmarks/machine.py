@@ -26,6 +26,27 @@ def matmul_gflops(n: int = 2048, repeats: int = 5, seed: int = 0) -> float:
     return 2.0 * n**3 / best / 1e9
 
 
+def matmul_gflops_cpu(n: int = 1024, repeats: int = 5, seed: int = 0) -> float:
+    """Best-of-``repeats`` float32 GEMM throughput of ONE thread, in GFLOP per CPU-second.
+
+    Timed with the process's CPU clock, so a busy machine (other processes taking the core)
+    changes it much less than the wall-clock figure of :func:`matmul_gflops`.
+    """
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        a @ b
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.process_time()
+            a @ b
+            best = min(best, time.process_time() - t0)
+    return 2.0 * n**3 / max(best, 1e-9) / 1e9
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

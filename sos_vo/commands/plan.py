@@ -1,15 +1,29 @@
-"""``sos-vo plan REGION``: rows, TAP jobs, download size and run time, before fetching anything."""
+"""``sos-vo plan REGION``: rows, TAP jobs, download size and run time, before fetching anything.
+
+``sos-vo plan build-model --all-sky``: CPU-hours and wall time of training the whole model
+(SDSS + SkyMapper, T25 Sect. 4-5) from a measured training rate.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
+from ..exceptions import SosVoError
 from ._options import positive_float, positive_int
 
 NAME = "plan"
 HELP = ("Estimate the Gaia DR3 rows, TAP jobs, download size and run time of a region from a "
-        "HEALPix source-density model; nothing is fetched.")
+        "HEALPix source-density model; nothing is fetched.  'plan build-model --all-sky' "
+        "projects the CPU-hours of training the whole model from a measured training rate.")
+BUILD_MODEL = "build-model"
+RATE_FILE = Path("benchmarks") / "results" / "speed-numpy-reduced.json"
+"""Default measured rate: the speed benchmark's JSON of the numpy engine (docs/benchmarks.md
+2c: ``python -m benchmarks.speed --fused --engine numpy --n-stars 30000 --epochs 5 --repeats 3
+... --json benchmarks/results/speed-numpy-reduced.json``; a short run on a shared machine, so
+fixed costs included and pessimistic), looked up in the source tree of the package, then in the
+working directory; ``--rate-json`` names another, ``--rate`` gives the number."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,28 +32,95 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         DEFAULT_BANDWIDTH_MB_S,
         DEFAULT_PREDICT_STARS_PER_S,
         DEFAULT_PREPARE_ROWS_PER_S,
+        DEFAULT_REBUILD_EPOCHS,
     )
 
     parser.add_argument("region", metavar="REGION",
                         help="'circle RA DEC RADIUS', 'box RA DEC W H', 'polygon ...', "
-                             "'healpix ORDER IPIX...', 'moc ...' or a region file")
-    parser.add_argument("--survey", choices=["sdss", "skymapper", "both"], default="sdss",
-                        help="photometric survey ('both' plans the two queries)")
-    parser.add_argument("--workers", type=positive_int, default=1, help="parallel workers (default 1)")
-    parser.add_argument("--bandwidth", type=positive_float, default=DEFAULT_BANDWIDTH_MB_S, metavar="MB/S",
+                             "'healpix ORDER IPIX...', 'moc ...' or a region file; or "
+                             f"'{BUILD_MODEL}' for the training cost of the model")
+    parser.add_argument("--survey", choices=["sdss", "skymapper", "both"], default=None,
+                        help="photometric survey (default sdss for a region, both for "
+                             f"{BUILD_MODEL}; 'both' plans the two)")
+    parser.add_argument("--workers", type=positive_int, default=1,
+                        help="parallel workers (default 1)")
+    parser.add_argument("--bandwidth", type=positive_float, default=DEFAULT_BANDWIDTH_MB_S,
+                        metavar="MB/S",
                         help=f"archive download rate (default {DEFAULT_BANDWIDTH_MB_S})")
     parser.add_argument("--prepare-rate", type=positive_float, default=DEFAULT_PREPARE_ROWS_PER_S,
                         metavar="ROWS/S", help="cuts+features rows/s per worker")
     parser.add_argument("--predict-rate", type=positive_float, default=DEFAULT_PREDICT_STARS_PER_S,
                         metavar="STARS/S", help="ensemble stars/s per worker")
+    build = parser.add_argument_group(f"{BUILD_MODEL}")
+    build.add_argument("--all-sky", action="store_true",
+                       help="the paper's all-sky training samples (T25 Sect. 4.2: ~300 000 SDSS "
+                            "and ~800 000 SkyMapper labelled stars, 80%% of them training rows)")
+    build.add_argument("--train-rows", type=positive_int, default=None, metavar="N",
+                       help="training rows per network instead of the paper's (one survey)")
+    build.add_argument("--epochs", type=positive_int, default=DEFAULT_REBUILD_EPOCHS,
+                       help=f"epochs per network (default {DEFAULT_REBUILD_EPOCHS})")
+    build.add_argument("--cores-per-worker", type=positive_int, default=8,
+                       help="cores of each dask worker (default 8)")
+    build.add_argument("--rate-json", type=Path, default=None, metavar="FILE",
+                       help=f"speed benchmark JSON holding the measured rate (default {RATE_FILE})")
+    build.add_argument("--rate", type=positive_float, default=None, metavar="ROWS/CPU-S",
+                       help="measured network-rows per CPU-second, instead of a JSON file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _rate(args: argparse.Namespace) -> tuple[float, str]:
+    from ..scale.plan import throughput_from_json
+
+    if args.rate is not None:
+        if args.rate <= 0:
+            raise SosVoError(f"--rate must be > 0, got {args.rate}")
+        return float(args.rate), "--rate"
+    candidates = [args.rate_json] if args.rate_json else [
+        Path(__file__).resolve().parents[2] / RATE_FILE, Path.cwd() / RATE_FILE]
+    for path in candidates:
+        if path.is_file():
+            try:
+                return throughput_from_json(path)
+            except (ValueError, KeyError) as exc:
+                raise SosVoError(str(exc)) from None
+    raise SosVoError(f"no measured training rate: {candidates[0]} not found; run "
+                     f"'python -m benchmarks.speed --fused --engine numpy --repeats 3 --json "
+                     f"{RATE_FILE}' or pass --rate")
+
+
+def run_build_model(args: argparse.Namespace) -> int:
+    """Print the projected training cost of the model."""
+    from ..ml.inference import available_cpus
+    from ..scale.plan import T25_LABELLED_ROWS, T25_TRAIN_FRACTION, project_rebuild
+
+    survey = args.survey or "both"
+    surveys = ["sdss", "skymapper"] if survey == "both" else [survey]
+    if args.train_rows is not None:
+        if len(surveys) != 1 or args.train_rows < 1:
+            raise SosVoError("--train-rows needs one --survey and a positive number")
+        rows = {surveys[0]: int(args.train_rows)}
+    elif args.all_sky:
+        rows = {s: int(round(T25_LABELLED_ROWS[s] * T25_TRAIN_FRACTION)) for s in surveys}
+    else:
+        raise SosVoError(f"plan {BUILD_MODEL}: give --all-sky (the paper's samples) or --train-rows")
+    if args.epochs < 1 or args.workers < 1 or args.cores_per_worker < 1:
+        raise SosVoError("--epochs, --workers and --cores-per-worker must be >= 1")
+    rate, source = _rate(args)
+    plan = project_rebuild(rows, rows_per_cpu_second=rate, epochs=args.epochs,
+                           cores_here=available_cpus(), workers=args.workers,
+                           cores_per_worker=args.cores_per_worker, source=source)
+    print(json.dumps(plan.to_dict(), indent=1) if args.json else plan)
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the plan (one per survey with ``--survey both``)."""
     from ..scale.plan import plan_region
 
-    surveys = ("sdss", "skymapper") if args.survey == "both" else (args.survey,)
+    if args.region == BUILD_MODEL:
+        return run_build_model(args)
+    survey = args.survey or "sdss"
+    surveys = ("sdss", "skymapper") if survey == "both" else (survey,)
     plans = [plan_region(args.region, s, workers=args.workers, bandwidth_mb_s=args.bandwidth,
                          prepare_rows_per_s=args.prepare_rate,
                          predict_stars_per_s=args.predict_rate) for s in surveys]

@@ -204,3 +204,126 @@ def plan_region(region, survey: str = "sdss", *, workers: int = 1,
                 download_hours=(download_mb / bandwidth_mb_s + jobs * JOB_OVERHEAD_S) / 3600,
                 prepare_hours=gaia_rows / (prepare_rows_per_s * workers) / 3600,
                 predict_hours=kept / (predict_stars_per_s * workers) / 3600, workers=workers)
+
+
+# -- rebuilding the model: training cost -------------------------------------------------
+T25_LABELLED_ROWS = {"sdss": 300_000, "skymapper": 800_000}
+"""Labelled stars of the training samples, T25 Sect. 4.2 ("around 300 000 and 800 000 stars")."""
+T25_TRAIN_FRACTION = 0.8
+"""Training share of each random split, T25 Sect. 4.3 (80/10/10)."""
+T25_NETWORKS_PER_SURVEY = 30
+"""10 random splits (T25 Sect. 5.1) x one network per label (Teff, log g, [Fe/H], Sect. 4.1)."""
+T25_CPU_HOURS_PER_RUN = (2.0, 5.0)
+"""T25 footnote 7: "each training run took only a few hours of CPU time" on a desktop PC; we
+read "a few" as 2-5 hours and a run as one network (60 runs for both surveys)."""
+DEFAULT_REBUILD_EPOCHS = 60
+"""Epochs per network assumed for the projection (our choice: the papers give no number;
+early stopping usually ends training before the maximum of :data:`sos_vo.ml.options.EPOCHS`)."""
+
+
+@dataclass
+class RebuildPlan:
+    """Projected training cost of the whole model (see :func:`project_rebuild`)."""
+
+    surveys: dict[str, int]
+    epochs: int
+    networks_per_survey: int
+    row_passes: float
+    rows_per_cpu_second: float
+    cpu_hours: float
+    cores_here: int
+    wall_hours_here: float
+    wall_hours_8_cores: float
+    workers: int
+    cores_per_worker: int
+    wall_hours_cluster: float
+    paper_cpu_hours: tuple[float, float]
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        rows = ", ".join(f"{k} {v:,}" for k, v in self.surveys.items())
+        lo, hi = self.paper_cpu_hours
+        return "\n".join([
+            f"rebuild of the model: training rows {rows} (T25 Sect. 4.2-4.3: 80% of the labelled "
+            f"stars), {self.networks_per_survey} networks per survey, {self.epochs} epochs",
+            f"network-row passes: {self.row_passes:.3g}; measured {self.rows_per_cpu_second:,.0f} "
+            f"network-rows per CPU-second ({self.source})",
+            f"CPU time: {self.cpu_hours:.1f} CPU-hours",
+            f"wall time: {self.wall_hours_here:.1f} h on this machine ({self.cores_here} cores), "
+            f"{self.wall_hours_8_cores:.1f} h on one 8-core machine, "
+            f"{self.wall_hours_cluster:.2f} h on {self.workers} dask worker(s) x "
+            f"{self.cores_per_worker} cores",
+            f"paper (T25 footnote 7): a few CPU-hours per training run, "
+            f"{len(self.surveys) * self.networks_per_survey} runs: ~{lo:.0f}-{hi:.0f} CPU-hours",
+        ])
+
+
+def throughput_from_json(path) -> tuple[float, str]:
+    """Median network-rows per CPU-second of a ``benchmarks/speed.py`` JSON file, and a
+    description of where it comes from."""
+    import json
+    from pathlib import Path
+
+    data = json.loads(Path(path).read_text())
+    median = data.get("median", {})
+    rate = median.get("train_rows_per_cpu_second_per_network")
+    if rate is None:
+        raise ValueError(f"{path}: no median training rate (train_rows_per_cpu_second_per_network); "
+                         "rerun benchmarks/speed.py")
+    load = (data.get("load_average_start") or [float("nan")])[0]
+    return float(rate), (f"{Path(path).name}: engine {data.get('engine')}, median of "
+                         f"{data.get('repeats', 1)} run(s), load average {float(load):.2f}")
+
+
+def project_rebuild(n_train_rows: dict[str, int] | None = None, *,
+                    rows_per_cpu_second: float, epochs: int = DEFAULT_REBUILD_EPOCHS,
+                    networks_per_survey: int = T25_NETWORKS_PER_SURVEY, cores_here: int = 1,
+                    workers: int = 1, cores_per_worker: int = 8, source: str = "given"
+                    ) -> RebuildPlan:
+    """CPU-hours and wall time of training every network of the model from a measured rate.
+
+    Parameters
+    ----------
+    n_train_rows : dict, optional
+        survey -> training rows per network (default: T25's labelled samples x 0.8,
+        :data:`T25_LABELLED_ROWS`, :data:`T25_TRAIN_FRACTION`).
+    rows_per_cpu_second : float
+        Measured network-rows per CPU-second of fused training (``benchmarks/speed.py``:
+        training-row passes over the CPU time of the whole training, validation included).
+    epochs : int
+        Epochs per network.
+    networks_per_survey : int
+        Members x labels.
+    cores_here : int
+        Cores of this machine.
+    workers, cores_per_worker : int
+        A dask cluster.
+
+    Notes
+    -----
+    The wall time assumes the fused engine's linear scaling with cores (its thread groups are
+    independent within an epoch), at most one core per network (a network is trained by one
+    thread), and the per-core speed of the machine that measured the rate.
+    """
+    rows = dict(n_train_rows) if n_train_rows is not None else {
+        k: int(round(v * T25_TRAIN_FRACTION)) for k, v in T25_LABELLED_ROWS.items()}
+    if rows_per_cpu_second <= 0 or epochs < 1 or workers < 1 or cores_here < 1 or cores_per_worker < 1:
+        raise ValueError("need a positive rate and epochs, workers, cores >= 1")
+    passes = float(sum(rows.values())) * networks_per_survey * epochs
+    cpu_hours = passes / rows_per_cpu_second / 3600.0
+    n_networks = networks_per_survey * len(rows)
+
+    def wall(cores: int) -> float:
+        return cpu_hours / max(1, min(cores, n_networks))
+
+    lo, hi = T25_CPU_HOURS_PER_RUN
+    return RebuildPlan(surveys=rows, epochs=int(epochs), networks_per_survey=networks_per_survey,
+                       row_passes=passes, rows_per_cpu_second=float(rows_per_cpu_second),
+                       cpu_hours=cpu_hours, cores_here=int(cores_here), wall_hours_here=wall(cores_here),
+                       wall_hours_8_cores=wall(8), workers=int(workers),
+                       cores_per_worker=int(cores_per_worker),
+                       wall_hours_cluster=wall(workers * cores_per_worker),
+                       paper_cpu_hours=(lo * n_networks, hi * n_networks), source=source)

@@ -1,0 +1,44 @@
+"""The streaming memory benchmark reports the measured child's own peak, not inherited pages."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import scale_memory  # noqa: E402
+
+
+def test_own_peak_rss_grows_with_this_process_pages():
+    """In a fresh process (the test process's own high-water mark may already be far above)."""
+    import subprocess
+
+    code = ("import numpy as np\n"
+            "from benchmarks import scale_memory as m\n"
+            "before = m.own_peak_rss_mb()\n"
+            "block = np.ones(64 * 2**20 // 8)\n"  # 64 MB touched
+            "print(before, m.own_peak_rss_mb(), block.sum() > 0)\n")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    before, after, touched = res.stdout.split()
+    if before == "None":
+        pytest.skip("no /proc/self/status")
+    assert touched == "True" and float(after) >= float(before) + 50
+
+
+@pytest.mark.slow
+def test_scale_memory_main_trains_apart_and_reports_the_childs_own_peak(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the children run `python -m benchmarks.scale_memory`
+    out = tmp_path / "mem.json"
+    rc = scale_memory.main(["--rows", "3000", "--files", "1", "--n-stars", "2500", "--members",
+                            "1", "--n-blocks", "1", "--workdir", str(tmp_path / "w"),
+                            "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert res["rows_in"] == 3000
+    assert res["peak_rss_child_mb"] == res["peak_rss_own_mb"] > 0
+    assert res["tensorflow_imported"] is False
