@@ -38,6 +38,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..exceptions import EmptyInputError, ModelFormatError, SchemaError
+from ..extras import require
 from ..io import atomic_path
 
 COVERAGE = 0.99
@@ -113,7 +114,8 @@ class TrainingAreaModel:
         n_components, coverage, max_fit_rows, random_state
             See the module constants.
         """
-        from sklearn.mixture import GaussianMixture
+        GaussianMixture = require("sklearn.mixture", "fitting the train_area density",  # noqa: N806
+                                  "train").GaussianMixture
 
         x = _check_matrix(x_train, len(feature_names) if feature_names else None,
                           "train_area fit").astype(np.float64)

@@ -25,11 +25,14 @@ from pathlib import Path
 
 import numpy as np
 from scipy.spatial import Delaunay
-from sklearn.neighbors import NearestNeighbors
 
 from ..exceptions import EmptyInputError, ModelFormatError, SosVoError
+from ..extras import require
 from ..io import atomic_path
 from ..stats import mad
+
+# the ``homogenise`` extra: a one-line hint instead of a traceback where it is missing
+NearestNeighbors = require("sklearn.neighbors", "survey calibration", "homogenise").NearestNeighbors
 
 COVERAGE_METHODS: tuple[str, ...] = ("knn", "hull")
 """Named ways of drawing the coverage region (see the module docstring)."""

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.preprocessing import PolynomialFeatures
 
 from ..exceptions import ModelFormatError
+from ..extras import require
 from .base import DEFAULT_OUTSIDE, Calibration
 from .coverage import CoverageModel
+
+PolynomialFeatures = require("sklearn.preprocessing", "survey calibration",
+                             "homogenise").PolynomialFeatures
 
 POLYNOMIAL_DEGREE = 4
 """Total degree of the polynomial (talk ``003_...``: "4th-order polynomial with crossed terms")."""

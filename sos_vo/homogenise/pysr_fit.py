@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ModelFormatError
+from ..exceptions import MissingExtraError, ModelFormatError
 from .base import DEFAULT_OUTSIDE, Calibration
 from .coverage import CoverageModel
 
@@ -41,8 +41,6 @@ INSTALL_HINT = ("the symbolic-regression calibration needs the optional extra Py
                 "installs its own Julia runtime on first use)")
 
 
-class MissingExtraError(ImportError):
-    """An optional dependency of sos-vo is not installed."""
 
 
 def _import_pysr() -> Any:
@@ -57,8 +55,8 @@ def _import_sympy() -> Any:
     try:
         import sympy
     except ImportError as exc:
-        raise MissingExtraError("evaluating a saved PySR calibration needs sympy: pip install sympy"
-                                ) from exc
+        raise MissingExtraError("evaluating a saved PySR calibration needs sympy: "
+                                'pip install "sos-vo[pysr]"') from exc
     return sympy
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ModelFormatError
+from ..extras import require
 from .base import DEFAULT_OUTSIDE, Calibration
 from .coverage import CoverageModel
 
@@ -42,10 +43,8 @@ XGB_FILE = "xgboost.json"
 
 
 def _xgboost() -> Any:
-    # xgboost is a core dependency (setup.cfg); imported lazily only to keep `import sos_vo` fast
-    import xgboost
-
-    return xgboost
+    # the ``homogenise`` extra; imported on first use
+    return require("xgboost", "the XGBoost calibration")
 
 
 class XGBoostCalibration(Calibration):

@@ -22,6 +22,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import SchemaError
+from ..extras import require
 from .parquet_io import write_parquet
 
 DEFAULT_ORDER = 3
@@ -78,12 +79,9 @@ def write_hats(table: Table, out_dir: str | os.PathLike, name: str = "catalog",
                order: int = DEFAULT_ORDER) -> Path:
     """Write ``table`` as a HATS catalogue with ``lsdb`` (optional dependency); returns its path.
 
-    Raises ImportError with the install hint when lsdb is missing.
+    Raises :class:`~sos_vo.exceptions.MissingExtraError` (the ``hats`` extra) without lsdb.
     """
-    try:
-        import lsdb
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("HATS catalogues need lsdb: pip install lsdb") from exc
+    lsdb = require("lsdb", "writing HATS catalogues", "hats")
     df = table.to_pandas()
     cat = lsdb.from_dataframe(df, catalog_name=name, ra_column="ra", dec_column="dec",
                               lowest_order=order, highest_order=order)
