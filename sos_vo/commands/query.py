@@ -6,7 +6,8 @@ import argparse
 
 from ..archives.conf import parse_table_names
 from ..archives.exceptions import RegionError
-from ..archives.query import SURVEY_CHOICES, query_region
+from ..archives.query import SURVEY_CHOICES
+from ..pipeline import query_region
 
 NAME = "query"
 HELP = ("Query a sky region over TAP (ESA Gaia archive or a mirror), apply the T25 cuts, "
