@@ -10,7 +10,7 @@ from __future__ import annotations
 import astropy.units as u
 from astropy.table import Table
 
-from ..prepare import cuts as _cuts
+from .. import gaia_dr3 as _cuts
 from ..schema import check_survey
 from .adql import render
 from .conf import setting
@@ -29,8 +29,8 @@ GAIA_CUTS: dict[str, float] = {
 }
 """Gaia DR3 cuts of Turchi et al. (2025, T25) Sect. 2.1, applied in the ADQL WHERE clause.
 
-The values are those of :mod:`sos_vo.prepare.cuts` (which cites the paper for each), so the
-server-side and local cuts cannot drift apart.
+The values are those of :mod:`sos_vo.gaia_dr3` (which cites the paper for each), which the local
+cuts of :mod:`sos_vo.prepare.cuts` use too, so the server-side and local cuts cannot drift apart.
 
 Choices the paper leaves open, made here: a missing ``vbroad`` or ``teff_gspphot`` passes
 (missing values are features with a "present" flag, T25 Sect. 4.2); a missing BP or RP

@@ -17,19 +17,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import astropy.units as u
 import numpy as np
 from astropy.table import Table
 
 from ..exceptions import SchemaError
 from ..extras import require
+from ..gaia_dr3 import healpix_index, source_id_to_healpix
 from .parquet_io import write_parquet
 
 DEFAULT_ORDER = 3
 """HEALPix order of the partitions (768 pixels of ~54 deg^2); a whole-sky Gaia DR3 run at
 ~1.8e9 rows would rather use order 6-8 (~40k-800k rows per pixel), see docs/scaling.md."""
-GAIA_SOURCE_ID_LEVEL12_DIVISOR = 2**35
-"""Gaia DR3 ``source_id`` = HEALPix level-12 nested index * 2**35 + ... (Gaia DR3 docs)."""
 
 
 def pixel_path(order: int, pixel: int) -> str:
@@ -38,19 +36,13 @@ def pixel_path(order: int, pixel: int) -> str:
 
 
 def healpix_pixels(ra_deg: np.ndarray, dec_deg: np.ndarray, order: int) -> np.ndarray:
-    """NESTED HEALPix pixel of each position at ``order``."""
-    from astropy_healpix import HEALPix
-
-    hp = HEALPix(nside=2**int(order), order="nested")
-    return np.asarray(hp.lonlat_to_healpix(np.asarray(ra_deg) * u.deg,
-                                           np.asarray(dec_deg) * u.deg), dtype=np.int64)
+    """NESTED HEALPix pixel of each position at ``order`` (:func:`sos_vo.gaia_dr3.healpix_index`)."""
+    return healpix_index(ra_deg, dec_deg, order)
 
 
 def gaia_source_id_pixel(source_id: np.ndarray, order: int) -> np.ndarray:
     """Order-``order`` nested HEALPix pixel encoded in Gaia DR3 ``source_id`` (order <= 12)."""
-    if not 0 <= order <= 12:
-        raise ValueError(f"order must be in 0..12, got {order}")
-    return np.asarray(source_id, np.int64) // (GAIA_SOURCE_ID_LEVEL12_DIVISOR * 4 ** (12 - order))
+    return source_id_to_healpix(source_id, order)
 
 
 def write_partitions(table: Table, out_dir: str | os.PathLike, order: int = DEFAULT_ORDER, *,
