@@ -10,11 +10,9 @@
 * :mod:`.gaia`, :mod:`.vizier`, :mod:`.skymapper`, :mod:`.sdss` — the services.
 * :mod:`.query` — the joined rows of a region (:func:`fetch_rows`) as archive tables; the
   end-to-end ``sos-vo query`` run is :func:`sos_vo.pipeline.query_region`.
-* :mod:`.dachs_rd` — GAVO DaCHS resource descriptors for catalogues sos-vo produced.
 """
 
 from .conf import conf
-from .dachs_rd import write_catalogue_rd, write_rd
 from .exceptions import (
                          ArchiveError,
                          QueryError,
@@ -29,4 +27,4 @@ from .tap import TapClient
 
 __all__ = ["ArchiveError", "QueryError", "QueryOverflowError", "RegionError",
            "ServiceError", "TapClient", "TransientError", "archive_tables_from_rows", "as_region",
-           "conf", "fetch_rows", "parse_region", "write_catalogue_rd", "write_rd"]
+           "conf", "fetch_rows", "parse_region"]
