@@ -29,10 +29,6 @@ from astropy.table import Table
 from ..archives.conf import sql_table_name
 from ..exceptions import SchemaError
 
-VIZIER_TAP_URL = "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
-"""The VizieR TAP service (CDS); :func:`fetch_vizier` uses ``conf.vizier_tap_url`` (the same
-URL unless configured otherwise)."""
-
 NAMING_SCHEMES = ("vizier", "sql")
 """``vizier``: VizieR's quoted names; ``sql``: the SQL-identifier mapping of a DaCHS mirror."""
 
@@ -357,16 +353,16 @@ def fetch_vizier(table: VizierTable, roles: Sequence[str] | None = None, where: 
     :class:`~sos_vo.archives.TapClient` (``client_kwargs``: ``timeout``, ``row_limit``,
     ``retries``, ...), so a truncated result raises instead of being returned.
     """
+    from ..archives import vizier
     from ..archives.conf import setting
-    from ..archives.tap import TapClient
 
-    url = str(setting("vizier_tap_url", tap_url))
+    client = vizier.client(tap_url, **client_kwargs)
     scheme = str(setting("vizier_names", names))
     query = adql_select(table, roles, where, columns, names=scheme,
                         table_name=_adql_table_name(table, scheme))
-    result = TapClient(url, **client_kwargs).run(query, use_async=use_async)
+    result = client.run(query, use_async=use_async)
     result.meta["query"] = query
-    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}"
+    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {client.url}"
     return result
 
 
@@ -403,10 +399,10 @@ def fetch_vizier_by_ids(table: VizierTable, ids, roles: Sequence[str] | None = N
         If the table's TAP name or its ``id_role`` column is not known.
     """
     import numpy as np
-    from astropy.table import vstack
 
+    from ..archives import vizier
     from ..archives.conf import setting
-    from ..archives.tap import TapClient
+    from ..archives.upload import run_upload_join
     from ..exceptions import EmptyInputError
 
     ids = np.unique(np.asarray(ids, dtype=np.int64))
@@ -419,23 +415,18 @@ def fetch_vizier_by_ids(table: VizierTable, ids, roles: Sequence[str] | None = N
     roles = list(roles or labels)
     if id_role not in roles:
         roles.insert(0, id_role)
-    url = str(setting("vizier_tap_url", tap_url))
     scheme = str(setting("vizier_names", names))
     join = (f"JOIN TAP_UPLOAD.{UPLOAD_TABLE} AS u "
             f"ON t.{column_ref(labels[id_role], scheme)} = u.source_id")
     query = adql_select(table, roles, where, columns, names=scheme,
                         table_name=_adql_table_name(table, scheme), alias="t", join=join)
-    chunk = int(chunk_size or UPLOAD_CHUNK_ROWS)
-    if chunk < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
-    client = TapClient(url, **client_kwargs)
-    parts = [client.run(query, use_async=use_async,
-                        uploads={UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk]})})
-             for i in range(0, ids.size, chunk)]
-    result = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    client = vizier.client(tap_url, **client_kwargs)
+    result = run_upload_join(client, query, UPLOAD_TABLE, Table({"source_id": ids}),
+                             chunk_size or UPLOAD_CHUNK_ROWS, use_async=use_async)
     result.meta["query"] = query
     result.meta["uploaded_ids"] = int(ids.size)
-    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}, ids uploaded"
+    result.meta["source"] = (f"{table.catalogue} ({table.citation}) via {client.url}, "
+                             "ids uploaded")
     return result
 
 
@@ -490,10 +481,10 @@ def fetch_vizier_by_position(table: VizierTable, ids, ra, dec, radius_arcsec: fl
         are not finite.
     """
     import numpy as np
-    from astropy.table import vstack
 
+    from ..archives import vizier
     from ..archives.conf import setting
-    from ..archives.tap import TapClient
+    from ..archives.upload import run_upload_join
     from ..exceptions import EmptyInputError
 
     ids = np.asarray(ids, dtype=np.int64)
@@ -515,7 +506,6 @@ def fetch_vizier_by_position(table: VizierTable, ids, ra, dec, radius_arcsec: fl
         raise SchemaError(f"{table.catalogue}: no column known for the position role(s) "
                           f"{', '.join(missing)}; pass columns={{'ra': ..., 'dec': ...}}")
     roles = [r for r in (roles or labels) if r != "source_id"]
-    url = str(setting("vizier_tap_url", tap_url))
     scheme = str(setting("vizier_names", names))
     t_ra, t_dec = (f"t.{column_ref(labels[r], scheme)}" for r in ("ra", "dec"))
     join = (f"JOIN TAP_UPLOAD.{POSITION_UPLOAD_TABLE} AS u ON 1=CONTAINS(POINT('ICRS', {t_ra}, "
@@ -525,22 +515,16 @@ def fetch_vizier_by_position(table: VizierTable, ids, ra, dec, radius_arcsec: fl
     query = query.replace(
         "SELECT ", f"SELECT u.source_id AS source_id, DISTANCE(POINT('ICRS', {t_ra}, {t_dec}), "
                    "POINT('ICRS', u.ra, u.dec)) AS match_distance, ", 1)
-    chunk = int(chunk_size or POSITION_UPLOAD_CHUNK_ROWS)
-    if chunk < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
-    client = TapClient(url, **client_kwargs)
-    parts = [client.run(query, use_async=use_async,
-                        uploads={POSITION_UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk],
-                                                               "ra": ra[i:i + chunk],
-                                                               "dec": dec[i:i + chunk]})})
-             for i in range(0, ids.size, chunk)]
-    result = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    client = vizier.client(tap_url, **client_kwargs)
+    result = run_upload_join(client, query, POSITION_UPLOAD_TABLE,
+                             Table({"source_id": ids, "ra": ra, "dec": dec}),
+                             chunk_size or POSITION_UPLOAD_CHUNK_ROWS, use_async=use_async)
     distance = np.ma.filled(np.ma.asarray(result["match_distance"], dtype=float), np.nan)
     result["match_distance"] = distance * 3600.0  # DISTANCE is in degrees
     result["match_distance"].unit = "arcsec"
     result.meta["query"] = query
     result.meta["uploaded_positions"] = int(ids.size)
-    result.meta["source"] = (f"{table.catalogue} ({table.citation}) via {url}, positions "
+    result.meta["source"] = (f"{table.catalogue} ({table.citation}) via {client.url}, positions "
                              f"uploaded, radius {radius} arcsec")
     return result
 
