@@ -1,15 +1,16 @@
-"""HEALPix-partitioned Parquet: one file per HEALPix pixel, HATS-style paths.
+"""HEALPix-partitioned Parquet: one file per HEALPix pixel of one order.
 
-A partitioned catalogue is a folder of ``Norder=<k>/Dir=<d>/Npix=<p>.parquet`` files
-(the layout of HATS, the Hierarchical Adaptive Tiling Scheme that ``lsdb`` reads, at a single
-order): pixel ``p`` of the NESTED HEALPix grid of order ``k`` (nside = 2**k), ``d`` =
-``10000 * (p // 10000)``.  Rows are assigned by their ``ra`` / ``dec``
-(:mod:`astropy_healpix`).  Each partition is an independent unit of work for
-:mod:`sos_vo.scale.distributed`.
+A partitioned catalogue is a folder of ``Norder=<k>/Dir=<d>/Npix=<p>.parquet`` files: pixel
+``p`` of the NESTED HEALPix grid of order ``k`` (nside = 2**k), ``d`` = ``10000 * (p // 10000)``.
+The file names follow HATS (the Hierarchical Adaptive Tiling Scheme of ``lsdb``), but the
+folder is *not* a HATS catalogue: it has no ``properties`` file, partition info or
+HATS metadata, and lsdb does not open it.  :func:`write_hats` (the ``hats`` extra) writes a
+real HATS catalogue with lsdb; :func:`sos_vo.scale.stream.list_parquet` reads both.  Rows
+are assigned by their ``ra`` / ``dec`` (:func:`sos_vo.gaia_dr3.healpix_index`).  Each partition
+is an independent unit of work for :mod:`sos_vo.scale.distributed`.
 
-For Gaia rows the pixel also follows from the id: ``source_id // (2**35 * 4**(12 - k))`` is
-the order-``k`` nested pixel (Gaia DR3 documentation, ``source_id``), which
-:func:`gaia_source_id_pixel` gives without positions.
+For Gaia rows the pixel also follows from the id (:func:`gaia_source_id_pixel`, Gaia DR3
+documentation, Sect. 20.1.1 ``source_id``), without positions.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ DEFAULT_ORDER = 3
 
 
 def pixel_path(order: int, pixel: int) -> str:
-    """Relative HATS-style path of one partition."""
+    """Relative path of one partition (HATS file naming; the folder is not a HATS catalogue)."""
     return f"Norder={order}/Dir={10000 * (pixel // 10000)}/Npix={pixel}.parquet"
 
 
