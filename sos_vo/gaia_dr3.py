@@ -36,7 +36,7 @@ MAX_VBROAD = 30.0 * u.km / u.s
 MAX_TEFF_GSPPHOT = 9000.0 * u.K
 """T25 Sect. 2.1: teff_gspphot > 9000 K removed."""
 MAX_TEFF_GSPPHOT_SPIE = 7500.0 * u.K
-"""The SPIE paper (seeds 001/002, Sect. 2) used 7500 K; pass ``max_teff=`` to reproduce it."""
+"""The SPIE paper (Turchi et al. 2024, SPIE, Sect. 2) used 7500 K; pass ``max_teff=`` to reproduce it."""
 MAX_G_MAG = 18.0 * u.mag
 """T25 Sect. 2.1: G > 18 mag removed."""
 MAX_PARALLAX_ERROR = 0.1 * u.mas

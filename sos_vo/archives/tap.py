@@ -12,7 +12,7 @@
 * ADQL and job errors as :class:`QueryError` with the server's message.
 
 astroquery's TapPlus is not used: it hangs on non-ESA async jobs and fails to read
-non-ESA ``/tables`` (see the project's VO recipes).
+non-ESA ``/tables``.
 """
 
 from __future__ import annotations

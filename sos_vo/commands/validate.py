@@ -15,7 +15,7 @@ from astropy.table import Table
 
 NAME = "validate"
 HELP = ("Validate a catalogue on star clusters (T25 Fig. 8) or against a reference catalogue "
-        "(Fig. 7), or calibrate a spectroscopic survey against a reference (talk 003)")
+        "(Fig. 7), or calibrate a spectroscopic survey against a reference (Avdeeva et al. 2025)")
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _tap_options(m)
     _common(m)
 
-    h = sub.add_parser("homogenise", help="calibrate a survey against a reference (talk 003)")
+    h = sub.add_parser("homogenise", help="calibrate a survey against a reference (Avdeeva et al. 2025)")
     h.add_argument("--survey", required=True, type=Path,
                    help="survey table with gaia_dr3_id, teff, logg, feh (the one to calibrate)")
     h.add_argument("--reference", required=True, type=Path, nargs="+",

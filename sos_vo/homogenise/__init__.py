@@ -1,4 +1,4 @@
-"""Homogenising spectroscopic surveys (talk ``003_...``; T25 Sect. 3).
+"""Homogenising spectroscopic surveys (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; T25 Sect. 3).
 
 Calibrate one survey against a reference (the talk: LAMOST against the union of APOGEE and
 GALAH) as a function of (Teff/5040 K, log g, [Fe/H]) with a 4th-order polynomial

@@ -1,6 +1,6 @@
 """Coverage of a calibration sample: which stars a calibration may be applied to.
 
-The talk (``003_...``, "UMAP: coverage exploration" and "Generalization challenges") finds that
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; "UMAP: coverage exploration" and "Generalization challenges") finds that
 about a third of LAMOST lies outside the region covered by the LAMOST-GALAH/APOGEE overlap and
 splits the overlap into its most populated 95% and least populated 5%.  It does not say how a
 region is drawn in the (Teff/5040, log g, [Fe/H]) space the calibrations use, so we offer two

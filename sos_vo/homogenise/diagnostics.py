@@ -1,6 +1,6 @@
 """Diagnostics of a calibration: binned median residuals with 16th-84th percentile bands.
 
-The talk (``003_...``) judges each method by the residual (survey - reference) binned against
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania) judges each method by the residual (survey - reference) binned against
 each input, Teff, log g and [Fe/H], "for train and test separately", with "the 16th-84th
 percentile range as shaded areas".  :func:`calibration_diagnostics` computes these bins before
 and after the calibration as one long table; :func:`plot_residual_diagnostics` draws them.

@@ -1,6 +1,6 @@
 """Calibration by symbolic regression with PySR (optional extra).
 
-The talk (``003_...``, "Test case of FeH: symbolic regression (PySR)") finds PySR similar to
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; "Test case of FeH: symbolic regression (PySR)") finds PySR similar to
 the 4th-order polynomial, failing at the edges (log g < 1, Teff > 7000 K, [Fe/H] < -2 or > 0.2)
 and slow to converge; its merit is an interpretable formula.  PySR needs a Julia runtime, which
 sos-vo does not install: ``pip install pysr`` (the ``pysr`` extra) and let PySR set Julia up.

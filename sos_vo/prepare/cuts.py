@@ -1,7 +1,7 @@
 """Quality cuts of T25 Sect. 2.1-2.3, each named, cited and counted.
 
 T25 = Turchi et al. (2025), Survey of Surveys II; SPIE = the earlier SkyMapper-only paper
-(seeds 001/002).  Every threshold below is a module constant with its source.
+(Turchi et al. 2024, SPIE).  Every threshold below is a module constant with its source.
 
 :func:`apply_cuts` applies, in this order: the Gaia cuts (Sect. 2.1), the one-to-one
 best-neighbour rule (Sects. 2.2-2.3), then the SDSS (Sect. 2.2) or SkyMapper (Sect. 2.3)

@@ -2,8 +2,7 @@
 
 The Gaia-like priors (GSP-Phot Teff/log g, Andrae et al. [M/H]) are the truth plus bias and
 noise, worse for metal-poor giants, tuned so that their scatter against SoS-like labels is near
-the paper's: GSP-Phot vs SoS MAD 165 K / 0.21 dex, Andrae [M/H] vs SoS 0.17 dex (T25 Sect. 4.2,
-METHOD.md Sect. 8).
+the paper's: GSP-Phot vs SoS MAD 165 K / 0.21 dex, Andrae [M/H] vs SoS 0.17 dex (T25 Sect. 4.2).
 """
 
 from __future__ import annotations

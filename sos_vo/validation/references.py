@@ -84,7 +84,7 @@ HARRIS_1996 = VizierTable(
          "2-10) and 'Name' (12-22); public scripts query it over TAPVizieR as "
          "\"VII/202/catalog\" with ID, Name, GLON, GLAT, Rsun.  [Fe/H] label: a public script "
          "queries VizieR VII/202 with astroquery (Vizier.query_object(..., catalog=['VII/202'])) "
-         "and reads table['[Fe/H]'] and table['Rsun'] (found with the search tools; the ReadMe "
+         "and reads table['[Fe/H]'] and table['Rsun'] (found in public code; the ReadMe "
          "byte-by-byte line itself was not seen), so '[Fe/H]' is supported by use, not by the "
          "ReadMe; pass columns={'feh': ...} if VizieR differs.  T25 uses the 2010 edition (157 clusters; the raw file mwgc.dat, "
          "sos_vo.validation.clusters.read_harris), so VizieR's 1997 values differ for some "
@@ -170,16 +170,15 @@ ANDRAE_2023 = VizierTable(
          "crate's generated module for external.xgboost_table1 on docs.rs names it 'table 1 of "
          "Andrae et al. (2023)' with column source_id).  NOT verified: VizieR's table name "
          "('table1' is our guess) and whether VizieR kept those labels (it often renames, e.g. "
-         "to GaiaDR3/[M/H]); no public code or page found by the search tools (corpora docs, "
-         "pages, code; find_string 'J/ApJS/267/8') names a J/ApJS/267/8 table.  Override with "
+         "to GaiaDR3/[M/H]); no public code or page we found "
+         "names a J/ApJS/267/8 table.  Override with "
          "--vizier-table / --vizier-column, or query the Gaia archive copy.")
 """XGBoost Teff, log g, [M/H] from Gaia XP (T25 Sect. 6.3, Fig. 7 bottom row)."""
 
 ZHANG_2023 = VizierTable(
     "J/MNRAS/524/1855", None, "Zhang X., Green G.M., Rix H.-W. 2023, MNRAS 524, 1855",
     note="Catalogue identifier from the paper reference; VizieR table and column names NOT "
-         "verified: the search tools (find_string 'J/MNRAS/524/1855', docs/pages/code corpora) "
-         "found no public use of a VizieR table (pass --vizier-table and --vizier-column "
+         "verified: we found no public use of a VizieR table (pass --vizier-table and --vizier-column "
          "source_id=... teff=... logg=... feh=...).  Found instead: the GAVO Data Center "
          "republishes the catalogue over TAP as 'xpparams.main' (dc.zah.uni-heidelberg.de table "
          "info and the resource descriptor svn.g-vo.org/svn/gavo/hdinputs/xpparams/q.rd, source "
@@ -194,16 +193,15 @@ ZHANG_2023 = VizierTable(
 GU_2025 = VizierTable(
     "J/ApJS/277/19", None, "Gu H. et al. 2025, ApJS 277, 19",
     note="Catalogue identifier from the paper reference; table and column names NOT verified "
-         "(pass --vizier-table and --vizier-column): the search tools (find_string "
-         "'J/ApJS/277/19', docs/pages/code corpora) found no public ReadMe, page or code naming "
-         "its tables or columns.")
+         "(pass --vizier-table and --vizier-column): we found no public ReadMe, page or code "
+         "naming its tables or columns.")
 """SAGES DR2 random-forest parameters (T25 Sect. 6.2, Fig. 7 middle row)."""
 
 PASTEL = VizierTable(
     "B/pastel", "B/pastel/pastel", "Soubiran C. et al. 2016, A&A 591, A118",
     {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff": "Teff", "logg": "logg",
      "feh": "[Fe/H]", "bibcode": "bibcode"},
-    note="Verified in public code (search tools, not the ReadMe itself): a script queries "
+    note="Verified in public code (not the ReadMe itself): a script queries "
          "TAPVizieR with 'SELECT ID, Teff, logg FROM \"B/pastel/pastel\" WHERE ID IN (...)' "
          "(table name, ID, Teff, logg as TAP serves them); astroquery scripts ask "
          "Vizier(catalog='B/pastel/pastel') for the columns 'ID', 'Teff', 'e_Teff', 'logg', "
