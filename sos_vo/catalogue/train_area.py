@@ -186,6 +186,10 @@ class TrainingAreaModel:
                               f"(first difference at {_first_difference(feature_names, self.feature_names)})")
         return self.log_density(x, chunk_rows=chunk_rows, progress=progress) >= self.threshold
 
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`flag` under the name of :class:`sos_vo.domain.ApplicabilityDomain`."""
+        return self.flag(x)
+
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the model to ``path`` (``.npz``, no pickles), atomically."""

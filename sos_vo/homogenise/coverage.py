@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import Delaunay
 
+from ..domain import fraction_inside
 from ..exceptions import EmptyInputError, ModelFormatError, SosVoError
 from ..extras import require
 from ..io import atomic_path
@@ -131,7 +132,7 @@ class CoverageModel:
             inside[finite] = self._index.find_simplex(z) >= 0
         return inside
 
-    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the model as a NPZ file (no pickles)."""
         if self.points is None:
             raise RuntimeError("coverage model is not fitted")
@@ -163,9 +164,6 @@ class CoverageModel:
 
 
 def coverage_fraction(model: CoverageModel, x: np.ndarray) -> float:
-    """Fraction of the rows of ``x`` with finite inputs that lie inside ``model``'s region."""
-    x = np.asarray(x, dtype=np.float64)
-    finite = np.all(np.isfinite(x), axis=1)
-    if not finite.any():
-        raise EmptyInputError(f"coverage_fraction: none of {x.shape[0]} rows has finite inputs")
-    return float(model.contains(x[finite]).mean())
+    """Fraction of the rows of ``x`` with finite inputs that lie inside ``model``'s region
+    (:func:`sos_vo.domain.fraction_inside`)."""
+    return fraction_inside(model, x)
