@@ -31,7 +31,7 @@ Statistics (:func:`sos_vo.stats.error_statistics`) per method and parameter:
 ``RMSE``
     sqrt(mean(e**2)).
 
-The issue's targets are printed, not asserted: the ensemble beats XGBoost and the random forest
+The accuracy targets are printed, not asserted: the ensemble beats XGBoost and the random forest
 on MAD for all three parameters, and its MAD is at least :data:`PRIOR_IMPROVEMENT_TARGET` times
 smaller than the priors'.
 
@@ -91,14 +91,15 @@ uses 10% for the network's validation)."""
 
 # -- targets and reference figures ------------------------------------------------------------
 PRIOR_IMPROVEMENT_TARGET = 2.0
-"""The ensemble's MAD must be at least this many times smaller than the priors' (issue 2;
-METHOD.md Sect. 8: "the ML must beat this by ~2x")."""
+"""The ensemble's MAD must be at least this many times smaller than the priors' (the accuracy
+target: the ML must beat the Gaia priors by ~2x)."""
 PAPER_MAD = {
     "gaia_prior": {"teff": 165.0, "logg": 0.213, "feh": 0.170},
     "ml": {"teff": 70.5, "logg": 0.086, "feh": 0.083},
 }
-"""Reference MADs vs the SoS labels: input GSP-Phot and the ML (SPIE paper, Turchi et al.
-2024, SkyMapper, signed-error MAD; quoted in METHOD.md Sect. 8)."""
+"""Reference MADs vs the SoS labels: input GSP-Phot (Turchi et al. slides "Machine learning for
+stellar parametrization", table of the Gaia inputs) and the ML (SPIE paper, Turchi et al. 2024,
+SkyMapper, signed-error MAD, Table 2)."""
 
 LABEL_NAMES = {"teff": "Teff [K]", "logg": "logg [dex]", "feh": "[Fe/H] [dex]"}
 METHODS = ("ensemble", "xgboost", "random_forest", "xgboost+col", "forest+col", "gaia_prior")
@@ -309,7 +310,7 @@ def _fmt(value: float, label: str) -> str:
 
 
 def targets(res: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Pass/fail of the issue's targets per reference (truth, labels) and label."""
+    """Pass/fail of the accuracy targets per reference (truth, labels) and label."""
     from sos_vo.schema import LABELS
 
     out: dict[str, dict[str, Any]] = {}

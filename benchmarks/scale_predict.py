@@ -45,7 +45,7 @@ DEFAULT_MEMBERS = 10
 DEFAULT_TOLERANCE = 1e-4
 """Max |numpy - Keras| allowed, in units of the spread (std) of the Keras outputs."""
 TARGET_FRACTION = 0.5
-"""Issue 5 target: >= 50% of the float32 matmul throughput."""
+"""Scaling target: >= 50% of the float32 matmul throughput."""
 KERAS_BATCH = 8192
 
 

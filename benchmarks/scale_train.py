@@ -49,7 +49,7 @@ DEFAULT_EPOCHS = 40
 DEFAULT_PATIENCE = 5
 HOLDOUT_FRACTION = 0.2
 TARGET_SPEEDUP = 3.0
-"""Issue 5 target: fused rows/s >= 3x the per-network loop's."""
+"""Scaling target: fused rows/s >= 3x the per-network loop's."""
 
 
 def network_epoch_rows(ensemble) -> float:

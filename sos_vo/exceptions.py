@@ -25,3 +25,7 @@ class ModelFormatError(SosVoError, ValueError):
 
 class SyntheticModelWarning(UserWarning):
     """A model trained on the synthetic sky is being applied to data from a real archive."""
+
+
+class MissingExtraError(SosVoError, ImportError):
+    """An optional dependency is not installed; the message names the extra that provides it."""

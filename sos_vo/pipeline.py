@@ -7,6 +7,13 @@
 -> :func:`build_final_catalogue` (T25 Table 6).
 
 The CLI (:mod:`sos_vo.commands`) and :mod:`sos_vo.api` are thin layers over these functions.
+
+This module is the top layer, the one place where the chain is composed: whole runs
+(:func:`predict_catalogue`, :func:`query_region`, :func:`demo`) and the prediction of rows
+that passed the cuts (:func:`predict_rows`, also used by the streaming
+:class:`sos_vo.scale.stream.Predictor`) live here.  It imports the stages (archives, prepare,
+labels, ml, catalogue, publish); no stage imports it, except :mod:`sos_vo.scale`, which sits
+on top of it (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -24,14 +31,14 @@ from astropy.table import Table
 from .catalogue.merge import build_catalogue, make_prediction_table
 from .catalogue.train_area import TrainingAreaModel
 from .exceptions import EmptyInputError, SchemaError
-from .io import atomic_path
+from .io import atomic_path, check_writable
 from .labels.pastel import PASTEL_FLAG_COLUMN, augment_with_pastel
 from .labels.recalibration import T25_TABLE1, LinearCorrection, recalibrate
 from .ml.modelfolder import CUT_REPORT_FILE, TRAIN_AREA_FILE, ModelFolder  # noqa: F401
 from .prepare.crossmatch import join_pastel, join_survey
 from .prepare.cuts import MAX_TEFF_GSPPHOT, CutReport, apply_cuts
 from .prepare.features import compute_features, feature_matrix
-from .schema import LABELS, PASTEL_TABLE, SPEC_COLUMNS, SURVEY_ID_COLUMN, check_survey
+from .schema import LABELS, PASTEL_TABLE, SPEC_COLUMNS, SURVEY_ID_COLUMN, SURVEYS, check_survey
 
 log = logging.getLogger(__name__)
 
@@ -221,15 +228,9 @@ def predict_survey(prepared: PreparedSurvey, model_folder: str | Path | ModelFol
     model = folder.load_ensemble(survey=prepared.survey)
     if data_is_real is None:
         data_is_real = not prepared.synthetic
-    result = model.predict(prepared.X, data_is_real=data_is_real, progress=progress,
-                           names=prepared.input_names)
-    median = {k: result[k][0] for k in LABELS}
-    e_ml = {k: result[k][2] for k in LABELS}
-    area = folder.train_area()
-    in_area = area.flag(prepared.X, feature_names=list(prepared.input_names))
-    ids = np.asarray(prepared.joined["source_id"], dtype=np.int64)
-    in_train = np.isin(ids, folder.training_source_ids())
-    return make_prediction_table(prepared.joined, prepared.survey, median, e_ml, in_train, in_area)
+    return predict_rows(prepared.joined, prepared.survey, prepared.X, prepared.input_names, model,
+                        folder.train_area(), folder.training_source_ids(),
+                        data_is_real=data_is_real, progress=progress)
 
 
 def spectro_table(prepared: Mapping[str, PreparedSurvey]) -> Table | None:
@@ -266,3 +267,317 @@ def write_json(path: str | Path, payload: Mapping[str, Any], overwrite: bool = T
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(json.dumps(payload, indent=1, default=str))
     return Path(path)
+
+
+# --------------------------------------------------------------------------------------
+# Prediction of rows that passed the cuts, shared by every path that predicts
+# --------------------------------------------------------------------------------------
+def predict_rows(kept: Table, survey: str, X: np.ndarray, input_names, model, area,
+                 train_ids: np.ndarray, *, data_is_real: bool | None = None,
+                 progress: bool = False, **predict_kwargs) -> Table:
+    """Prediction table of rows that passed the cuts, from loaded model parts.
+
+    The one place where the ensemble output, the train_area flag (T25 Sect. 5.2) and the
+    train_set flag become prediction rows (:func:`sos_vo.catalogue.merge.make_prediction_table`);
+    :func:`predict_survey` and the streaming :class:`sos_vo.scale.stream.Predictor` call it.
+
+    Parameters
+    ----------
+    kept
+        Joined rows after the cuts (``source_id`` and the survey id column).
+    survey
+        ``"sdss"`` or ``"skymapper"``.
+    X, input_names
+        Network input matrix of ``kept`` and its column names.
+    model
+        :class:`sos_vo.ml.inference.NumpyEnsemble`.
+    area
+        :class:`sos_vo.catalogue.train_area.TrainingAreaModel`.
+    train_ids
+        Gaia DR3 source_ids of the training rows.
+    data_is_real, progress, predict_kwargs
+        Passed to ``model.predict`` (``n_threads``, ``chunk_rows``).
+    """
+    result = model.predict(X, data_is_real=data_is_real, progress=progress,
+                           names=input_names, **predict_kwargs)
+    median = {k: result[k][0] for k in LABELS}
+    e_ml = {k: result[k][2] for k in LABELS}
+    in_area = area.flag(X, feature_names=list(input_names))
+    ids = np.asarray(kept["source_id"], dtype=np.int64)
+    in_train = np.isin(ids, train_ids)
+    return make_prediction_table(kept, survey, median, e_ml, in_train, in_area)
+
+
+# --------------------------------------------------------------------------------------
+# Whole runs: archive tables -> catalogue; a sky region -> catalogue; the demo
+# --------------------------------------------------------------------------------------
+def predict_catalogue(tables: Mapping[str, Table], models: Mapping[str, str | Path], *,
+                      out: str | Path | None = None, fmt: str | None = None,
+                      overwrite: bool = False, progress: bool = True,
+                      data_is_real: bool | None = None) -> Table:
+    """Prepare every survey of ``models``, predict, build T25 Table 6 and write it to ``out``.
+
+    ``models`` maps survey -> model folder.  What ``sos-vo predict`` and :func:`sos_vo.api.predict`
+    run.
+    """
+    if not models:
+        raise SchemaError("predict: no model folder given (survey -> folder)")
+    if out is not None:
+        check_writable(out, overwrite)
+    prepared = {check_survey(s): prepare_survey(tables, s) for s in models}
+    predictions = {s: predict_survey(prepared[s], models[s], data_is_real=data_is_real,
+                                     progress=progress) for s in models}
+    catalogue = build_final_catalogue(predictions, spectro_table(prepared))
+    from .publish.provenance import PROVENANCE_META_KEY, catalogue_provenance
+
+    catalogue.meta[PROVENANCE_META_KEY] = catalogue_provenance(  # SYNTHETIC marker + versions
+        models, any(p.synthetic for p in prepared.values()))
+    if out is not None:
+        from .publish.writers import write_catalogue
+
+        write_catalogue(catalogue, out, fmt, overwrite=overwrite)
+    return catalogue
+
+
+@dataclass
+class QueryResult:
+    """What :func:`query_region` produced."""
+
+    region: Any
+    """:class:`sos_vo.archives.regions.Region` that was queried."""
+    surveys: tuple[str, ...]
+    rows: dict[str, Table] = field(default_factory=dict)
+    """Server rows per survey (joined and cut on the server)."""
+    prepared: dict[str, PreparedSurvey] = field(default_factory=dict)
+    """Per survey: joined, cut report, features."""
+    catalogue: Table | None = None
+    outputs: list[Path] = field(default_factory=list)
+
+
+ROW_FORMATS = {".vot": "votable", ".xml": "votable", ".fits": "fits", ".ecsv": "ascii.ecsv",
+               ".csv": "ascii.csv"}
+"""Formats of the joined, cut rows that :func:`query_region` writes without a model."""
+
+
+def write_rows(table: Table, path: str | Path, overwrite: bool) -> Path:
+    """Write joined rows atomically, format from the suffix (:data:`ROW_FORMATS`)."""
+    from .archives.exceptions import ArchiveError
+
+    path = Path(path)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        fmt = ROW_FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ArchiveError(f"cannot tell the format of {path} (use .vot, .fits, .ecsv or .csv)")
+        table.write(tmp, format=fmt)
+    return path
+
+
+def _per_survey_path(out: Path, survey: str, several: bool) -> Path:
+    return out.with_name(f"{out.stem}_{survey}{out.suffix}") if several else out
+
+
+def _model_folders(model, surveys: tuple[str, ...]) -> dict[str, Path]:
+    """``model=False`` / ``"none"``: no prediction; otherwise see :func:`resolve_models`."""
+    if model is False or model == "none":
+        return {}
+    from .ml.registry import resolve_models
+
+    return resolve_models(model, surveys)
+
+
+def query_region(region, survey: str = "sdss", tap_url: str | None = None, model=None,
+                 out: str | Path | None = None, *, radius=None, overwrite: bool = False,
+                 server_cuts: bool = True, tables: dict[str, str] | None = None,
+                 chunk_order: int | None = None, cache_dir=None, use_async: bool = True,
+                 progress: bool = True, max_radius_deg: float | None = None,
+                 **client_kwargs) -> QueryResult:
+    """Fetch a region from the archives, apply the cuts, predict, write the catalogue.
+
+    What ``sos-vo query`` runs:
+
+    1. check everything before any job is sent: the survey, the region (parsable, non-zero
+       area, not too large), the model folder, the output path, the TAP service;
+    2. fetch, per survey, the joined rows of the region (:func:`sos_vo.archives.query.fetch_rows`);
+    3. rebuild the archive tables from those rows and run :func:`prepare_survey` on them
+       exactly as on tables from anywhere else (no PASTEL augmentation: no labels here);
+    4. with a model, predict and build the catalogue (T25 Table 6); write ``out``.
+
+    Parameters
+    ----------
+    region
+        Anything :func:`sos_vo.archives.regions.as_region` accepts (string, file, regions
+        object, SkyCoord with ``radius``, MOC).
+    survey : {"sdss", "skymapper", "both"}
+    tap_url : str, optional
+        TAP server holding the Gaia archive tables (default ``conf.gaia_tap_url``).
+    model : path, dict, "installed", None or False
+        Model specification (:func:`sos_vo.ml.registry.resolve_models`; None = the installed
+        ensembles).  ``False`` stops the run after the cuts and ``out`` receives the joined,
+        cut table(s).
+    out : path, optional
+        Output file (.vot, .fits, .ecsv, .csv); with ``survey="both"`` and no model, one
+        file per survey (``<stem>_<survey><suffix>``).
+    overwrite : bool
+        Replace existing outputs.
+    server_cuts : bool
+        Apply the Gaia cuts in the ADQL (default) or only locally.
+    tables : dict, optional
+        Table-name overrides by logical key (:mod:`sos_vo.archives.conf`).
+    chunk_order, cache_dir, use_async, progress
+        See :func:`sos_vo.archives.chunking.run_chunked`.
+    client_kwargs
+        ``timeout``, ``row_limit``, ``retries``, ``backoff`` for :class:`TapClient`.
+    """
+    from .archives import gaia
+    from .archives import query as fetch
+    from .archives.regions import as_region
+
+    surveys = fetch.surveys_for(survey)
+    reg = as_region(region, radius=radius, max_radius_deg=max_radius_deg)
+    folders = _model_folders(model, surveys)
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        several = not folders and len(surveys) > 1
+        for s in surveys:
+            check_writable(_per_survey_path(out_path, s, several), overwrite)
+    client = gaia.client(tap_url, **client_kwargs)
+    client.check_service()
+
+    result = QueryResult(region=reg, surveys=surveys)
+    for s in surveys:
+        rows = fetch.fetch_rows(reg, s, server_cuts=server_cuts, tables=tables,
+                                chunk_order=chunk_order, cache_dir=cache_dir, use_async=use_async,
+                                progress=progress, client=client)
+        result.rows[s] = rows
+        log.info("%s: %d joined rows from %s", s, len(rows), client.url)
+        result.prepared[s] = prepare_survey(fetch.archive_tables_from_rows(rows, s), s,
+                                            pastel_augmentation=False)
+        log.info("%s cuts:\n%s", s, result.prepared[s].cut_report)
+    if folders:
+        predictions = {s: predict_survey(result.prepared[s], folders[s], progress=progress)
+                       for s in surveys}
+        result.catalogue = build_final_catalogue(predictions, spectro=None)
+        if out_path is not None:
+            from .publish.provenance import catalogue_provenance
+            from .publish.writers import write_catalogue
+
+            provenance = {
+                **fetch.provenance(surveys, reg, client.url, server_cuts=server_cuts,
+                                   tables=tables),
+                **catalogue_provenance({s: folders[s] for s in surveys},
+                                       any(result.prepared[s].synthetic for s in surveys)),
+            }
+            result.outputs.append(write_catalogue(result.catalogue, out_path, overwrite=overwrite,
+                                                  provenance=provenance))
+    elif out_path is not None:
+        for s in surveys:
+            path = _per_survey_path(out_path, s, len(surveys) > 1)
+            result.outputs.append(write_rows(result.prepared[s].joined, path, overwrite))
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# The demo: the whole chain on the synthetic sky
+# --------------------------------------------------------------------------------------
+DEMO_CENTER = (180.0, 0.0)
+"""A cone on the celestial equator, so that SDSS (north) and SkyMapper (south) overlap there
+and the merge of T25 Sect. 5.2 is exercised."""
+DEMO_RADIUS_DEG = 4.0
+DEMO_N_STARS = 40_000
+DEMO_N_MEMBERS = 3
+"""The demo trains 3 members instead of T25's 10 to finish in minutes on a laptop;
+``sos-vo demo --members 10`` runs the paper's ensemble."""
+DEMO_EPOCHS = 40
+"""Epoch cap of the demo (early stopping usually ends sooner); the default cap is
+:data:`sos_vo.ml.options.EPOCHS`."""
+
+
+def _progress_printer(enabled: bool, t0: float):
+    """``say(message)``: one progress line on stderr with the elapsed time, if ``enabled``."""
+    import sys
+    import time
+
+    def say(message: str) -> None:
+        if enabled:
+            print(f"[{time.perf_counter() - t0:5.0f} s] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+@dataclass
+class DemoResult:
+    """What :func:`demo` produced: file paths and the summaries it printed."""
+
+    out: Path
+    catalogue: Path
+    models: dict[str, Path]
+    cut_reports: dict[str, Table]
+    test_reports: dict[str, Table]
+    n_rows: int
+    seconds: float
+    files: list[Path] = field(default_factory=list)
+
+
+def demo(out: str | Path = "demo_output", *, seed: int = 1, n_stars: int = DEMO_N_STARS,
+         radius: float = DEMO_RADIUS_DEG, n_members: int = DEMO_N_MEMBERS, epochs: int = DEMO_EPOCHS,
+         n_blocks: int | None = None, surveys: tuple[str, ...] = SURVEYS, overwrite: bool = False,
+         progress: bool = True, fmt: str = "fits", fused: bool = True) -> DemoResult:
+    """Run the whole chain on a synthetic sky and write the catalogue (``sos-vo demo``).
+
+    Writes into ``out``: ``sky/`` (the synthetic archive tables), ``models/<survey>/`` (the
+    trained ensembles), ``cuts_<survey>.ecsv``, ``test_report_<survey>.ecsv`` and
+    ``catalogue.<fits|vot>``.  Everything is labelled SYNTHETIC.  The ensembles are trained
+    fused (:mod:`sos_vo.ml.fused`) unless ``fused=False``.
+    """
+    import time
+
+    from .io import mark_output_folder
+    from .ml.modelio import read_metadata
+    from .ml.options import NetworkOptions
+    from .simulate import simulate_sky
+
+    t0 = time.perf_counter()
+    out = check_writable(out, overwrite, kind="folder")  # before any work; see sos_vo.io
+    say = _progress_printer(progress, t0)
+    say(f"simulating a SYNTHETIC sky of {n_stars} stars in a {radius} deg cone")
+    out.mkdir(parents=True, exist_ok=True)
+    mark_output_folder(out)
+    sky = simulate_sky(center=DEMO_CENTER, radius=radius, n_stars=n_stars, seed=seed)
+    say(f"writing the synthetic archive tables to {out / 'sky'}")
+    sky.write(out / "sky", overwrite=True)
+    opt_kwargs: dict[str, Any] = {"epochs": epochs}
+    if n_blocks is not None:
+        opt_kwargs["n_blocks"] = n_blocks
+    options = NetworkOptions(**opt_kwargs)
+    say("cross-match, quality cuts (T25 Sect. 2) and label recalibration (T25 Eq. 2)")
+    prepared = {s: prepare_survey(sky.tables, s) for s in surveys}
+    models, cut_reports, test_reports = {}, {}, {}
+    for s, p in prepared.items():
+        say(f"training the {s} ensemble: {n_members} members, up to {epochs} epochs")
+        cut_reports[s] = p.cut_report.to_table()
+        cut_reports[s].write(out / f"cuts_{s}.ecsv", overwrite=True)
+        models[s] = train_survey(
+            p, out / "models" / s, n_members=n_members, options=options, seed=seed,
+            progress=progress, overwrite=True, fused=fused,
+            provenance={"origin": "sos-vo demo", "seed": seed, "center": DEMO_CENTER,
+                        "radius_deg": radius})
+        test_reports[s] = Table(rows=read_metadata(models[s])["metrics"])
+        test_reports[s].write(out / f"test_report_{s}.ecsv", overwrite=True)
+    say("predicting and writing the catalogue")
+    predictions = {s: predict_survey(prepared[s], models[s], progress=progress)
+                   for s in prepared}
+    catalogue = build_final_catalogue(predictions, spectro_table(prepared))
+    from .publish.provenance import catalogue_provenance
+    from .publish.writers import write_catalogue
+
+    suffix = {"fits": ".fits", "votable": ".vot"}[fmt]
+    cat_path = write_catalogue(catalogue, out / f"catalogue{suffix}", fmt, overwrite=True,
+                               provenance={
+                                   "archives": (f"SYNTHETIC sky from sos_vo.simulate (seed {seed}); "
+                                                "no real archive was queried",),
+                                   "releases": ("synthetic Gaia DR3 / SDSS DR13 / SkyMapper DR2 "
+                                                "look-alikes",),
+                                   **catalogue_provenance(models, True)})
+    return DemoResult(out=out, catalogue=Path(cat_path), models=models, cut_reports=cut_reports,
+                      test_reports=test_reports, n_rows=len(catalogue),
+                      seconds=time.perf_counter() - t0)

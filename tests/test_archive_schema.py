@@ -25,7 +25,15 @@ def test_vounit_and_generic_strings(text, unit):
 
 
 def test_every_unit_of_the_schema_is_readable():
+    n = 0
     for specs in archive_schema.TABLE_COLUMNS.values():
         for spec in specs:
             if spec.unit:
-                archive_schema.astropy_unit(spec.unit)
+                unit = archive_schema.astropy_unit(spec.unit)
+                assert not isinstance(unit, u.UnrecognizedUnit), spec.name
+                assert isinstance(unit, u.UnitBase | u.FunctionUnitBase), spec.name
+                # a real unit decomposes (a logarithmic one through its physical unit)
+                physical = unit.physical_unit if isinstance(unit, u.FunctionUnitBase) else unit
+                assert physical.decompose().scale != 0, spec.name
+                n += 1
+    assert n > 0

@@ -91,7 +91,9 @@ def test_predict_and_catalogue(prepared, models):
     in_sdss = np.isin(cat["gaia_dr3_id"], preds["sdss"]["source_id"])
     in_sm = np.isin(cat["gaia_dr3_id"], preds["skymapper"]["source_id"])
     source = np.asarray(cat["source"])
-    has_ml = source != ""
+    from sos_vo.catalogue.merge import SPECTRO_ONLY_SOURCE
+
+    has_ml = source != SPECTRO_ONLY_SOURCE
     assert has_ml.any()
     expected = np.where(in_sdss & in_sm, "SDSS+SM", np.where(in_sdss, "SDSS", "SM"))
     np.testing.assert_array_equal(source[has_ml], expected[has_ml])

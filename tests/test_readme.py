@@ -57,6 +57,7 @@ def test_readme_lists_the_everyday_commands():
 def test_readme_commands_run_in_order(tmp_path, monkeypatch):
     monkeypatch.delenv("SAMP_HUB", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.samp lock file of a running hub
+    monkeypatch.delenv("SOS_VO_MODELS_DIR", raising=False)  # installs go to $HOME/.sos-vo/models
     for words in readme_commands():
         command = words[1] if len(words) > 1 else ""
         if command == "demo":

@@ -13,6 +13,11 @@ VENV=${SOS_VO_VENV:-.venv}
 "$VENV/bin/pip" install -q --upgrade pip
 "$VENV/bin/pip" install -q -e ".[test]"
 
+# 1b. The core install alone (no extra) in a second venv: --help, simulate, predict
+if [ "${SOS_VO_SKIP_CORE_CHECK:-0}" != "1" ]; then
+  PYTHON="$PY" bash tools/check_core_install.sh "${SOS_VO_CORE_VENV:-.venv-core}"
+fi
+
 # 2. Real services from Debian's packages (each script is idempotent)
 if [ "${SOS_VO_SKIP_SERVICES:-0}" != "1" ]; then
   apt-get update -q >/dev/null

@@ -4,7 +4,7 @@
 # and table names), for the tests marked `dachs`.  Run as root after `apt-get update`.
 # Idempotent: re-running it re-generates and re-imports the fixtures and (re)starts the server.
 #
-# Pitfalls handled here (see the project's VO recipes):
+# Pitfalls handled here:
 #  * PostgreSQL must be running before gavodachs2-server is configured (its postinst runs `dachs init`).
 #  * Debian's pgsphere 1.1.1 ships two legacy `@ (bigint|spoint, smoc)` operators that PostgreSQL
 #    >= 15.20 rejects ("commutator operator @> is already the commutator of operator <@"), which

@@ -8,12 +8,11 @@
   files) to ADQL.
 * :mod:`.chunking` — HEALPix chunks, re-split on overflow, resumable on-disk cache.
 * :mod:`.gaia`, :mod:`.vizier`, :mod:`.skymapper`, :mod:`.sdss` — the services.
-* :mod:`.query` — :func:`query_region`, what ``sos-vo query`` runs.
-* :mod:`.dachs_rd` — GAVO DaCHS resource descriptors for catalogues sos-vo produced.
+* :mod:`.query` — the joined rows of a region (:func:`fetch_rows`) as archive tables; the
+  end-to-end ``sos-vo query`` run is :func:`sos_vo.pipeline.query_region`.
 """
 
 from .conf import conf
-from .dachs_rd import write_catalogue_rd, write_rd
 from .exceptions import (
                          ArchiveError,
                          QueryError,
@@ -22,10 +21,10 @@ from .exceptions import (
                          ServiceError,
                          TransientError,
 )
-from .query import QueryResult, query_region
+from .query import archive_tables_from_rows, fetch_rows
 from .regions import as_region, parse_region
 from .tap import TapClient
 
-__all__ = ["ArchiveError", "QueryError", "QueryOverflowError", "QueryResult", "RegionError",
-           "ServiceError", "TapClient", "TransientError", "as_region", "conf", "parse_region",
-           "query_region", "write_catalogue_rd", "write_rd"]
+__all__ = ["ArchiveError", "QueryError", "QueryOverflowError", "RegionError",
+           "ServiceError", "TapClient", "TransientError", "archive_tables_from_rows", "as_region",
+           "conf", "fetch_rows", "parse_region"]

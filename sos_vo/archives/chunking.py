@@ -26,14 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from astropy.table import Table, vstack
 from tqdm.auto import tqdm
 
+from ..gaia_dr3 import SOURCE_ID_ORDER as GAIA_SOURCE_ID_ORDER
+from ..gaia_dr3 import healpix_source_id_range, moc_cells
 from ..io import atomic_path
 from .conf import setting
 from .exceptions import ArchiveError, QueryOverflowError
-from .regions import GAIA_SOURCE_ID_ORDER, GAIA_SOURCE_ID_SHIFT, Region
+from .regions import Region
 from .tap import TapClient
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,7 @@ class Chunk:
 
     def source_id_range(self) -> tuple[int, int]:
         """Inclusive Gaia source_id range of the cell."""
-        shift = GAIA_SOURCE_ID_SHIFT + 2 * (GAIA_SOURCE_ID_ORDER - self.order)
-        return self.ipix << shift, ((self.ipix + 1) << shift) - 1
+        return healpix_source_id_range(self.order, self.ipix)
 
     def adql(self, column: str = "g.source_id") -> str:
         if self.order < 0:
@@ -75,13 +75,7 @@ def plan_chunks(region: Region, order: int | None = None) -> list[Chunk]:
     order = int(setting("chunk_order", order))
     if not 0 <= order <= GAIA_SOURCE_ID_ORDER:
         raise ArchiveError(f"chunk order {order} outside 0..{GAIA_SOURCE_ID_ORDER}")
-    moc = region.moc(order)
-    ranges = np.asarray(moc.to_depth29_ranges, dtype=np.uint64)
-    shift = 2 * (29 - order)
-    cells = []
-    for lo, hi in ranges:
-        cells.extend(range(int(lo) >> shift, int(hi) >> shift))
-    return [Chunk(order, c) for c in cells]
+    return [Chunk(order, int(c)) for c in moc_cells(region.moc(order), order)]
 
 
 class ChunkCache:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import astropy.units as u
 from astropy.table import Table
 
-from ..prepare import cuts as _cuts
+from .. import gaia_dr3 as _cuts
 from ..schema import check_survey
 from .adql import render
 from .conf import setting
 from .regions import Region
 from .tap import TapClient
+from .upload import run_upload_join
 
 GAIA_CUTS: dict[str, float] = {
     "ipd_frac_multi_peak_max": _cuts.MAX_IPD_FRAC_MULTI_PEAK,
@@ -29,8 +30,8 @@ GAIA_CUTS: dict[str, float] = {
 }
 """Gaia DR3 cuts of Turchi et al. (2025, T25) Sect. 2.1, applied in the ADQL WHERE clause.
 
-The values are those of :mod:`sos_vo.prepare.cuts` (which cites the paper for each), so the
-server-side and local cuts cannot drift apart.
+The values are those of :mod:`sos_vo.gaia_dr3` (which cites the paper for each), which the local
+cuts of :mod:`sos_vo.prepare.cuts` use too, so the server-side and local cuts cannot drift apart.
 
 Choices the paper leaves open, made here: a missing ``vbroad`` or ``teff_gspphot`` passes
 (missing values are features with a "present" flag, T25 Sect. 4.2); a missing BP or RP
@@ -117,7 +118,6 @@ def astrometry_by_ids(ids, *, tap_url: str | None = None, chunk_size: int | None
         If ``ids`` is empty.
     """
     import numpy as np
-    from astropy.table import vstack
 
     from ..exceptions import EmptyInputError
     from .conf import table_name as _table_name
@@ -126,19 +126,14 @@ def astrometry_by_ids(ids, *, tap_url: str | None = None, chunk_size: int | None
     ids = np.unique(np.asarray(ids, dtype=np.int64))
     if ids.size == 0:
         raise EmptyInputError("no Gaia DR3 id to upload to gaiadr3.gaia_source")
-    chunk = int(chunk_size or ASTROMETRY_CHUNK_ROWS)
-    if chunk < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
     spec = ARCHIVE_TABLES["gaia_source"]
     name = _table_name("gaia_source", spec.name, overrides=tables)
     cols = ", ".join(f"g.{c}" for c in ASTROMETRY_COLUMNS)
     query = (f"SELECT u.source_id AS source_id, {cols} FROM {name} AS g "
              f"JOIN TAP_UPLOAD.{ASTROMETRY_UPLOAD_TABLE} AS u ON g.source_id = u.source_id")
     c = client(tap_url, **kwargs)
-    parts = [c.run(query, use_async=use_async,
-                   uploads={ASTROMETRY_UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk]})})
-             for i in range(0, ids.size, chunk)]
-    out = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    out = run_upload_join(c, query, ASTROMETRY_UPLOAD_TABLE, Table({"source_id": ids}),
+                          chunk_size or ASTROMETRY_CHUNK_ROWS, use_async=use_async)
     out = out[["source_id", *ASTROMETRY_COLUMNS]]
     out["source_id"] = np.asarray(out["source_id"], dtype=np.int64)
     out.meta.clear()

@@ -1,17 +1,12 @@
-"""Query any sky region end to end: archives -> joined table -> cuts -> model -> catalogue.
+"""Fetch the joined rows of a sky region and give them back as archive tables.
 
-:func:`query_region` is what ``sos-vo query`` runs:
-
-1. check everything before any job is sent: the survey, the region (parsable, non-zero area,
-   not too large), the model folder, the output path, the TAP service (``/capabilities``);
-2. fetch, per survey, the joined Gaia DR3 + distances + Andrae [M/H] + photometry rows of
-   the region from the Gaia archive (``sos_vo/tap_queries/gaia_<survey>_joined.adql``: joins, the
-   one-to-one rule and the Gaia cuts run on the server), chunked and cached
-   (:mod:`.chunking`);
-3. rebuild the archive tables from those rows and run the pipeline on them exactly as on
-   tables from anywhere else: :func:`sos_vo.prepare.crossmatch.join_survey` (so the joined
-   table has the same columns and null handling), the cuts with their report, the features;
-4. with a model, predict with it and build the catalogue (T25 Table 6); write ``out``.
+The archive layer only fetches: :func:`fetch_rows` runs, per survey, the joined Gaia DR3 +
+distances + Andrae [M/H] + photometry query of the region on the Gaia archive
+(``sos_vo/tap_queries/gaia_<survey>_joined.adql``: joins, the one-to-one rule and the Gaia cuts
+run on the server), chunked and cached (:mod:`.chunking`); :func:`archive_tables_from_rows`
+splits those rows back into the archive tables, so that the pipeline treats them exactly as
+tables from anywhere else.  The end-to-end run of ``sos-vo query`` (checks, fetch, cuts,
+prediction, writing) is :func:`sos_vo.pipeline.query_region`.
 
 ``tap_url`` points every service at another TAP server holding the same tables (a mirror,
 the local DaCHS of the tests).
@@ -21,20 +16,16 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from astropy.table import Table
 
 from ..archive_schema import astropy_unit
-from ..io import atomic_path, check_writable
 from ..schema import GAIA_COLUMNS, SURVEY_COLUMNS, SURVEY_ID_COLUMN, check_survey
 from . import gaia
 from .chunking import run_chunked
 from .exceptions import ArchiveError
-from .regions import Region, as_region
+from .regions import Region
 from .tables import ARCHIVE_TABLES, NEIGHBOUR_TABLE, PHOTO_ID_COLUMN, PHOTO_TABLE
 
 log = logging.getLogger(__name__)
@@ -42,20 +33,6 @@ log = logging.getLogger(__name__)
 SURVEY_CHOICES = ("sdss", "skymapper", "both")
 NEIGHBOUR_EXTRA = ("angular_distance", "xm_flag")
 PHOTO_EXTRA = {"sdss": (), "skymapper": ("flags_psf",)}
-
-
-@dataclass
-class QueryResult:
-    """What :func:`query_region` produced."""
-
-    region: Region
-    surveys: tuple[str, ...]
-    rows: dict[str, Table] = field(default_factory=dict)
-    """Server rows per survey (joined and cut on the server)."""
-    prepared: dict[str, Any] = field(default_factory=dict)
-    """Per survey, :class:`sos_vo.pipeline.PreparedSurvey` (joined, cut report, features)."""
-    catalogue: Table | None = None
-    outputs: list[Path] = field(default_factory=list)
 
 
 def surveys_for(survey: str) -> tuple[str, ...]:
@@ -146,109 +123,16 @@ RELEASES = {"sdss": "SDSS DR13 (PhotoPrimary, Gaia DR3 best neighbours)",
 """Data releases written into the catalogue's provenance."""
 
 
-def _model_folders(model, surveys: tuple[str, ...]) -> dict[str, Path]:
-    """``model=False`` / ``"none"``: no prediction; otherwise see :func:`resolve_models`."""
-    if model is False or model == "none":
-        return {}
-    from ..ml.registry import resolve_models
-
-    return resolve_models(model, surveys)
-
-
-def _write(table: Table, path: Path, overwrite: bool) -> Path:
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        fmt = {".vot": "votable", ".xml": "votable", ".fits": "fits", ".ecsv": "ascii.ecsv",
-               ".csv": "ascii.csv"}.get(path.suffix.lower())
-        if fmt is None:
-            raise ArchiveError(f"cannot tell the format of {path} (use .vot, .fits, .ecsv or .csv)")
-        table.write(tmp, format=fmt)
-    return path
-
-
-def _per_survey_path(out: Path, survey: str, several: bool) -> Path:
-    return out.with_name(f"{out.stem}_{survey}{out.suffix}") if several else out
-
-
-def query_region(region, survey: str = "sdss", tap_url: str | None = None, model=None,
-                 out: str | os.PathLike | None = None, *, radius=None, overwrite: bool = False,
-                 server_cuts: bool = True, tables: dict[str, str] | None = None,
-                 chunk_order: int | None = None, cache_dir: str | os.PathLike | None | bool = None,
-                 use_async: bool = True, progress: bool = True, max_radius_deg: float | None = None,
-                 **client_kwargs) -> QueryResult:
-    """Fetch a region from the archives, apply the cuts, predict, write the catalogue.
-
-    Parameters
-    ----------
-    region
-        Anything :func:`sos_vo.archives.regions.as_region` accepts (string, file, regions
-        object, SkyCoord with ``radius``, MOC).
-    survey : {"sdss", "skymapper", "both"}
-    tap_url : str, optional
-        TAP server holding the Gaia archive tables (default ``conf.gaia_tap_url``).
-    model : path, dict, "installed", None or False
-        Model specification (:func:`sos_vo.ml.registry.resolve_models`; None = the installed
-        ensembles).  ``False`` stops the run after the cuts and ``out`` receives the joined,
-        cut table(s).
-    out : path, optional
-        Output file (.vot, .fits, .ecsv, .csv); with ``survey="both"`` and no model, one
-        file per survey (``<stem>_<survey><suffix>``).
-    overwrite : bool
-        Replace existing outputs.
-    server_cuts : bool
-        Apply the Gaia cuts in the ADQL (default) or only locally.
-    tables : dict, optional
-        Table-name overrides by logical key (:mod:`sos_vo.archives.conf`).
-    chunk_order, cache_dir, use_async, progress
-        See :func:`sos_vo.archives.chunking.run_chunked`.
-    client_kwargs
-        ``timeout``, ``row_limit``, ``retries``, ``backoff`` for :class:`TapClient`.
-    """
-    from ..pipeline import build_final_catalogue, predict_survey, prepare_survey
-
-    surveys = surveys_for(survey)
-    reg = as_region(region, radius=radius, max_radius_deg=max_radius_deg)
-    folders = _model_folders(model, surveys)
-    out_path = Path(out) if out is not None else None
-    if out_path is not None:
-        several = not folders and len(surveys) > 1
-        for s in surveys:
-            check_writable(_per_survey_path(out_path, s, several), overwrite)
-    client = gaia.client(tap_url, **client_kwargs)
-    client.check_service()
-
-    result = QueryResult(region=reg, surveys=surveys)
-    for s in surveys:
-        rows = fetch_rows(reg, s, server_cuts=server_cuts, tables=tables, chunk_order=chunk_order,
-                          cache_dir=cache_dir, use_async=use_async, progress=progress,
-                          client=client)
-        result.rows[s] = rows
-        log.info("%s: %d joined rows from %s", s, len(rows), client.url)
-        result.prepared[s] = prepare_survey(archive_tables_from_rows(rows, s), s,
-                                            pastel_augmentation=False)
-        log.info("%s cuts:\n%s", s, result.prepared[s].cut_report)
-    if folders:
-        predictions = {s: predict_survey(result.prepared[s], folders[s], progress=progress)
-                       for s in surveys}
-        result.catalogue = build_final_catalogue(predictions, spectro=None)
-        if out_path is not None:
-            from ..publish.provenance import catalogue_provenance
-            from ..publish.writers import write_catalogue
-
-            provenance = {
-                "archives": (f"TAP {client.url}",),
-                "releases": ("Gaia DR3", "Bailer-Jones et al. 2021 (EDR3 distances)",
-                             "Andrae et al. 2023",
-                             *(RELEASES[s] for s in surveys)),
-                **catalogue_provenance({s: folders[s] for s in surveys},
-                                       any(result.prepared[s].synthetic for s in surveys)),
-                # the ADQL of the whole region; chunked runs add a source_id range per chunk
-                "queries": tuple(gaia.joined_query(s, reg, server_cuts=server_cuts, tables=tables)
-                                 for s in surveys),
-            }
-            result.outputs.append(write_catalogue(result.catalogue, out_path, overwrite=overwrite,
-                                                  provenance=provenance))
-    elif out_path is not None:
-        for s in surveys:
-            path = _per_survey_path(out_path, s, len(surveys) > 1)
-            result.outputs.append(_write(result.prepared[s].joined, path, overwrite))
-    return result
+def provenance(surveys: tuple[str, ...], region: Region, client_url: str, *,
+               server_cuts: bool = True, tables: dict[str, str] | None = None) -> dict:
+    """Archives, releases and ADQL of a region query, for the catalogue's provenance (the
+    model versions and the SYNTHETIC marker come from
+    :func:`sos_vo.publish.provenance.catalogue_provenance`)."""
+    return {
+        "archives": (f"TAP {client_url}",),
+        "releases": ("Gaia DR3", "Bailer-Jones et al. 2021 (EDR3 distances)", "Andrae et al. 2023",
+                     *(RELEASES[s] for s in surveys)),
+        # the ADQL of the whole region; chunked runs add a source_id range per chunk
+        "queries": tuple(gaia.joined_query(s, region, server_cuts=server_cuts, tables=tables)
+                         for s in surveys),
+    }

@@ -40,12 +40,12 @@ import numpy as np
 from astropy.coordinates import Angle, SkyCoord
 from mocpy import MOC
 
+from ..gaia_dr3 import MOC_DEPTH, healpix_source_id_range
+from ..gaia_dr3 import SOURCE_ID_ORDER as GAIA_SOURCE_ID_ORDER
+from ..gaia_dr3 import SOURCE_ID_SHIFT as GAIA_SOURCE_ID_SHIFT  # noqa: F401 - re-exported
 from .conf import setting
 from .exceptions import RegionError
 
-GAIA_SOURCE_ID_SHIFT = 35
-"""source_id = (HEALPix level-12 nested index) * 2**35 + n (Gaia DR3 documentation)."""
-GAIA_SOURCE_ID_ORDER = 12
 MOC_MAX_ADQL_RANGES = 64
 """A MOC is degraded (widened) until its source_id ranges fit in this many ADQL BETWEENs."""
 FULL_SKY_DEG2 = 4 * math.pi * (180 / math.pi) ** 2
@@ -200,12 +200,12 @@ def source_id_ranges(moc: MOC) -> list[tuple[int, int]]:
     """Inclusive Gaia source_id ranges of the sources whose level-12 HEALPix cell is in ``moc``."""
     if moc.max_order > GAIA_SOURCE_ID_ORDER:
         moc = moc.degrade_to_order(GAIA_SOURCE_ID_ORDER)
-    shift = 2 * (29 - GAIA_SOURCE_ID_ORDER)
+    shift = 2 * (MOC_DEPTH - GAIA_SOURCE_ID_ORDER)
     out = []
     for lo, hi in np.asarray(moc.to_depth29_ranges, dtype=np.uint64):
-        a = int(lo) >> shift
-        b = int(hi) >> shift
-        out.append((a << GAIA_SOURCE_ID_SHIFT, (b << GAIA_SOURCE_ID_SHIFT) - 1))
+        first, last = int(lo) >> shift, (int(hi) >> shift) - 1  # level-12 cells, inclusive
+        out.append((healpix_source_id_range(GAIA_SOURCE_ID_ORDER, first)[0],
+                    healpix_source_id_range(GAIA_SOURCE_ID_ORDER, last)[1]))
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from astropy.table import Table
 
+from ..extras import require
 from ..schema import BANDS
 from .conf import setting
 from .exceptions import RegionError
@@ -35,7 +36,7 @@ def query_region(region: Region, *, timeout: float | None = None) -> Table:
     """PhotoPrimary rows of a cone from SkyServer (astroquery.sdss)."""
     if not isinstance(region, Cone):
         raise RegionError("SkyServer queries take a circle region")
-    from astroquery.sdss import SDSS
+    SDSS = require("astroquery.sdss", "SkyServer queries", "skyserver").SDSS  # noqa: N806
 
     table = SDSS.query_sql(cone_sql(region), data_release=SDSS_DATA_RELEASE,
                            timeout=float(setting("timeout", timeout)))

@@ -13,7 +13,7 @@
 * ADQL and job errors as :class:`QueryError` with the server's message.
 
 astroquery's TapPlus is not used: it hangs on non-ESA async jobs and fails to read
-non-ESA ``/tables`` (see the project's VO recipes).
+non-ESA ``/tables``.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ log = logging.getLogger(__name__)
 
 TAP_STANDARD_ID = "ivo://ivoa.net/std/TAP"
 """IVOA standardID of a TAP capability (TAP 1.1, Sect. 2; VOSI capabilities)."""
-ASYNC_FIRST_POLL_S = 0.05
-ASYNC_MAX_POLL_S = 10.0
-"""Async job polling: first pause and longest pause, seconds (grows by 1.5 each poll)."""
+UWS_FINAL_PHASES = frozenset({"COMPLETED", "ERROR", "ABORTED"})
+UWS_PHASES = frozenset({"PENDING", "QUEUED", "EXECUTING", "COMPLETED", "ERROR", "ABORTED",
+                        "UNKNOWN", "HELD", "SUSPENDED", "ARCHIVED"})
+"""UWS 1.1 execution phases (IVOA UWS 1.1, Sect. 2.2.3.1) and the ones a job ends in."""
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 """HTTP codes worth retrying: rate limit and server-side trouble."""
 
@@ -257,14 +258,31 @@ class TapClient:
         return self._check_result(result, adql, maxrec)
 
     def _wait(self, job) -> None:
-        """Poll the job phase, starting fast (pyvo's own wait polls too slowly for small jobs)."""
+        """Wait for the job to end with the UWS 1.1 blocking WAIT (pyvo's ``AsyncTAPJob.wait``).
+
+        Each call blocks on the server until the phase leaves the current one (UWS 1.1,
+        Sect. 2.2.1.1 ``WAIT=-1``), so a job is seen finished as soon as it is, without
+        polling; services without WAIT fall back to pyvo's own polling.  Raises
+        :class:`requests.Timeout` once ``self.timeout`` seconds have passed.
+        """
         deadline = time.monotonic() + self.timeout
-        pause = ASYNC_FIRST_POLL_S
-        while job.phase not in ("COMPLETED", "ERROR", "ABORTED"):
-            if time.monotonic() > deadline:
+        phase = job.phase
+        while phase not in UWS_FINAL_PHASES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise requests.Timeout(f"async job {job.url} not finished after {self.timeout} s")
-            time.sleep(pause)
-            pause = min(pause * 1.5, ASYNC_MAX_POLL_S)
+            if phase == "PENDING":  # not yet run: pyvo's wait refuses a job that is not active
+                time.sleep(0.1)
+                phase = job.phase
+                continue
+            try:
+                job.wait(phases=UWS_PHASES - {phase}, timeout=remaining)
+            except DALServiceError as exc:
+                if time.monotonic() >= deadline:
+                    raise requests.Timeout(f"async job {job.url} not finished after "
+                                           f"{self.timeout} s") from exc
+                raise
+            phase = job.phase
 
     def _run_async(self, adql: str, maxrec: int, uploads: dict[str, Table] | None = None) -> Table:
         self.jobs_sent += 1

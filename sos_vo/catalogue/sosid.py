@@ -26,10 +26,10 @@ of first assignment.
 
 from __future__ import annotations
 
-import astropy.units as u
 import numpy as np
 from astropy.table import Table
-from astropy_healpix import HEALPix
+
+from .. import gaia_dr3
 
 HEALPIX_ORDER = 12
 """HEALPix order (nside = 2**12 = 4096), NESTED scheme."""
@@ -38,14 +38,10 @@ RUNNING_BASE = 10**7
 FIRST_RUNNING_NUMBER = 1
 """Running numbers start at 1 (so running 0 never occurs: 0 is never a valid SoSid)."""
 
-_HEALPIX = HEALPix(nside=2**HEALPIX_ORDER, order="nested")
-
-
 def healpix_index(ra_deg: np.ndarray, dec_deg: np.ndarray) -> np.ndarray:
-    """Order-12 NESTED HEALPix index of ICRS (ra, dec) in degrees, as int64."""
-    return np.asarray(_HEALPIX.lonlat_to_healpix(np.asarray(ra_deg, float) * u.deg,
-                                                 np.asarray(dec_deg, float) * u.deg),
-                      dtype=np.int64)
+    """Order-12 NESTED HEALPix index of ICRS (ra, dec) in degrees, as int64
+    (:func:`sos_vo.gaia_dr3.healpix_index`)."""
+    return gaia_dr3.healpix_index(ra_deg, dec_deg, HEALPIX_ORDER)
 
 
 def decode_sosid(sosid: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..exceptions import EmptyInputError, ModelFormatError, SchemaError
+from ..extras import require
 from ..io import atomic_path
 
 COVERAGE = 0.99
@@ -113,7 +114,8 @@ class TrainingAreaModel:
         n_components, coverage, max_fit_rows, random_state
             See the module constants.
         """
-        from sklearn.mixture import GaussianMixture
+        GaussianMixture = require("sklearn.mixture", "fitting the train_area density",  # noqa: N806
+                                  "train").GaussianMixture
 
         x = _check_matrix(x_train, len(feature_names) if feature_names else None,
                           "train_area fit").astype(np.float64)
@@ -183,6 +185,10 @@ class TrainingAreaModel:
             raise SchemaError("train_area: feature names differ from the fitted model's "
                               f"(first difference at {_first_difference(feature_names, self.feature_names)})")
         return self.log_density(x, chunk_rows=chunk_rows, progress=progress) >= self.threshold
+
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`flag` under the name of :class:`sos_vo.domain.ApplicabilityDomain`."""
+        return self.flag(x)
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:

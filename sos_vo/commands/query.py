@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Query, cut, predict and write; print the row counts and the cut report."""
     from ..archives.conf import parse_table_names
     from ..archives.exceptions import RegionError
-    from ..archives.query import query_region
+    from ..pipeline import query_region
 
     try:
         tables = parse_table_names(",".join(args.table))

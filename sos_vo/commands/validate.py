@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 NAME = "validate"
 HELP = ("Validate a catalogue on star clusters (T25 Fig. 8) or against a reference catalogue "
-        "(Fig. 7), or calibrate a spectroscopic survey against a reference (talk 003)")
+        "(Fig. 7), or calibrate a spectroscopic survey against a reference (Avdeeva et al. 2025)")
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _tap_options(m)
     _common(m)
 
-    h = sub.add_parser("homogenise", help="calibrate a survey against a reference (talk 003)")
+    h = sub.add_parser("homogenise", help="calibrate a survey against a reference (Avdeeva et al. 2025)")
     h.add_argument("--survey", required=True, type=Path,
                    help="survey table with gaia_dr3_id, teff, logg, feh (the one to calibrate)")
     h.add_argument("--reference", required=True, type=Path, nargs="+",
@@ -313,12 +313,8 @@ def _pair(item: str, option: str) -> tuple[str, str]:
 
 
 def _homogenise(args: argparse.Namespace) -> int:
-    import numpy as np
-    from astropy.table import Table
-
     from .. import homogenise as hm
-    from ..homogenise.base import table_inputs
-    from ..validation.report import report_folder
+    from ..homogenise.workflow import homogenise_survey
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in hm.METHODS]
@@ -328,34 +324,13 @@ def _homogenise(args: argparse.Namespace) -> int:
         raise SystemExit(f"sos-vo validate: error: --test-fraction must be in (0, 1), got {args.test_fraction}")
     survey = _read(args.survey)
     refs = {p.stem: _read(p) for p in args.reference}
-    reference = next(iter(refs.values())) if len(refs) == 1 else hm.union_references(refs, key=args.key)
-    pairs = hm.match_pairs(survey, reference, key=args.key)
-    rng = np.random.default_rng(args.seed)
-    is_test = rng.random(len(pairs)) < args.test_fraction
-    sets = {"train": pairs[~is_test], "test": pairs[is_test]}
-    summaries = []
-    with report_folder(args.out, overwrite=args.overwrite,
-                       title=f"homogenisation of {args.survey.stem} {args.target}") as rep:
-        for method in methods:
-            cal = hm.METHODS[method](target=args.target, coverage=hm.CoverageModel(args.coverage),
-                                     outside=args.outside)
-            try:
-                cal.fit_pairs(sets["train"])
-            except ImportError as exc:  # an optional extra (PySR, xgboost) is missing
-                raise SystemExit(f"sos-vo validate: error: {exc}") from None
-            diag = hm.calibration_diagnostics(cal, sets)
-            rep.table(f"diagnostics_{method}.ecsv", diag,
-                      f"{method}: binned median and 16th-84th percentiles of survey - reference")
-            hm.plot_residual_diagnostics(diag, rep.figure(
-                f"diagnostics_{method}.png", f"{method}: residuals before/after vs each input, train and test"),
-                title=f"{args.survey.stem} {args.target}: {method}")
-            covered = hm.coverage_fraction(cal.coverage, table_inputs(survey))
-            for s in diag.meta["summary"]:
-                summaries.append({"method": method, **s, "survey_in_coverage_fraction": covered})
-            if args.save_calibrations:
-                cal.save(rep.folder / f"calibration_{method}")
-        summary = Table(rows=[tuple(s.values()) for s in summaries], names=tuple(summaries[0]))
-        rep.table("homogenise_summary.ecsv", summary,
-                  "Per method, set and stage: N, median and MAD of the residuals; coverage fractions")
+    try:
+        summary = homogenise_survey(
+            survey, refs, args.out, methods=methods, key=args.key, target=args.target,
+            test_fraction=args.test_fraction, seed=args.seed, coverage=args.coverage,
+            outside=args.outside, save_calibrations=args.save_calibrations,
+            overwrite=args.overwrite, label=args.survey.stem)
+    except ImportError as exc:  # an optional extra (PySR, xgboost) is missing
+        raise SystemExit(f"sos-vo validate: error: {exc}") from None
     print("\n".join(summary.pformat(max_width=-1)))
     return 0

@@ -1,4 +1,4 @@
-"""Homogenising spectroscopic surveys (talk ``003_...``; T25 Sect. 3).
+"""Homogenising spectroscopic surveys (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; T25 Sect. 3).
 
 Calibrate one survey against a reference (the talk: LAMOST against the union of APOGEE and
 GALAH) as a function of (Teff/5040 K, log g, [Fe/H]) with a 4th-order polynomial
@@ -24,6 +24,7 @@ from .diagnostics import binned_residuals, calibration_diagnostics, plot_residua
 from .pairs import match_pairs, union_references
 from .polynomial import PolynomialCalibration
 from .pysr_fit import MissingExtraError, PySRCalibration
+from .workflow import homogenise_survey
 from .xgb import XGBoostCalibration
 
 METHODS = {"polynomial": PolynomialCalibration, "xgboost": XGBoostCalibration, "pysr": PySRCalibration}
@@ -34,6 +35,6 @@ __all__ = [
     "TEFF_NORMALISATION_K", "Calibration", "CalibrationPrediction", "CoverageModel",
     "MissingExtraError", "OutsideCoverageError", "PolynomialCalibration", "PySRCalibration",
     "XGBoostCalibration", "binned_residuals", "calibration_diagnostics", "calibration_inputs",
-    "combine_surveys", "coverage_fraction", "load_calibration", "match_pairs",
+    "combine_surveys", "coverage_fraction", "homogenise_survey", "load_calibration", "match_pairs",
     "plot_residual_diagnostics", "union_references",
 ]

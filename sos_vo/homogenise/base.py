@@ -2,7 +2,7 @@
 
 A calibration models the offset of one survey's parameter from a reference,
 ``delta = survey - reference``, as a function of the survey's own (Teff/5040 K, log g, [Fe/H])
-(talk ``003_...``, "Trend detection": LAMOST minus the union of APOGEE and GALAH), and corrects
+(Avdeeva et al. 2025, homogenisation talk, "Trend detection": LAMOST minus the union of APOGEE and GALAH), and corrects
 ``calibrated = survey - delta`` -- the sign convention of T25 Eq. (2) (Turchi et al. 2025,
 Sect. 3: ``Delta f`` = SoS minus PASTEL, corrected = SoS - Delta f).
 
@@ -34,7 +34,7 @@ from ..schema import LABELS
 from .coverage import CoverageModel, OutsideCoverageError
 
 TEFF_NORMALISATION_K = 5040.0
-"""Teff is passed to the models as Teff / 5040 K (talk ``003_...``: "Inputs to the models are
+"""Teff is passed to the models as Teff / 5040 K (Avdeeva et al. 2025 talk: "Inputs to the models are
 normalized effective temperature (Teff/5040 K), surface gravity (log g), and metallicity")."""
 
 INPUT_LABELS: tuple[str, ...] = ("teff", "logg", "feh")

@@ -1,6 +1,6 @@
 """Coverage of a calibration sample: which stars a calibration may be applied to.
 
-The talk (``003_...``, "UMAP: coverage exploration" and "Generalization challenges") finds that
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; "UMAP: coverage exploration" and "Generalization challenges") finds that
 about a third of LAMOST lies outside the region covered by the LAMOST-GALAH/APOGEE overlap and
 splits the overlap into its most populated 95% and least populated 5%.  It does not say how a
 region is drawn in the (Teff/5040, log g, [Fe/H]) space the calibrations use, so we offer two
@@ -25,11 +25,15 @@ from pathlib import Path
 
 import numpy as np
 from scipy.spatial import Delaunay
-from sklearn.neighbors import NearestNeighbors
 
+from ..domain import fraction_inside
 from ..exceptions import EmptyInputError, ModelFormatError, SosVoError
+from ..extras import require
 from ..io import atomic_path
 from ..stats import mad
+
+# the ``homogenise`` extra: a one-line hint instead of a traceback where it is missing
+NearestNeighbors = require("sklearn.neighbors", "survey calibration", "homogenise").NearestNeighbors
 
 COVERAGE_METHODS: tuple[str, ...] = ("knn", "hull")
 """Named ways of drawing the coverage region (see the module docstring)."""
@@ -128,7 +132,7 @@ class CoverageModel:
             inside[finite] = self._index.find_simplex(z) >= 0
         return inside
 
-    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the model as a NPZ file (no pickles)."""
         if self.points is None:
             raise RuntimeError("coverage model is not fitted")
@@ -160,9 +164,6 @@ class CoverageModel:
 
 
 def coverage_fraction(model: CoverageModel, x: np.ndarray) -> float:
-    """Fraction of the rows of ``x`` with finite inputs that lie inside ``model``'s region."""
-    x = np.asarray(x, dtype=np.float64)
-    finite = np.all(np.isfinite(x), axis=1)
-    if not finite.any():
-        raise EmptyInputError(f"coverage_fraction: none of {x.shape[0]} rows has finite inputs")
-    return float(model.contains(x[finite]).mean())
+    """Fraction of the rows of ``x`` with finite inputs that lie inside ``model``'s region
+    (:func:`sos_vo.domain.fraction_inside`)."""
+    return fraction_inside(model, x)

@@ -1,6 +1,6 @@
 """Diagnostics of a calibration: binned median residuals with 16th-84th percentile bands.
 
-The talk (``003_...``) judges each method by the residual (survey - reference) binned against
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania) judges each method by the residual (survey - reference) binned against
 each input, Teff, log g and [Fe/H], "for train and test separately", with "the 16th-84th
 percentile range as shaded areas".  :func:`calibration_diagnostics` computes these bins before
 and after the calibration as one long table; :func:`plot_residual_diagnostics` draws them.
@@ -16,7 +16,7 @@ import numpy as np
 from astropy.table import Table, vstack
 
 from ..exceptions import EmptyInputError, SchemaError
-from ..publish.plots import save_figure
+from ..publish.plots import pyplot, save_figure
 from ..schema import LABEL_LATEX, LABEL_UNITS
 from ..stats import mad
 from .base import INPUT_LABELS, Calibration, _filled
@@ -148,10 +148,7 @@ def plot_residual_diagnostics(diagnostics: Table, path: str | os.PathLike,
     Each panel shows the binned median residual before (grey) and after (colour) the
     calibration with the 16th-84th percentile band shaded; written atomically (matplotlib Agg).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     sets = list(dict.fromkeys(diagnostics["set"]))
     target = diagnostics.meta.get("target", "")

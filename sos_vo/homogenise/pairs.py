@@ -1,6 +1,6 @@
 """Matched pairs of a survey and its reference, and the union of several references.
 
-The talk (``003_...``) calibrates LAMOST on "the union of GALAH and APOGEE ... because LAMOST
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania) calibrates LAMOST on "the union of GALAH and APOGEE ... because LAMOST
 shows a consistent metallicity trend when compared to both surveys".  It does not say which
 value a star observed by both references gets; :func:`union_references` averages them with
 equal weights (named choice :data:`UNION_WEIGHTS`).

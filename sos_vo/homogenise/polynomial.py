@@ -1,6 +1,6 @@
 """Calibration by a polynomial with cross terms, fitted by linear least squares.
 
-The talk (``003_...``, "Test case of FeH: polynomial fitting (4th order)") fits the
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; "Test case of FeH: polynomial fitting (4th order)") fits the
 LAMOST - (APOGEE u GALAH) [Fe/H] offset with a 4th-order polynomial with crossed terms in
 (Teff/5040, log g, [Fe/H]); it "effectively eliminates the trend dependent on [Fe/H]" but
 leaves residual offsets at log g < 1 and Teff > 7000 K.
@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.preprocessing import PolynomialFeatures
 
 from ..exceptions import ModelFormatError
+from ..extras import require
 from .base import DEFAULT_OUTSIDE, Calibration
 from .coverage import CoverageModel
 
+PolynomialFeatures = require("sklearn.preprocessing", "survey calibration",
+                             "homogenise").PolynomialFeatures
+
 POLYNOMIAL_DEGREE = 4
-"""Total degree of the polynomial (talk ``003_...``: "4th-order polynomial with crossed terms")."""
+"""Total degree of the polynomial (Avdeeva et al. 2025 talk: "4th-order polynomial with crossed terms")."""
 
 POLYNOMIAL_FILE = "polynomial.json"
 

@@ -1,6 +1,6 @@
 """Calibration by symbolic regression with PySR (optional extra).
 
-The talk (``003_...``, "Test case of FeH: symbolic regression (PySR)") finds PySR similar to
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; "Test case of FeH: symbolic regression (PySR)") finds PySR similar to
 the 4th-order polynomial, failing at the edges (log g < 1, Teff > 7000 K, [Fe/H] < -2 or > 0.2)
 and slow to converge; its merit is an interpretable formula.  PySR needs a Julia runtime, which
 sos-vo does not install: ``pip install pysr`` (the ``pysr`` extra) and let PySR set Julia up.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ModelFormatError
+from ..exceptions import MissingExtraError, ModelFormatError
 from .base import DEFAULT_OUTSIDE, Calibration
 from .coverage import CoverageModel
 
@@ -41,8 +41,6 @@ INSTALL_HINT = ("the symbolic-regression calibration needs the optional extra Py
                 "installs its own Julia runtime on first use)")
 
 
-class MissingExtraError(ImportError):
-    """An optional dependency of sos-vo is not installed."""
 
 
 def _import_pysr() -> Any:
@@ -57,8 +55,8 @@ def _import_sympy() -> Any:
     try:
         import sympy
     except ImportError as exc:
-        raise MissingExtraError("evaluating a saved PySR calibration needs sympy: pip install sympy"
-                                ) from exc
+        raise MissingExtraError("evaluating a saved PySR calibration needs sympy: "
+                                'pip install "sos-vo[pysr]"') from exc
     return sympy
 
 

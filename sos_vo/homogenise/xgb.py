@@ -1,6 +1,6 @@
 """Calibration by gradient-boosted trees (XGBoost).
 
-The talk (``003_...``, "Test case of FeH: XGBoost") finds XGBoost the best of the three methods:
+The homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania; "Test case of FeH: XGBoost") finds XGBoost the best of the three methods:
 "superior performance in correcting trends across the parameter space, including in regions
 with extreme [Fe/H], low log g (< 1), and high Teff (> 7000 K)" -- the median is well
 calibrated everywhere although the 16th-84th percentile band widens at the edges.
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ModelFormatError
+from ..extras import require
 from .base import DEFAULT_OUTSIDE, Calibration
 from .coverage import CoverageModel
 
@@ -42,10 +43,8 @@ XGB_FILE = "xgboost.json"
 
 
 def _xgboost() -> Any:
-    # xgboost is a core dependency (setup.cfg); imported lazily only to keep `import sos_vo` fast
-    import xgboost
-
-    return xgboost
+    # the ``homogenise`` extra; imported on first use
+    return require("xgboost", "the XGBoost calibration")
 
 
 class XGBoostCalibration(Calibration):

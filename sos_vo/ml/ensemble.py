@@ -29,12 +29,23 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError
+from ..extras import require
 from ..schema import LABEL_UNITS, check_survey
 from ..stats import error_statistics
 from .inference import DEFAULT_CHUNK_ROWS, NumpyEnsemble, fold_network, stack_networks
 from .options import N_MEMBERS, NetworkOptions
 from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
-from .training import SPLIT_CODES, Member, network_arrays, split_indices, train_member
+
+# training is the ``train`` extra: name it in one line before .training imports Keras
+require("tensorflow", "training networks", "train")
+require("keras", "training networks", "train")
+from .training import (  # noqa: E402
+    SPLIT_CODES,
+    Member,
+    network_arrays,
+    split_indices,
+    train_member,
+)
 
 REPORT_STATISTICS = ("abs_mean", "abs_median", "abs_sigma", "abs_mad",
                      "signed_mean", "signed_median", "signed_sigma", "signed_mad", "rmse")

@@ -51,7 +51,7 @@ from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input
 
 DEFAULT_CHUNK_ROWS = 1024
 """Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Tuned on
-a 2-core AMD EPYC (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
+a 2-core AMD EPYC machine (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
 ~75% of the float32 matmul throughput; 1024 rows keep one network's activations (2 x 1024 x
 161 floats = 1.3 MB) in L2.  A thread's buffers hold ``chunk * (n_in + 1 + K * (w0 + 1) + 3 *
 (max_width + 1))`` floats (~13 MB for 30 networks)."""

@@ -21,7 +21,8 @@ MAX_WIDTH = 160
 """Widths "between 80 and 160 elements with the smaller ones at the extremes and the larger ones
 in the middle (i.e. diamond shape)", T25 Sect. 4.1."""
 DROPOUT_RATE = 0.02
-"""Dropout rate, talk slides (seed 004, "The Model": "Dropout at 0.02 rate")."""
+"""Dropout rate, Turchi et al. slides "Machine learning for stellar parametrization" ("The Model":
+"Dropout at 0.02 rate")."""
 MAE_FRACTION = 0.2
 """Mean absolute error for the first 1/5 of the training time, then SMAPE (T25 Sect. 4.1)."""
 SMAPE_EPS = 1e-3

@@ -7,7 +7,7 @@ Two places hold installed models, each a folder of model folders named after the
   otherwise ``~/.sos-vo/models``.  ``sos-vo models install`` puts models there.
 
 A model specification (``--model`` of ``sos-vo query`` and ``sos-vo predict``, the ``model``
-argument of :func:`sos_vo.archives.query.query_region`) is one of
+argument of :func:`sos_vo.pipeline.query_region`) is one of
 
 * ``None`` / ``"installed"``: the shipped default ensemble of each survey
   (:data:`DEFAULT_MODELS`; the demo ensembles trained on the synthetic sky — they warn when

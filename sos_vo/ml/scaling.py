@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.stats import median_abs_deviation
 
 from ..exceptions import EmptyInputError, SchemaError
 from ..stats import MAD_SCALE
@@ -216,7 +217,7 @@ class InputScaler:
                     c, s = col.mean(), col.std()
                 else:
                     c = np.median(col)
-                    s = MAD_SCALE * np.median(np.abs(col - c))
+                    s = MAD_SCALE * median_abs_deviation(col)
                 center[j] = c
                 scale[j] = s if s > 0 and np.isfinite(s) else 1.0
         return cls(method, center, scale, flag_index, pairs)

@@ -33,6 +33,13 @@ from astropy.coordinates import SkyCoord
 from astropy.table import MaskedColumn, Table
 
 from ..exceptions import SchemaError
+from ..gaia_dr3 import (  # noqa: F401 - re-exported: the proxy is part of the join
+    ANDRAE_ERR_AMPLITUDE,
+    ANDRAE_ERR_FLOOR,
+    ANDRAE_ERR_G_REF,
+    ANDRAE_ERR_METAL_POOR_SLOPE,
+    andrae_mh_error,
+)
 from ..schema import (
     ANDRAE_TABLE,
     DISTANCE_TABLE,
@@ -73,16 +80,6 @@ SPEC_SOURCE_COLUMNS = {
 }
 """``sos_spectro.main`` column behind each :data:`sos_vo.schema.SPEC_COLUMNS` entry."""
 
-ANDRAE_ERR_FLOOR = 0.11
-ANDRAE_ERR_AMPLITUDE = 0.05
-ANDRAE_ERR_G_REF = 16.0
-ANDRAE_ERR_METAL_POOR_SLOPE = 0.3
-"""Proxy for the Andrae et al. (2023) [M/H] uncertainty (documented choice, not from the paper):
-err = (0.11 + 0.05 * 10^(0.4 (G - 16))) * (1 + 0.3 * max(0, -1 - [M/H])).  It gives ~0.11 dex at
-bright G, ~0.16 dex at G = 16 and ~0.3 dex at the XP limit G = 17.65 (the paper's mean precision
-is 0.1 dex, Andrae, Rix & Chandra 2023, abstract; T25 finds 0.17 dex MAD against SoS, Sect. 4.2), and grows below [M/H] = -1 where the training
-set is sparse (their Sect. 5)."""
-
 PASTEL_MATCH_RADIUS_ARCSEC = 1.0
 """PASTEL-Gaia positional match radius after propagating Gaia to epoch J2000 (*choice*)."""
 PASTEL_EPOCH = 2000.0
@@ -106,14 +103,6 @@ def propagate_positions(ra, dec, pmra, pmdec, dt_years: float) -> tuple[np.ndarr
     pmdec = np.nan_to_num(np.ma.filled(np.ma.asarray(pmdec).astype(float), 0.0), nan=0.0)
     new_ra = np.asarray(ra, float) + pmra * dt_years / 3.6e6 / np.cos(np.deg2rad(dec))
     return np.mod(new_ra, 360.0), dec + pmdec * dt_years / 3.6e6
-
-
-def andrae_mh_error(mh: np.ndarray, g_mag: np.ndarray) -> np.ndarray:
-    """Uncertainty proxy for Andrae et al. (2023) [M/H], dex (see module docstring)."""
-    mh = np.asarray(mh, float)
-    g_mag = np.asarray(g_mag, float)
-    base = ANDRAE_ERR_FLOOR + ANDRAE_ERR_AMPLITUDE * 10 ** (0.4 * (g_mag - ANDRAE_ERR_G_REF))
-    return base * (1 + ANDRAE_ERR_METAL_POOR_SLOPE * np.clip(-1.0 - mh, 0, None))
 
 
 def require_columns(tables: Mapping[str, Table], name: str, columns: Iterable[str]) -> Table:

@@ -1,7 +1,7 @@
 """Quality cuts of T25 Sect. 2.1-2.3, each named, cited and counted.
 
 T25 = Turchi et al. (2025), Survey of Surveys II; SPIE = the earlier SkyMapper-only paper
-(seeds 001/002).  Every threshold below is a module constant with its source.
+(Turchi et al. 2024, SPIE).  Every threshold below is a module constant with its source.
 
 :func:`apply_cuts` applies, in this order: the Gaia cuts (Sect. 2.1), the one-to-one
 best-neighbour rule (Sects. 2.2-2.3), then the SDSS (Sect. 2.2) or SkyMapper (Sect. 2.3)
@@ -53,6 +53,20 @@ import astropy.units as u
 import numpy as np
 from astropy.table import MaskedColumn, Table
 
+# The Gaia DR3 thresholds (T25 Sect. 2.1) live in sos_vo.gaia_dr3, shared with the ADQL of the
+# archive layer; they are re-exported here under their names.
+from ..gaia_dr3 import (  # noqa: F401
+    MAX_ASTROMETRIC_SIGMA5D_MAX,
+    MAX_G_MAG,
+    MAX_IPD_FRAC_MULTI_PEAK,
+    MAX_IPD_FRAC_ODD_WIN,
+    MAX_PARALLAX_ERROR,
+    MAX_RUWE,
+    MAX_TEFF_GSPPHOT,
+    MAX_TEFF_GSPPHOT_SPIE,
+    MAX_VBROAD,
+    VARIABLE_FLAG,
+)
 from ..schema import BANDS, NEIGHBOUR_COLUMNS, check_survey
 from .columns import float_values, require_columns, require_rows
 from .features import (
@@ -61,30 +75,6 @@ from .features import (
     magnitude_column,
     magnitude_error_column,
 )
-
-# --------------------------------------------------------------------------------------
-# Thresholds (T25 Sect. 2.1: Gaia DR3)
-# --------------------------------------------------------------------------------------
-MAX_IPD_FRAC_MULTI_PEAK = 10
-"""T25 Sect. 2.1: "sources with ipd_frac_multi_peak > 10 ... were removed" (percent)."""
-MAX_IPD_FRAC_ODD_WIN = 10
-"""T25 Sect. 2.1: "ipd_frac_odd_win > 10" removed (percent)."""
-MAX_RUWE = 1.4
-"""T25 Sect. 2.1: "ruwe > 1.4" removed (Lindegren et al. 2021)."""
-VARIABLE_FLAG = "VARIABLE"
-"""T25 Sect. 2.1: sources with the VARIABLE ``phot_variable_flag`` removed."""
-MAX_VBROAD = 30.0 * u.km / u.s
-"""T25 Sect. 2.1: vbroad > 30 km/s removed "when this parameter was available"."""
-MAX_TEFF_GSPPHOT = 9000.0 * u.K
-"""T25 Sect. 2.1: teff_gspphot > 9000 K removed."""
-MAX_TEFF_GSPPHOT_SPIE = 7500.0 * u.K
-"""The SPIE paper (seeds 001/002, Sect. 2) used 7500 K; pass ``max_teff=`` to reproduce it."""
-MAX_G_MAG = 18.0 * u.mag
-"""T25 Sect. 2.1: G > 18 mag removed."""
-MAX_PARALLAX_ERROR = 0.1 * u.mas
-"""T25 Sect. 2.1: parallax_error > 0.1 removed (Gaia archive unit: mas)."""
-MAX_ASTROMETRIC_SIGMA5D_MAX = 0.1 * u.mas
-"""T25 Sect. 2.1: astrometric_sigma5d_max > 0.1 removed (Gaia archive unit: mas)."""
 
 # T25 Sects. 2.2-2.3: one-to-one best neighbours (Marrese et al. 2017, 2019)
 REQUIRED_NUMBER_OF_NEIGHBOURS = 1

@@ -39,9 +39,8 @@ SKYMAPPER_R: dict[str, float] = {
 Source: Wolf et al. (2018), PASA 35, e010 (SkyMapper DR1 paper), the coefficients the
 SkyMapper "filter-transformations" page (T25 footnote 4) recommends with the SFD ``ebmv_sfd``
 column of the ``master`` table.  T25 Sect. 2.3: "we obtained the A_B absorption in each band
-B following the SM recipes".  Values typed from the paper; the search tools available to the
-authors of this module could not display the page text to re-check the digits (see the
-project notes)."""
+B following the SM recipes".  Values typed from the paper; the digits were not re-checked against the
+filter-transformations page."""
 
 SDSS_EXTINCTION_COLUMN = "extinction_{band}"
 """SDSS DR13 PhotoPrimary gives A_B per band directly (T25 Sect. 2.2: "We used the absorption

@@ -6,18 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+import numpy as np
+from astropy.table import Table
 
-matplotlib.use("Agg")  # files only, no display (must precede pyplot)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from astropy.table import Table  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-
-from ..exceptions import EmptyInputError, SchemaError, SosVoError  # noqa: E402
-from ..io import atomic_path  # noqa: E402
-from ..schema import LABEL_LATEX, LABEL_UNITS, LABELS  # noqa: E402
+from ..exceptions import EmptyInputError, SchemaError, SosVoError
+from ..extras import require
+from ..io import atomic_path
+from ..schema import LABEL_LATEX, LABEL_UNITS, LABELS
 
 PLOT_FORMATS = {".png": "png", ".pdf": "pdf"}
 FIGSIZE_IN = {"kiel": (6.0, 5.0), "errors": (12.0, 3.6), "one-to-one": (12.0, 4.0)}
@@ -34,6 +31,17 @@ class PlotFormatError(SosVoError, ValueError):
     """The output name does not end in .png or .pdf."""
 
 
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (files only, no display).
+
+    matplotlib is the ``plot`` extra: imported here on first use, so that the rest of the
+    package (and every module that only imports :func:`save_figure`) works without it.
+    """
+    matplotlib = require("matplotlib", "drawing figures")
+    matplotlib.use("Agg")  # must precede the first import of pyplot
+    return require("matplotlib.pyplot", "drawing figures")
+
+
 def _column(table: Table, name: str) -> np.ndarray:
     if name not in table.colnames:
         raise SchemaError(f"plot needs column {name!r}; the table has {', '.join(table.colnames)}")
@@ -42,6 +50,7 @@ def _column(table: Table, name: str) -> np.ndarray:
 
 def save_figure(fig, path: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write a matplotlib figure as PNG or PDF (by suffix) atomically, then close it."""
+    plt = pyplot()
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_FORMATS:
         plt.close(fig)
@@ -63,6 +72,11 @@ def _finite(*arrays: np.ndarray, what: str) -> np.ndarray:
 
 def plot_kiel(table: Table, path: str | os.PathLike, *, prefix: str = "ml_",
               colour_by: str = "feh", overwrite: bool = False) -> Path:
+    """Write :func:`kiel_figure` to ``path`` (``.png`` or ``.pdf``; ``overwrite`` replaces)."""
+    return save_figure(kiel_figure(table, prefix=prefix, colour_by=colour_by), path, overwrite)
+
+
+def kiel_figure(table: Table, *, prefix: str = "ml_", colour_by: str = "feh"):
     """Kiel diagram (log g vs Teff, both axes reversed) in hexagonal bins coloured by the mean
     e_ML of ``colour_by`` (T25 Fig. 6).
 
@@ -70,15 +84,16 @@ def plot_kiel(table: Table, path: str | os.PathLike, *, prefix: str = "ml_",
     ----------
     table : astropy.table.Table
         Catalogue with ``{prefix}teff``, ``{prefix}logg`` and ``{prefix}err_{colour_by}``.
-    path : path-like
-        Output ``.png`` or ``.pdf``.
     prefix : str
         ``"ml_"`` (predictions) or ``"spec_"`` (spectroscopic labels).
     colour_by : {"teff", "logg", "feh"}
         Parameter whose error colours the bins.
-    overwrite : bool
-        Replace an existing file.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
+    plt = pyplot()
     teff, logg = _column(table, f"{prefix}teff"), _column(table, f"{prefix}logg")
     err = _column(table, f"{prefix}err_{colour_by}")
     ok = _finite(teff, logg, err, what="Kiel")
@@ -92,12 +107,20 @@ def plot_kiel(table: Table, path: str | os.PathLike, *, prefix: str = "ml_",
     fig.colorbar(hb, ax=ax, label=f"mean e_ML on {LABEL_LATEX[colour_by]} [{LABEL_UNITS[colour_by]}]")
     ax.set_title(f"Kiel diagram ({ok.sum()} stars)")
     fig.tight_layout()
-    return save_figure(fig, path, overwrite)
+    return fig
 
 
 def plot_error_histograms(table: Table, path: str | os.PathLike, *, prefix: str = "ml_",
                           labels: Sequence[str] = LABELS, overwrite: bool = False) -> Path:
+    """Write :func:`error_histograms_figure` to ``path``."""
+    return save_figure(error_histograms_figure(table, prefix=prefix, labels=labels), path,
+                       overwrite)
+
+
+def error_histograms_figure(table: Table, *, prefix: str = "ml_",
+                            labels: Sequence[str] = LABELS):
     """Histograms of the per-star errors, log-scaled counts, one panel per label (T25 Fig. 4)."""
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(labels), figsize=FIGSIZE_IN["errors"], squeeze=False)
     for ax, label in zip(axes[0], labels, strict=True):
         err = _column(table, f"{prefix}err_{label}")
@@ -109,14 +132,23 @@ def plot_error_histograms(table: Table, path: str | os.PathLike, *, prefix: str 
         ax.axvline(np.median(err[ok]), color="k", ls="--", lw=1, label="median")
         ax.legend(frameon=False)
     fig.tight_layout()
-    return save_figure(fig, path, overwrite)
+    return fig
 
 
 def plot_one_to_one(table: Table, path: str | os.PathLike, *, truth_prefix: str = "spec_",
                     pred_prefix: str = "ml_", labels: Sequence[str] = LABELS,
                     overwrite: bool = False) -> Path:
+    """Write :func:`one_to_one_figure` to ``path``."""
+    return save_figure(one_to_one_figure(table, truth_prefix=truth_prefix,
+                                         pred_prefix=pred_prefix, labels=labels), path, overwrite)
+
+
+def one_to_one_figure(table: Table, *, truth_prefix: str = "spec_", pred_prefix: str = "ml_",
+                      labels: Sequence[str] = LABELS):
     """Predicted vs reference values as 2-D density (log colour scale) with the 1:1 line,
     one panel per label, with the bias and scatter of the differences (test-set figures of T25)."""
+    plt = pyplot()
+    LogNorm = require("matplotlib.colors", "drawing figures").LogNorm  # noqa: N806
     fig, axes = plt.subplots(1, len(labels), figsize=FIGSIZE_IN["one-to-one"], squeeze=False)
     for ax, label in zip(axes[0], labels, strict=True):
         x, y = _column(table, f"{truth_prefix}{label}"), _column(table, f"{pred_prefix}{label}")
@@ -132,7 +164,7 @@ def plot_one_to_one(table: Table, path: str | os.PathLike, *, truth_prefix: str 
         ax.set_ylabel(f"{pred_prefix.rstrip('_')} {LABEL_LATEX[label]} [{LABEL_UNITS[label]}]")
         fig.colorbar(image, ax=ax, label="N")
     fig.tight_layout()
-    return save_figure(fig, path, overwrite)
+    return fig
 
 
 PLOTS = {"kiel": plot_kiel, "errors": plot_error_histograms, "one-to-one": plot_one_to_one}

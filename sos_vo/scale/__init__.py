@@ -1,4 +1,4 @@
-"""Scaling sos-vo out: streaming Parquet, HEALPix partitions, dask, run planning (issue 5).
+"""Scaling sos-vo out: streaming Parquet, HEALPix partitions, dask, run planning.
 
 Modules
 -------

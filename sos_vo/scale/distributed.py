@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..extras import require
 from .manifest import IncompleteRunError, PartResult, RunManifest
 from .parquet_io import DEFAULT_BATCH_ROWS, check_same_schema
 from .stream import Predictor, list_parquet, predict_file, run_fingerprint
@@ -100,7 +101,7 @@ def predict_partitions(source, out_dir: str | os.PathLike, model_folder: str | o
     IncompleteRunError
         Some partitions failed (named, with their errors); the others are recorded.
     """
-    from distributed import as_completed
+    as_completed = require("distributed", "dask runs", "scale").as_completed
 
     root, keys = list_parquet(source)
     check_same_schema([root / k for k in keys])

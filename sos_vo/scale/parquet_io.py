@@ -14,12 +14,14 @@ from pathlib import Path
 
 import astropy.units as u
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 from astropy.table import Column, MaskedColumn, Table
 
 from ..exceptions import SchemaError
+from ..extras import require
 from ..io import atomic_path
+
+pa = require("pyarrow", "Parquet input and output", "scale")
+pq = require("pyarrow.parquet", "Parquet input and output", "scale")
 
 UNIT_KEY = b"unit"
 """Arrow field-metadata key of a column's unit string."""

@@ -1,15 +1,16 @@
-"""HEALPix-partitioned Parquet: one file per HEALPix pixel, HATS-style paths.
+"""HEALPix-partitioned Parquet: one file per HEALPix pixel of one order.
 
-A partitioned catalogue is a folder of ``Norder=<k>/Dir=<d>/Npix=<p>.parquet`` files
-(the layout of HATS, the Hierarchical Adaptive Tiling Scheme that ``lsdb`` reads, at a single
-order): pixel ``p`` of the NESTED HEALPix grid of order ``k`` (nside = 2**k), ``d`` =
-``10000 * (p // 10000)``.  Rows are assigned by their ``ra`` / ``dec``
-(:mod:`astropy_healpix`).  Each partition is an independent unit of work for
-:mod:`sos_vo.scale.distributed`.
+A partitioned catalogue is a folder of ``Norder=<k>/Dir=<d>/Npix=<p>.parquet`` files: pixel
+``p`` of the NESTED HEALPix grid of order ``k`` (nside = 2**k), ``d`` = ``10000 * (p // 10000)``.
+The file names follow HATS (the Hierarchical Adaptive Tiling Scheme of ``lsdb``), but the
+folder is *not* a HATS catalogue: it has no ``properties`` file, partition info or
+HATS metadata, and lsdb does not open it.  :func:`write_hats` (the ``hats`` extra) writes a
+real HATS catalogue with lsdb; :func:`sos_vo.scale.stream.list_parquet` reads both.  Rows
+are assigned by their ``ra`` / ``dec`` (:func:`sos_vo.gaia_dr3.healpix_index`).  Each partition
+is an independent unit of work for :mod:`sos_vo.scale.distributed`.
 
-For Gaia rows the pixel also follows from the id: ``source_id // (2**35 * 4**(12 - k))`` is
-the order-``k`` nested pixel (Gaia DR3 documentation, ``source_id``), which
-:func:`gaia_source_id_pixel` gives without positions.
+For Gaia rows the pixel also follows from the id (:func:`gaia_source_id_pixel`, Gaia DR3
+documentation, Sect. 20.1.1 ``source_id``), without positions.
 """
 
 from __future__ import annotations
@@ -17,39 +18,32 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import astropy.units as u
 import numpy as np
 from astropy.table import Table
 
 from ..exceptions import SchemaError
+from ..extras import require
+from ..gaia_dr3 import healpix_index, source_id_to_healpix
 from .parquet_io import write_parquet
 
 DEFAULT_ORDER = 3
 """HEALPix order of the partitions (768 pixels of ~54 deg^2); a whole-sky Gaia DR3 run at
 ~1.8e9 rows would rather use order 6-8 (~40k-800k rows per pixel), see docs/scaling.md."""
-GAIA_SOURCE_ID_LEVEL12_DIVISOR = 2**35
-"""Gaia DR3 ``source_id`` = HEALPix level-12 nested index * 2**35 + ... (Gaia DR3 docs)."""
 
 
 def pixel_path(order: int, pixel: int) -> str:
-    """Relative HATS-style path of one partition."""
+    """Relative path of one partition (HATS file naming; the folder is not a HATS catalogue)."""
     return f"Norder={order}/Dir={10000 * (pixel // 10000)}/Npix={pixel}.parquet"
 
 
 def healpix_pixels(ra_deg: np.ndarray, dec_deg: np.ndarray, order: int) -> np.ndarray:
-    """NESTED HEALPix pixel of each position at ``order``."""
-    from astropy_healpix import HEALPix
-
-    hp = HEALPix(nside=2**int(order), order="nested")
-    return np.asarray(hp.lonlat_to_healpix(np.asarray(ra_deg) * u.deg,
-                                           np.asarray(dec_deg) * u.deg), dtype=np.int64)
+    """NESTED HEALPix pixel of each position at ``order`` (:func:`sos_vo.gaia_dr3.healpix_index`)."""
+    return healpix_index(ra_deg, dec_deg, order)
 
 
 def gaia_source_id_pixel(source_id: np.ndarray, order: int) -> np.ndarray:
     """Order-``order`` nested HEALPix pixel encoded in Gaia DR3 ``source_id`` (order <= 12)."""
-    if not 0 <= order <= 12:
-        raise ValueError(f"order must be in 0..12, got {order}")
-    return np.asarray(source_id, np.int64) // (GAIA_SOURCE_ID_LEVEL12_DIVISOR * 4 ** (12 - order))
+    return source_id_to_healpix(source_id, order)
 
 
 def write_partitions(table: Table, out_dir: str | os.PathLike, order: int = DEFAULT_ORDER, *,
@@ -78,12 +72,9 @@ def write_hats(table: Table, out_dir: str | os.PathLike, name: str = "catalog",
                order: int = DEFAULT_ORDER) -> Path:
     """Write ``table`` as a HATS catalogue with ``lsdb`` (optional dependency); returns its path.
 
-    Raises ImportError with the install hint when lsdb is missing.
+    Raises :class:`~sos_vo.exceptions.MissingExtraError` (the ``hats`` extra) without lsdb.
     """
-    try:
-        import lsdb
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("HATS catalogues need lsdb: pip install lsdb") from exc
+    lsdb = require("lsdb", "writing HATS catalogues", "hats")
     df = table.to_pandas()
     cat = lsdb.from_dataframe(df, catalog_name=name, ra_column="ra", dec_column="dec",
                               lowest_order=order, highest_order=order)

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from ..gaia_dr3 import healpix_area_deg2, healpix_centres, moc_cells
+
 GAIA_DR3_N_SOURCES = 1_811_709_771
 """Sources in Gaia DR3 (Gaia Collaboration, Vallenari et al. 2023, A&A 674, A1, Table 1)."""
 SIGMA_POLE_DEG2 = 3_000.0
@@ -82,23 +84,17 @@ def source_density(b_deg: np.ndarray) -> np.ndarray:
 
 
 def _cells(moc, order: int) -> np.ndarray:
-    ranges = np.asarray(moc.to_depth29_ranges, dtype=np.uint64)
-    shift = 2 * (29 - order)
-    out = [np.arange(int(lo) >> shift, -(-int(hi) >> shift) if shift else int(hi))
-           for lo, hi in ranges]
-    return np.unique(np.concatenate(out)) if out else np.zeros(0, np.int64)
+    return moc_cells(moc, order)
 
 
 def cell_rows(order: int, cells: np.ndarray) -> np.ndarray:
     """Model rows of whole HEALPix cells (nested) of ``order``."""
     import astropy.units as u
     from astropy.coordinates import SkyCoord
-    from astropy_healpix import HEALPix
 
-    hp = HEALPix(nside=2**order, order="nested")
-    lon, lat = hp.healpix_to_lonlat(cells)
+    lon, lat = healpix_centres(order, cells)
     b = SkyCoord(lon, lat, frame="icrs").galactic.b.to_value(u.deg)
-    return source_density(b) * hp.pixel_area.to_value(u.deg**2)
+    return source_density(b) * healpix_area_deg2(order)
 
 
 @dataclass
@@ -176,9 +172,8 @@ def plan_region(region, survey: str = "sdss", *, workers: int = 1,
     fine_cells = _cells(reg.moc(fine), fine)
     if fine_cells.size:
         import astropy.units as u
-        from astropy_healpix import HEALPix
 
-        lon, lat = HEALPix(nside=2**fine, order="nested").healpix_to_lonlat(fine_cells)
+        lon, lat = healpix_centres(fine, fine_cells)
         inside = np.asarray(reg.contains(lon.to_value(u.deg), lat.to_value(u.deg)), bool)
         if inside.any():  # a region smaller than a cell keeps its covering cells
             fine_cells = fine_cells[inside]

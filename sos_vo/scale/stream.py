@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError
+from ..extras import require
 from ..io import atomic_path
 from ..prepare.cuts import MAX_TEFF_GSPPHOT, CutReport, apply_cuts
 from ..prepare.features import compute_features, feature_matrix
@@ -49,6 +49,8 @@ from .parquet_io import (
     parquet_rows,
     table_to_arrow,
 )
+
+pq = require("pyarrow.parquet", "Parquet streaming", "scale")
 
 
 @dataclass
@@ -105,7 +107,7 @@ class Predictor:
 
     def predict_table(self, joined: Table) -> tuple[Table | None, CutReport | None]:
         """Prediction rows of one batch of joined rows (None when no row passes the cuts)."""
-        from ..catalogue.merge import make_prediction_table
+        from ..pipeline import predict_rows
 
         if len(joined) == 0:
             return None, None
@@ -120,13 +122,9 @@ class Predictor:
 
         with warnings.catch_warnings():  # a batch may lack a band entirely: not an error here
             warnings.simplefilter("ignore", MissingFeatureWarning)
-            result = self.model.predict(X, names=names, data_is_real=self.data_is_real,
-                                        n_threads=self.n_threads)
-        in_area = self.area.flag(X, feature_names=list(names))
-        ids = np.asarray(kept["source_id"], dtype=np.int64)
-        in_train = np.isin(ids, self.train_ids, assume_unique=False)
-        table = make_prediction_table(kept, self.survey, {k: result[k][0] for k in LABELS},
-                                      {k: result[k][2] for k in LABELS}, in_train, in_area)
+            table = predict_rows(kept, self.survey, X, names, self.model, self.area,
+                                 self.train_ids, data_is_real=self.data_is_real,
+                                 n_threads=self.n_threads)
         return table, report
 
 

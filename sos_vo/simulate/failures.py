@@ -1,4 +1,4 @@
-"""Stars that fail the quality cuts of T25 Sect. 2 (METHOD.md Sect. 2), injected on purpose.
+"""Stars that fail the quality cuts of T25 Sect. 2, injected on purpose.
 
 Each cut has a name.  :func:`injection_plan` chooses, for every injectable cut, a random
 :data:`INJECTED_FAIL_FRACTION` of the stars whose archive values are then set to fail exactly
@@ -48,7 +48,7 @@ THRESHOLDS = {
     "teff_gspphot": 9000.0, "g_mag": 18.0, "parallax_error": 0.1, "astrometric_sigma5d_max": 0.1,
     "class_star": 0.8, "a_g": 10.0, "mag_min": 0.0, "mag_max": 25.0,
 }
-"""T25 Sect. 2.1-2.3 thresholds (METHOD.md Sect. 2)."""
+"""T25 Sect. 2.1-2.3 thresholds."""
 
 
 def injection_plan(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:

@@ -2,8 +2,7 @@
 
 The Gaia-like priors (GSP-Phot Teff/log g, Andrae et al. [M/H]) are the truth plus bias and
 noise, worse for metal-poor giants, tuned so that their scatter against SoS-like labels is near
-the paper's: GSP-Phot vs SoS MAD 165 K / 0.21 dex, Andrae [M/H] vs SoS 0.17 dex (T25 Sect. 4.2,
-METHOD.md Sect. 8).
+the paper's: GSP-Phot vs SoS MAD 165 K / 0.21 dex, Andrae [M/H] vs SoS 0.17 dex (T25 Sect. 4.2).
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ import numpy as np
 from astropy import units as u
 from astropy.coordinates import BarycentricMeanEcliptic, SkyCoord
 from astropy.table import Table
-from astropy_healpix import HEALPix
 
-from ..prepare.crossmatch import andrae_mh_error
+from ..gaia_dr3 import SOURCE_ID_SHIFT, andrae_mh_error, healpix_index
 from . import archive_tables as at
 from .photometry import (
     GAIA_ZERO_POINTS,
@@ -27,7 +25,7 @@ from .photometry import (
 
 SOLUTION_ID = 1636148068921376768
 """``solution_id`` of Gaia DR3 gaia_source rows (as in real DR3 responses)."""
-SOURCE_ID_HEALPIX_FACTOR = 2**35
+SOURCE_ID_HEALPIX_FACTOR = 2**SOURCE_ID_SHIFT
 """Gaia source_id = HEALPix level-12 nested index * 2^35 + running number (Gaia DR3 data model,
 gaia_source.source_id)."""
 HEALPIX_LEVEL = 12
@@ -68,8 +66,7 @@ ANDRAE_METAL_POOR_GIANT_NOISE = 2.0
 
 def source_ids(rng: np.random.Generator, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
     """Unique Gaia-like source_id: HEALPix level-12 nested index * 2^35 + running number."""
-    hp = HEALPix(nside=2**HEALPIX_LEVEL, order="nested")
-    pix = hp.lonlat_to_healpix(ra * u.deg, dec * u.deg).astype(np.int64)
+    pix = healpix_index(ra, dec, HEALPIX_LEVEL)
     order = np.lexsort((rng.random(len(pix)), pix))
     sorted_pix = pix[order]
     start = np.r_[0, np.flatnonzero(np.diff(sorted_pix)) + 1]

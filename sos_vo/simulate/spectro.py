@@ -27,7 +27,7 @@ SOS_NOISE = {"teff": 35.0, "logg": 0.06, "feh": 0.05}
 dex, which bounds the label noise from above; *synthetic choice* of values somewhat below."""
 PASTEL_NOISE = {"teff": 80.0, "logg": 0.15, "feh": 0.08}
 """PASTEL entry-to-entry scatter (*synthetic choice*; with SoS_NOISE it gives a PASTEL-SoS MAD
-near the paper's 143 K / 0.21 / 0.11 dex, METHOD.md Sect. 4)."""
+near the paper's 143 K / 0.21 / 0.11 dex, T25 Sect. 3)."""
 SOS_G_LIMIT = 17.0
 SOS_FRACTION = 0.3
 SOS_HALO_FRACTION = 0.6

@@ -25,7 +25,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError
-from ..publish.plots import save_figure
+from ..publish.plots import pyplot, save_figure
 from ..stats import mad
 from .harris import read_harris
 
@@ -200,10 +200,7 @@ def plot_cluster_boxplots(results: Mapping[str, ClusterValidation], path: str | 
     drawn as points; M and Sigma (:meth:`ClusterValidation.pooled`) are annotated; the dashed
     line is zero.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     if not results:
         raise EmptyInputError("plot_cluster_boxplots: no result to draw")

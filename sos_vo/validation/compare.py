@@ -17,7 +17,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError, SosVoError
-from ..publish.plots import save_figure
+from ..publish.plots import pyplot, save_figure
 from ..stats import error_statistics
 
 STAT_COLUMNS = ("parameter", "reference_column", "n", "median_offset", "mean_offset", "sigma", "mad", "rmse")
@@ -118,11 +118,8 @@ def plot_comparison_density(comparison: Comparison, path: str | os.PathLike, ove
 
     One panel per parameter, logarithmic colour scale, median offset and MAD annotated.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm
+    plt = pyplot()
+    from matplotlib.colors import LogNorm  # matplotlib is there once pyplot() returned
 
     params = list(comparison.stats["parameter"])
     fig, axes = plt.subplots(1, len(params), figsize=(4.2 * len(params), 4.0), squeeze=False)

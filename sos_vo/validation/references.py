@@ -29,10 +29,6 @@ from astropy.table import Table
 from ..archives.conf import sql_table_name
 from ..exceptions import SchemaError
 
-VIZIER_TAP_URL = "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
-"""The VizieR TAP service (CDS); :func:`fetch_vizier` uses ``conf.vizier_tap_url`` (the same
-URL unless configured otherwise)."""
-
 NAMING_SCHEMES = ("vizier", "sql")
 """``vizier``: VizieR's quoted names; ``sql``: the SQL-identifier mapping of a DaCHS mirror."""
 
@@ -88,7 +84,7 @@ HARRIS_1996 = VizierTable(
          "2-10) and 'Name' (12-22); public scripts query it over TAPVizieR as "
          "\"VII/202/catalog\" with ID, Name, GLON, GLAT, Rsun.  [Fe/H] label: a public script "
          "queries VizieR VII/202 with astroquery (Vizier.query_object(..., catalog=['VII/202'])) "
-         "and reads table['[Fe/H]'] and table['Rsun'] (found with the search tools; the ReadMe "
+         "and reads table['[Fe/H]'] and table['Rsun'] (found in public code; the ReadMe "
          "byte-by-byte line itself was not seen), so '[Fe/H]' is supported by use, not by the "
          "ReadMe; pass columns={'feh': ...} if VizieR differs.  T25 uses the 2010 edition (157 clusters; the raw file mwgc.dat, "
          "sos_vo.validation.clusters.read_harris), so VizieR's 1997 values differ for some "
@@ -174,16 +170,15 @@ ANDRAE_2023 = VizierTable(
          "crate's generated module for external.xgboost_table1 on docs.rs names it 'table 1 of "
          "Andrae et al. (2023)' with column source_id).  NOT verified: VizieR's table name "
          "('table1' is our guess) and whether VizieR kept those labels (it often renames, e.g. "
-         "to GaiaDR3/[M/H]); no public code or page found by the search tools (corpora docs, "
-         "pages, code; find_string 'J/ApJS/267/8') names a J/ApJS/267/8 table.  Override with "
+         "to GaiaDR3/[M/H]); no public code or page we found "
+         "names a J/ApJS/267/8 table.  Override with "
          "--vizier-table / --vizier-column, or query the Gaia archive copy.")
 """XGBoost Teff, log g, [M/H] from Gaia XP (T25 Sect. 6.3, Fig. 7 bottom row)."""
 
 ZHANG_2023 = VizierTable(
     "J/MNRAS/524/1855", None, "Zhang X., Green G.M., Rix H.-W. 2023, MNRAS 524, 1855",
     note="Catalogue identifier from the paper reference; VizieR table and column names NOT "
-         "verified: the search tools (find_string 'J/MNRAS/524/1855', docs/pages/code corpora) "
-         "found no public use of a VizieR table (pass --vizier-table and --vizier-column "
+         "verified: we found no public use of a VizieR table (pass --vizier-table and --vizier-column "
          "source_id=... teff=... logg=... feh=...).  Found instead: the GAVO Data Center "
          "republishes the catalogue over TAP as 'xpparams.main' (dc.zah.uni-heidelberg.de table "
          "info and the resource descriptor svn.g-vo.org/svn/gavo/hdinputs/xpparams/q.rd, source "
@@ -198,16 +193,15 @@ ZHANG_2023 = VizierTable(
 GU_2025 = VizierTable(
     "J/ApJS/277/19", None, "Gu H. et al. 2025, ApJS 277, 19",
     note="Catalogue identifier from the paper reference; table and column names NOT verified "
-         "(pass --vizier-table and --vizier-column): the search tools (find_string "
-         "'J/ApJS/277/19', docs/pages/code corpora) found no public ReadMe, page or code naming "
-         "its tables or columns.")
+         "(pass --vizier-table and --vizier-column): we found no public ReadMe, page or code "
+         "naming its tables or columns.")
 """SAGES DR2 random-forest parameters (T25 Sect. 6.2, Fig. 7 middle row)."""
 
 PASTEL = VizierTable(
     "B/pastel", "B/pastel/pastel", "Soubiran C. et al. 2016, A&A 591, A118",
     {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff": "Teff", "logg": "logg",
      "feh": "[Fe/H]", "bibcode": "bibcode"},
-    note="Verified in public code (search tools, not the ReadMe itself): a script queries "
+    note="Verified in public code (not the ReadMe itself): a script queries "
          "TAPVizieR with 'SELECT ID, Teff, logg FROM \"B/pastel/pastel\" WHERE ID IN (...)' "
          "(table name, ID, Teff, logg as TAP serves them); astroquery scripts ask "
          "Vizier(catalog='B/pastel/pastel') for the columns 'ID', 'Teff', 'e_Teff', 'logg', "
@@ -357,16 +351,16 @@ def fetch_vizier(table: VizierTable, roles: Sequence[str] | None = None, where: 
     :class:`~sos_vo.archives.TapClient` (``client_kwargs``: ``timeout``, ``row_limit``,
     ``retries``, ...), so a truncated result raises instead of being returned.
     """
+    from ..archives import vizier
     from ..archives.conf import setting
-    from ..archives.tap import TapClient
 
-    url = str(setting("vizier_tap_url", tap_url))
+    client = vizier.client(tap_url, **client_kwargs)
     scheme = str(setting("vizier_names", names))
     query = adql_select(table, roles, where, columns, names=scheme,
                         table_name=_adql_table_name(table, scheme))
-    result = TapClient(url, **client_kwargs).run(query, use_async=use_async)
+    result = client.run(query, use_async=use_async)
     result.meta["query"] = query
-    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}"
+    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {client.url}"
     return result
 
 
@@ -403,10 +397,10 @@ def fetch_vizier_by_ids(table: VizierTable, ids, roles: Sequence[str] | None = N
         If the table's TAP name or its ``id_role`` column is not known.
     """
     import numpy as np
-    from astropy.table import vstack
 
+    from ..archives import vizier
     from ..archives.conf import setting
-    from ..archives.tap import TapClient
+    from ..archives.upload import run_upload_join
     from ..exceptions import EmptyInputError
 
     ids = np.unique(np.asarray(ids, dtype=np.int64))
@@ -419,23 +413,18 @@ def fetch_vizier_by_ids(table: VizierTable, ids, roles: Sequence[str] | None = N
     roles = list(roles or labels)
     if id_role not in roles:
         roles.insert(0, id_role)
-    url = str(setting("vizier_tap_url", tap_url))
     scheme = str(setting("vizier_names", names))
     join = (f"JOIN TAP_UPLOAD.{UPLOAD_TABLE} AS u "
             f"ON t.{column_ref(labels[id_role], scheme)} = u.source_id")
     query = adql_select(table, roles, where, columns, names=scheme,
                         table_name=_adql_table_name(table, scheme), alias="t", join=join)
-    chunk = int(chunk_size or UPLOAD_CHUNK_ROWS)
-    if chunk < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
-    client = TapClient(url, **client_kwargs)
-    parts = [client.run(query, use_async=use_async,
-                        uploads={UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk]})})
-             for i in range(0, ids.size, chunk)]
-    result = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    client = vizier.client(tap_url, **client_kwargs)
+    result = run_upload_join(client, query, UPLOAD_TABLE, Table({"source_id": ids}),
+                             chunk_size or UPLOAD_CHUNK_ROWS, use_async=use_async)
     result.meta["query"] = query
     result.meta["uploaded_ids"] = int(ids.size)
-    result.meta["source"] = f"{table.catalogue} ({table.citation}) via {url}, ids uploaded"
+    result.meta["source"] = (f"{table.catalogue} ({table.citation}) via {client.url}, "
+                             "ids uploaded")
     return result
 
 
@@ -490,10 +479,10 @@ def fetch_vizier_by_position(table: VizierTable, ids, ra, dec, radius_arcsec: fl
         are not finite.
     """
     import numpy as np
-    from astropy.table import vstack
 
+    from ..archives import vizier
     from ..archives.conf import setting
-    from ..archives.tap import TapClient
+    from ..archives.upload import run_upload_join
     from ..exceptions import EmptyInputError
 
     ids = np.asarray(ids, dtype=np.int64)
@@ -515,7 +504,6 @@ def fetch_vizier_by_position(table: VizierTable, ids, ra, dec, radius_arcsec: fl
         raise SchemaError(f"{table.catalogue}: no column known for the position role(s) "
                           f"{', '.join(missing)}; pass columns={{'ra': ..., 'dec': ...}}")
     roles = [r for r in (roles or labels) if r != "source_id"]
-    url = str(setting("vizier_tap_url", tap_url))
     scheme = str(setting("vizier_names", names))
     t_ra, t_dec = (f"t.{column_ref(labels[r], scheme)}" for r in ("ra", "dec"))
     join = (f"JOIN TAP_UPLOAD.{POSITION_UPLOAD_TABLE} AS u ON 1=CONTAINS(POINT('ICRS', {t_ra}, "
@@ -525,22 +513,16 @@ def fetch_vizier_by_position(table: VizierTable, ids, ra, dec, radius_arcsec: fl
     query = query.replace(
         "SELECT ", f"SELECT u.source_id AS source_id, DISTANCE(POINT('ICRS', {t_ra}, {t_dec}), "
                    "POINT('ICRS', u.ra, u.dec)) AS match_distance, ", 1)
-    chunk = int(chunk_size or POSITION_UPLOAD_CHUNK_ROWS)
-    if chunk < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk}")
-    client = TapClient(url, **client_kwargs)
-    parts = [client.run(query, use_async=use_async,
-                        uploads={POSITION_UPLOAD_TABLE: Table({"source_id": ids[i:i + chunk],
-                                                               "ra": ra[i:i + chunk],
-                                                               "dec": dec[i:i + chunk]})})
-             for i in range(0, ids.size, chunk)]
-    result = vstack(parts, metadata_conflicts="silent") if len(parts) > 1 else parts[0]
+    client = vizier.client(tap_url, **client_kwargs)
+    result = run_upload_join(client, query, POSITION_UPLOAD_TABLE,
+                             Table({"source_id": ids, "ra": ra, "dec": dec}),
+                             chunk_size or POSITION_UPLOAD_CHUNK_ROWS, use_async=use_async)
     distance = np.ma.filled(np.ma.asarray(result["match_distance"], dtype=float), np.nan)
     result["match_distance"] = distance * 3600.0  # DISTANCE is in degrees
     result["match_distance"].unit = "arcsec"
     result.meta["query"] = query
     result.meta["uploaded_positions"] = int(ids.size)
-    result.meta["source"] = (f"{table.catalogue} ({table.citation}) via {url}, positions "
+    result.meta["source"] = (f"{table.catalogue} ({table.citation}) via {client.url}, positions "
                              f"uploaded, radius {radius} arcsec")
     return result
 

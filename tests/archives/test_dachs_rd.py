@@ -11,9 +11,9 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from sos_vo.archives.dachs_rd import write_catalogue_rd, write_rd
 from sos_vo.archives.exceptions import ArchiveError
 from sos_vo.archives.tap import TapClient
+from sos_vo.publish.dachs_rd import write_catalogue_rd, write_rd
 from sos_vo.schema import CATALOGUE_COLUMNS
 
 INPUTS = Path("/var/gavo/inputs")

@@ -6,9 +6,9 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from sos_vo.archives.exceptions import ArchiveError, RegionError, ServiceError
-from sos_vo.archives.query import query_region
 from sos_vo.archives.tables import ARCHIVE_TABLES
 from sos_vo.cli import main
+from sos_vo.pipeline import query_region
 from sos_vo.prepare.crossmatch import join_survey
 from sos_vo.prepare.cuts import apply_cuts, gaia_cuts, neighbour_cuts
 from sos_vo.schema import joined_columns

@@ -3,8 +3,8 @@
 import pytest
 
 from sos_vo.archives import conf, gaia, regions  # conf: the Conf object
-from sos_vo.archives.query import query_region
 from sos_vo.archives.tap import TapClient
+from sos_vo.pipeline import query_region
 from sos_vo.schema import joined_columns
 
 pytestmark = pytest.mark.remote_data

@@ -10,8 +10,8 @@ from astropy.table import Column
 from realdata_files import realdata
 
 from sos_vo import archive_schema
-from sos_vo.archives.dachs_rd import sql_type
 from sos_vo.archives.tables import ARCHIVE_TABLES, GAIA_SOURCE
+from sos_vo.publish.dachs_rd import sql_type
 
 REAL_GAIA = "1710099405832VAL-result.vot"
 

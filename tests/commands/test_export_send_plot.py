@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from astropy.io import fits
 from PIL import Image
@@ -90,8 +91,16 @@ def test_send_with_started_hub_reports_missing_client(tmp_path, catalogue_fits, 
 def test_plot(tmp_path, catalogue_fits, kind):
     out = tmp_path / f"{kind}.png"
     assert main(["plot", kind, str(catalogue_fits), "--out", str(out)]) == 0
+    from sos_vo.publish.plots import DPI, FIGSIZE_IN
+
     with Image.open(out) as im:
-        assert im.format == "PNG" and im.size[0] > 0
+        assert im.format == "PNG"
+        width, height = FIGSIZE_IN[kind]
+        assert im.size == (round(width * DPI), round(height * DPI))
+        rgb = np.asarray(im.convert("RGB"), dtype=int)
+    # data drawn in colour (viridis bins, filled histograms), not only black axes on white
+    coloured = (np.ptp(rgb, axis=2) > 40).mean()
+    assert coloured > 0.01, f"{kind}: only {coloured:.2%} of the pixels are coloured"
 
 
 def test_plot_bad_suffix(tmp_path, catalogue_fits, capsys):

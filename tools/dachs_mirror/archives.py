@@ -5,7 +5,7 @@
 synthetic sky (:func:`sos_vo.simulate.simulate_sky`).
 
 :func:`write_fixture_mirror` writes one DaCHS resource per schema (``gaiadr3``,
-``external``) with :func:`sos_vo.archives.dachs_rd.write_rd`, plus the same rows as ECSV for
+``external``) with :func:`sos_vo.publish.dachs_rd.write_rd`, plus the same rows as ECSV for
 tests to compute expected answers without the server.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from astropy.table import Table
 
-from sos_vo.archives.dachs_rd import write_rd
 from sos_vo.archives.tables import ARCHIVE_TABLES, ArchiveTable
+from sos_vo.publish.dachs_rd import write_rd
 
 RESOURCE_PREFIX = "sosvo_"
 """DaCHS resource directories are named ``sosvo_<schema>`` (RD id ``sosvo_<schema>/q``)."""

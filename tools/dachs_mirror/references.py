@@ -37,8 +37,8 @@ import numpy as np
 from astropy.table import Table
 
 from sos_vo.archives.conf import sql_table_name
-from sos_vo.archives.dachs_rd import write_rd
 from sos_vo.exceptions import SchemaError
+from sos_vo.publish.dachs_rd import write_rd
 from sos_vo.validation.references import (
     ANDRAE_2023,
     APOKASC3,

@@ -28,10 +28,10 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 from astropy.table import Table
 
+from ..archives.exceptions import ArchiveError
+from ..archives.tables import ArchiveColumn
 from ..io import atomic_path, check_writable
 from ..schema import CATALOGUE_COLUMNS
-from .exceptions import ArchiveError
-from .tables import ArchiveColumn
 
 INTEGER_NULLS = {"smallint": -32768, "integer": -2147483648, "bigint": -9223372036854775808}
 """VOTable null values of integer columns (the most negative value of each type)."""
