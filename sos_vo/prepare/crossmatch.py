@@ -198,7 +198,10 @@ def join_survey(tables: Mapping[str, Table], survey: str, labels: bool = True) -
 
     sid = np.asarray(gaia["source_id"])
     nb_rows, has_nb = _index_of(sid, np.asarray(nb["source_id"]), nb_name, "source_id")
-    ext_id = np.asarray(nb["original_ext_source_id"])[nb_rows]
+    nb_ext = np.asarray(nb["original_ext_source_id"])
+    # no best-neighbour rows at all (e.g. SkyMapper, a southern survey, in a northern field):
+    # nothing to look up, every source is dropped below and the caller reports 0 rows
+    ext_id = nb_ext[nb_rows] if len(nb_ext) else np.zeros(len(sid), dtype=nb_ext.dtype)
     ph_rows, has_ph = _index_of(ext_id, np.asarray(phot[id_col]), ph_name, id_col)
     keep = np.flatnonzero(has_nb & has_ph)
     sid = sid[keep]

@@ -116,3 +116,15 @@ def test_join_pastel_finds_the_right_star(sky):
     row = np.array([int(s.split()[-1]) for s in np.asarray(matched["pastel_id"]).astype(str)])
     assert np.array_equal(np.asarray(matched["source_id"]), gaia_ids[row])
     assert np.all(np.asarray(matched["match_distance"]) < 0.1)
+
+
+def test_join_of_a_field_without_survey_rows_is_empty():
+    """SkyMapper (a southern survey) has no rows in a northern field (the Pleiades): the join
+    has 0 rows and the survey's columns, instead of an IndexError on the empty neighbour table."""
+    north = simulate_sky(center=(56.75, 24.12), radius=0.3, n_stars=300, seed=3)
+    assert len(north.tables[schema.NEIGHBOUR_TABLES["skymapper"]]) == 0
+    joined = join_survey(north.tables, "skymapper")
+    assert len(joined) == 0
+    assert joined.colnames[: len(schema.joined_columns("skymapper"))] == list(
+        schema.joined_columns("skymapper"))
+    assert len(join_survey(north.tables, "sdss")) > 0
