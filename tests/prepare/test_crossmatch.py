@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from astropy.table import MaskedColumn
 
 from sos_vo import schema
 from sos_vo.exceptions import SchemaError
@@ -128,3 +129,27 @@ def test_join_of_a_field_without_survey_rows_is_empty():
     assert joined.colnames[: len(schema.joined_columns("skymapper"))] == list(
         schema.joined_columns("skymapper"))
     assert len(join_survey(north.tables, "sdss")) > 0
+
+
+@pytest.mark.parametrize(("table", "column"), [("gaiadr3.gaia_source", "ra"),
+                                               ("gaiadr3.gaia_source", "dec"),
+                                               ("B/pastel/pastel", "RAJ2000")])
+def test_missing_positions_are_an_error_naming_column_and_rows(sky, table, column):
+    """NaN (or masked) positions: a SchemaError naming the table, the column and the row count,
+    not astropy's "Catalog coordinates cannot contain NaN entries" nor a silent row drop."""
+    tables = dict(sky.tables)
+    t = tables[table].copy()
+    t[column] = t[column].astype(float)
+    t[column][[2, 7, 11]] = np.nan
+    tables[table] = t
+    with pytest.raises(SchemaError, match=rf"{table!r}: column {column} .* 3 of {len(t)} rows "
+                                          r"\(row indices, 0-based: 2, 7, 11\)"):
+        join_pastel(tables)
+    if table == "gaiadr3.gaia_source":
+        with pytest.raises(SchemaError, match=rf"column {column} .* 3 of"):
+            join_survey(tables, "sdss")
+        masked = sky.tables[table].copy()
+        masked[column] = MaskedColumn(masked[column], mask=np.arange(len(masked)) == 4)
+        tables[table] = masked
+        with pytest.raises(SchemaError, match=rf"column {column} .* 1 of .*0-based: 4\)"):
+            join_survey(tables, "skymapper")
