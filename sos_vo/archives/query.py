@@ -155,12 +155,48 @@ def _model_folders(model, surveys: tuple[str, ...]) -> dict[str, Path]:
     return resolve_models(model, surveys)
 
 
+CUT_TABLE_FORMATS = {".vot": "votable", ".xml": "votable", ".fits": "fits", ".ecsv": "ascii.ecsv",
+                     ".csv": "ascii.csv"}
+"""astropy formats of the joined, cut tables written without a model, by suffix of ``out``."""
+
+
+def _cut_table_format(path: Path) -> str:
+    fmt = CUT_TABLE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ArchiveError(f"cannot tell the format of {path} (use .vot, .fits, .ecsv or .csv)")
+    return fmt
+
+
+def _check_out(out_path: Path, surveys: tuple[str, ...], with_model: bool,
+               overwrite: bool) -> None:
+    """Refuse an ``out`` whose format or location cannot be written, before any TAP request.
+
+    With a model the catalogue is written by :func:`sos_vo.publish.writers.write_catalogue`
+    (VOTable, FITS, or a CDS folder for a path without suffix); without one the cut tables are
+    written by astropy in any format of :data:`CUT_TABLE_FORMATS`.
+    """
+    if with_model:
+        from ..publish.writers import SUFFIX_FORMATS, guess_format
+
+        try:
+            fmt = guess_format(out_path)
+        except ValueError:
+            raise ArchiveError(
+                f"cannot write the catalogue to {out_path}: use {', '.join(sorted(SUFFIX_FORMATS))} "
+                "(no suffix: a CDS folder), or --no-model for the cut table(s) in "
+                f"{', '.join(CUT_TABLE_FORMATS)}") from None
+        check_writable(out_path, overwrite, kind="folder" if fmt == "cds" else "file")
+        return
+    several = len(surveys) > 1
+    for s in surveys:
+        path = _per_survey_path(out_path, s, several)
+        _cut_table_format(path)
+        check_writable(path, overwrite, kind="file")
+
+
 def _write(table: Table, path: Path, overwrite: bool) -> Path:
+    fmt = _cut_table_format(path)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        fmt = {".vot": "votable", ".xml": "votable", ".fits": "fits", ".ecsv": "ascii.ecsv",
-               ".csv": "ascii.csv"}.get(path.suffix.lower())
-        if fmt is None:
-            raise ArchiveError(f"cannot tell the format of {path} (use .vot, .fits, .ecsv or .csv)")
         table.write(tmp, format=fmt)
     return path
 
@@ -210,9 +246,7 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
     folders = _model_folders(model, surveys)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        several = not folders and len(surveys) > 1
-        for s in surveys:
-            check_writable(_per_survey_path(out_path, s, several), overwrite)
+        _check_out(out_path, surveys, bool(folders), overwrite)
     client = gaia.client(tap_url, **client_kwargs)
     client.check_service()
 

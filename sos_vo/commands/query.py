@@ -28,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "sos-vo)")
     parser.add_argument("--no-model", action="store_true",
                         help="stop after the cuts and write the joined, cut table(s)")
-    parser.add_argument("--out", type=path_text, help="output file (.vot, .fits, .ecsv, .csv)")
+    parser.add_argument("--out", type=path_text,
+                        help="catalogue (.vot, .xml, .fits; no suffix: a CDS folder); with "
+                             "--no-model the cut table(s) (.vot, .fits, .ecsv, .csv)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--max-radius", type=positive_float, help="largest allowed region radius, deg")
     parser.add_argument("--row-limit", type=positive_int, help="MAXREC per job before a chunk is split")

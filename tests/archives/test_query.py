@@ -120,3 +120,40 @@ def test_cli_query_predicts_with_installed_models(dachs_url, fixture_tables, tmp
             (in_sdss, in_sm)]
     assert ml.sum() > 0
     assert "catalogue:" in capsys.readouterr().out
+
+
+# -- an output that cannot be written is refused before any TAP request -----------------
+@pytest.mark.parametrize("argv, match", [
+    (["--out", "x.csv"], "cannot write the catalogue to"),        # catalogue: VOTable/FITS/CDS
+    (["--out", "x.txt", "--no-model"], "cannot tell the format"),  # cut tables: astropy formats
+    (["--out", "x.csv", "--survey", "both"], "cannot write the catalogue to"),
+])
+def test_cli_query_refuses_an_unwritable_out_before_downloading(argv, match, tmp_path, capsys,
+                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main(["query", REGION, "--tap-url", UNREACHABLE, "--no-cache", "--sync", *argv])
+    err = capsys.readouterr().err
+    # an attempted download would fail with "unreachable" instead
+    assert rc == 2 and match in err and "unreachable" not in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.dachs
+def test_cli_query_refuses_csv_catalogue_without_a_tap_request(dachs_url, tmp_path, capsys,
+                                                               monkeypatch):
+    """Against the mirror: the refusal comes before the TAP client is even built."""
+    from sos_vo.archives import gaia
+
+    def no_tap(*args, **kwargs):
+        raise AssertionError("a TAP client was built before the output was checked")
+
+    monkeypatch.setattr(gaia, "client", no_tap)
+    out = tmp_path / "x.csv"
+    assert main(["query", REGION, "--tap-url", dachs_url, "--out", str(out), "--no-cache",
+                 "--sync"]) == 2
+    assert "cannot write the catalogue" in capsys.readouterr().err and not out.exists()
+    monkeypatch.undo()
+    # the same run with --no-model writes the cut table as CSV
+    assert main(["query", REGION, "--tap-url", dachs_url, "--out", str(out), "--no-cache",
+                 "--sync", "--no-model"]) == 0
+    assert len(Table.read(out, format="ascii.csv")) > 0
