@@ -259,6 +259,7 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
         log.info("%s: %d joined rows from %s", s, len(rows), client.url)
         result.prepared[s] = prepare_survey(archive_tables_from_rows(rows, s), s,
                                             pastel_augmentation=False)
+        result.prepared[s].cut_report.mark_server_side(gaia.server_side_cuts(server_cuts))
         log.info("%s cuts:\n%s", s, result.prepared[s].cut_report)
     if folders:
         predictions = {s: predict_survey(result.prepared[s], folders[s], progress=progress)

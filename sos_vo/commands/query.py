@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{survey}: {len(result.rows[survey])} rows from the archive, "
               f"{len(prepared.joined)} after the cuts")
         print(prepared.cut_report)
+        if not args.no_server_cuts:
+            print("(--no-server-cuts applies the Gaia cuts locally, where they are counted)")
     if result.catalogue is not None:
         print(f"catalogue: {len(result.catalogue)} rows")
     for path in result.outputs:

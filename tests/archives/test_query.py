@@ -157,3 +157,25 @@ def test_cli_query_refuses_csv_catalogue_without_a_tap_request(dachs_url, tmp_pa
     assert main(["query", REGION, "--tap-url", dachs_url, "--out", str(out), "--no-cache",
                  "--sync", "--no-model"]) == 0
     assert len(Table.read(out, format="ascii.csv")) > 0
+
+
+@pytest.mark.dachs
+def test_cli_query_cut_report_marks_server_side_cuts(dachs_url, tmp_path, capsys):
+    """With server cuts the Gaia cuts say "server-side" (not 0 removed); with --no-server-cuts
+    they are counted locally, and what passes them is what the server sent in the first run."""
+    from sos_vo.prepare.cuts import gaia_cuts
+
+    base = ["query", REGION, "--tap-url", dachs_url, "--no-cache", "--sync", "--no-model"]
+    assert main([*base, "--out", str(tmp_path / "server.ecsv")]) == 0
+    server = capsys.readouterr().out
+    assert main([*base, "--out", str(tmp_path / "local.ecsv"), "--no-server-cuts"]) == 0
+    local = capsys.readouterr().out
+    n_sent = int(server.split("sdss: ")[1].split(" rows from the archive")[0])
+    for cut in gaia_cuts():
+        row = next(line for line in server.splitlines() if line.startswith(cut.name + " "))
+        assert row.split()[1:4] == ["-", "server-side", "-"]
+        row = next(line for line in local.splitlines() if line.startswith(cut.name + " "))
+        assert "server-side" not in row
+    last = next(line for line in local.splitlines() if line.startswith(gaia_cuts()[-1].name))
+    assert int(last.split()[3]) == n_sent  # local Gaia cuts keep exactly what the ADQL sent
+    assert "1 cut ran server-side" in local  # the one-to-one neighbour rule is always in the ADQL
