@@ -13,7 +13,7 @@ HELP = ("Run the whole chain on a SYNTHETIC sky: simulate the archive tables, ap
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo demo``."""
-    from ..api import DEMO_EPOCHS, DEMO_N_MEMBERS, DEMO_N_STARS, DEMO_RADIUS_DEG
+    from ._choices import DEMO_EPOCHS, DEMO_N_MEMBERS, DEMO_N_STARS, DEMO_RADIUS_DEG
 
     parser.add_argument("--out", type=path_text, default="demo_output", metavar="FOLDER",
                         help="output folder (default demo_output)")

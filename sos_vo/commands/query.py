@@ -13,7 +13,7 @@ HELP = ("Query a sky region over TAP (ESA Gaia archive or a mirror), apply the T
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo query``."""
-    from ..archives.query import SURVEY_CHOICES
+    from ._choices import QUERY_SURVEYS as SURVEY_CHOICES
 
     parser.add_argument("region", help="'circle RA DEC RADIUS' (e.g. 'circle 56.75 24.12 0.5deg'), "
                         "'box RA DEC W H [ANGLE]', 'polygon RA1 DEC1 ...', 'healpix ORDER IPIX...', "
