@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import numpy as np
 from astropy.table import Table
 
 from ..archive_schema import astropy_unit
+from ..exceptions import EmptyInputError
 from ..io import atomic_path, check_writable
 from ..schema import GAIA_COLUMNS, SURVEY_COLUMNS, SURVEY_ID_COLUMN, check_survey
 from . import gaia
@@ -56,6 +58,9 @@ class QueryResult:
     """Per survey, :class:`sos_vo.pipeline.PreparedSurvey` (joined, cut report, features)."""
     catalogue: Table | None = None
     outputs: list[Path] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Surveys of ``survey="both"`` left out because no row of theirs was usable, and why
+    (e.g. SkyMapper, a southern survey, in a northern field); ``surveys`` lists the others."""
 
 
 def surveys_for(survey: str) -> tuple[str, ...]:
@@ -250,17 +255,30 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
     client = gaia.client(tap_url, **client_kwargs)
     client.check_service()
 
+    requested = surveys
     result = QueryResult(region=reg, surveys=surveys)
-    for s in surveys:
+    for s in requested:
         rows = fetch_rows(reg, s, server_cuts=server_cuts, tables=tables, chunk_order=chunk_order,
                           cache_dir=cache_dir, use_async=use_async, progress=progress,
                           client=client)
         result.rows[s] = rows
         log.info("%s: %d joined rows from %s", s, len(rows), client.url)
-        result.prepared[s] = prepare_survey(archive_tables_from_rows(rows, s), s,
-                                            pastel_augmentation=False)
+        try:
+            result.prepared[s] = prepare_survey(archive_tables_from_rows(rows, s), s,
+                                                pastel_augmentation=False)
+        except EmptyInputError as exc:
+            if len(requested) == 1:
+                raise
+            # survey="both" where one survey does not cover the region: the other one goes on
+            result.skipped[s] = str(exc)
+            warnings.warn(f"{exc}: the catalogue has no {s} rows", stacklevel=2)
+            continue
         result.prepared[s].cut_report.mark_server_side(gaia.server_side_cuts(server_cuts))
         log.info("%s cuts:\n%s", s, result.prepared[s].cut_report)
+    surveys = result.surveys = tuple(s for s in requested if s in result.prepared)
+    if not surveys:
+        raise EmptyInputError(f"no survey has usable rows in this region: "
+                              f"{'; '.join(result.skipped.values())}")
     if folders:
         predictions = {s: predict_survey(result.prepared[s], folders[s], progress=progress)
                        for s in surveys}
@@ -284,6 +302,6 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
                                                   provenance=provenance))
     elif out_path is not None:
         for s in surveys:
-            path = _per_survey_path(out_path, s, len(surveys) > 1)
+            path = _per_survey_path(out_path, s, len(requested) > 1)
             result.outputs.append(_write(result.prepared[s].joined, path, overwrite))
     return result

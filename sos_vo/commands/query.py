@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         chunk_order=args.chunk_order, cache_dir=False if args.no_cache else args.cache_dir,
         use_async=not args.sync, progress=True, max_radius_deg=args.max_radius,
         row_limit=args.row_limit, timeout=args.timeout)
+    for survey, reason in result.skipped.items():
+        print(f"{survey}: {len(result.rows[survey])} rows from the archive, left out ({reason})")
     for survey in result.surveys:
         prepared = result.prepared[survey]
         print(f"{survey}: {len(result.rows[survey])} rows from the archive, "

@@ -179,3 +179,28 @@ def test_cli_query_cut_report_marks_server_side_cuts(dachs_url, tmp_path, capsys
     last = next(line for line in local.splitlines() if line.startswith(gaia_cuts()[-1].name))
     assert int(last.split()[3]) == n_sent  # local Gaia cuts keep exactly what the ADQL sent
     assert "1 cut ran server-side" in local  # the one-to-one neighbour rule is always in the ADQL
+
+
+@pytest.mark.dachs
+def test_cli_query_both_where_skymapper_has_no_rows(dachs_url, tmp_path, capsys):
+    """The mirror has no SkyMapper rows north of Dec +10: '--survey both' there gives the SDSS
+    catalogue with a warning; '--survey skymapper' alone is the one-line 0-rows error."""
+    from astropy.io import fits
+
+    from sos_vo.publish.writers import read_table
+
+    north = "circle 52 12 0.5deg"
+    out = tmp_path / "cat.fits"
+    with pytest.warns(UserWarning, match="skymapper: the join .* has 0 rows"):
+        rc = main(["query", north, "--survey", "both", "--tap-url", dachs_url, "--out", str(out),
+                   "--no-cache", "--sync"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "skymapper: 0 rows from the archive, left out" in printed
+    cat = read_table(out)
+    assert len(cat) > 0 and set(cat["source"]) == {"SDSS"}
+    releases = [v for k, v in fits.getheader(out, 1).items() if k.startswith("RELEAS")]
+    assert any("SDSS" in r for r in releases) and not any("SkyMapper" in r for r in releases)
+    assert main(["query", north, "--survey", "skymapper", "--tap-url", dachs_url, "--out",
+                 str(tmp_path / "sm.fits"), "--no-cache", "--sync"]) == 2
+    assert "0 rows" in capsys.readouterr().err and not (tmp_path / "sm.fits").exists()
