@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import ModelFormatError
+from ..io import mark_output_folder
 from ..schema import check_survey
 from .modelfolder import (
     MANIFEST_FILE,
@@ -64,6 +65,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 """Installed model names: a letter or digit, then letters, digits, ``.``, ``_``, ``-``."""
 
 SHIPPED, USER = "shipped", "user"
+
+_WORK_RE = re.compile(r"^\.(install|replaced|removing)-(\d+)-")
+"""Hidden work folders inside the user models directory: ``.<action>-<pid>-<random>``."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,33 @@ def user_models_dir(models_dir: str | os.PathLike | None = None) -> Path:
         return Path(models_dir).expanduser()
     env = os.environ.get(MODELS_DIR_ENV, "").strip()
     return Path(env).expanduser() if env else DEFAULT_USER_MODELS_DIR.expanduser()
+
+
+def _work_dir(root: Path, prefix: str) -> Path:
+    """A new hidden work folder in ``root`` tagged with this process id."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_work(root: Path) -> list[Path]:
+    """Delete the work folders a killed install or removal left in ``root`` (its process gone)."""
+    removed = []
+    for p in sorted(root.iterdir()) if root.is_dir() else ():
+        m = _WORK_RE.match(p.name)
+        if m and p.is_dir() and not p.is_symlink() and int(m.group(2)) != os.getpid() \
+                and not _pid_alive(int(m.group(2))):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
 
 
 def _model_dirs(root: Path) -> dict[str, Path]:
@@ -147,12 +178,13 @@ def find_model(spec: str | os.PathLike, models_dir: str | os.PathLike | None = N
     path = Path(spec)
     if path.exists():
         return path
-    if isinstance(spec, str) and NAME_PATTERN.match(spec):
-        found = get_installed(spec, models_dir)
-        if found is not None:
-            return found.path
+    if not (isinstance(spec, str) and NAME_PATTERN.match(spec)):
+        raise FileNotFoundError(f"model folder {path} does not exist")
+    found = get_installed(spec, models_dir)
+    if found is not None:
+        return found.path
     names = ", ".join(m.name for m in list_models(models_dir)) or "none"
-    raise FileNotFoundError(f"model {str(spec)!r}: no such folder, and no installed model has "
+    raise FileNotFoundError(f"model {spec!r}: no such model folder, and no installed model has "
                             f"that name (installed: {names}; see 'sos-vo models list')")
 
 
@@ -260,7 +292,8 @@ def install_model(source: str | os.PathLike, *, name: str | None = None,
         check_model_name(name)
     root = user_models_dir(models_dir)
     root.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
+    remove_stale_work(root)
+    stage = _work_dir(root, ".install-")
     try:
         folder = stage / "model"
         if source.is_dir():
@@ -285,6 +318,7 @@ def install_model(source: str | os.PathLike, *, name: str | None = None,
         model.load_ensemble()
         if model.file(TRAIN_AREA_FILE).is_file():
             model.train_area()
+        mark_output_folder(folder)  # written by sos-vo: --overwrite may replace it later
         target = root / name
         _move_into_place(folder, target, overwrite)
     finally:
@@ -299,7 +333,7 @@ def _move_into_place(folder: Path, target: Path, overwrite: bool) -> None:
         if not overwrite:
             raise FileExistsError(f"{target} is already installed (pass --overwrite to replace "
                                   "it)")
-        aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=target.parent)) / target.name
+        aside = _work_dir(target.parent, ".replaced-") / target.name
         os.rename(target, aside)
         try:
             os.rename(folder, target)
@@ -327,7 +361,7 @@ def remove_model(name: str, models_dir: str | os.PathLike | None = None) -> Path
             raise ModelFormatError(f"model {name!r} is shipped with sos-vo and cannot be removed")
         raise ModelFormatError(f"no user-installed model {name!r} in {root} "
                                "(see 'sos-vo models list')")
-    aside = Path(tempfile.mkdtemp(prefix=".removing-", dir=root))
+    aside = _work_dir(root, ".removing-")
     os.rename(target, aside / name)
     shutil.rmtree(aside, ignore_errors=True)
     return target

@@ -176,3 +176,17 @@ def test_installed_names_resolve_as_model(user_dir, packed, tmp_path, monkeypatc
     assert find_model("sdss_v2").resolve() == (tmp_path / "sdss_v2").resolve()
     assert [m.name for m in list_models()] == ["demo_sdss", "demo_skymapper", "sdss_v2"]
     assert user_models_dir() == user_dir
+
+
+def test_work_folders_of_killed_installs_are_removed(user_dir, packed):
+    import os
+
+    archive, _ = packed
+    user_dir.mkdir()
+    dead = user_dir / ".install-999999999-abc"  # above any pid_max: no such process
+    (dead / "model").mkdir(parents=True)
+    ours = user_dir / f".install-{os.getpid()}-keep"
+    ours.mkdir()
+    assert main(["models", "install", str(archive), "--name", "after_kill"]) == 0
+    assert not dead.exists() and ours.exists()
+    assert [m.name for m in list_models() if m.where == "user"] == ["after_kill"]
