@@ -84,7 +84,7 @@ def test_unknown_survey():
 
 
 def test_missing_model_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such folder"):
+    with pytest.raises(FileNotFoundError, match="model folder"):
         query_region(REGION, tap_url=UNREACHABLE, model=tmp_path / "none")
 
 
