@@ -172,9 +172,16 @@ class _FilteredStderr:
         self._tmp.close()
 
 
-def quiet_tensorflow_startup() -> None:
+def quiet_tensorflow_startup(verbose: bool = False) -> None:
     """Import TensorFlow with its C++ start-up lines filtered out (unless the user set
-    ``TF_CPP_MIN_LOG_LEVEL``, in which case TensorFlow's own setting rules)."""
+    ``TF_CPP_MIN_LOG_LEVEL``, in which case TensorFlow's own setting rules).
+
+    TensorFlow's Python logger is set to ERROR unless ``verbose``: its warnings (e.g. that
+    training the ensemble members one after the other retraces ``tf.function``) are about
+    TensorFlow's internals, not about the data, and the user can do nothing about them.
+    """
+    if not verbose:
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if "TF_CPP_MIN_LOG_LEVEL" in os.environ and os.environ.get("SOS_VO_TF_LOG_SET") != "1":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -219,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     name = args.command
     try:
         if name in TRAINING_COMMANDS:
-            quiet_tensorflow_startup()
+            quiet_tensorflow_startup(verbose=args.verbose)
         _stale_temporaries(args)
         return int(args._run(args) or 0)
     except BrokenPipeError:  # the reader of stdout went away (e.g. "| head"): not an error

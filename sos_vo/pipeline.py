@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -352,6 +353,9 @@ class QueryResult:
     """Per survey: joined, cut report, features."""
     catalogue: Table | None = None
     outputs: list[Path] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Surveys of ``survey="both"`` left out because no row of theirs was usable, and why
+    (e.g. SkyMapper, a southern survey, in a northern field); ``surveys`` lists the others."""
 
 
 ROW_FORMATS = {".vot": "votable", ".xml": "votable", ".fits": "fits", ".ecsv": "ascii.ecsv",
@@ -359,17 +363,51 @@ ROW_FORMATS = {".vot": "votable", ".xml": "votable", ".fits": "fits", ".ecsv": "
 """Formats of the joined, cut rows that :func:`query_region` writes without a model."""
 
 
-def write_rows(table: Table, path: str | Path, overwrite: bool) -> Path:
-    """Write joined rows atomically, format from the suffix (:data:`ROW_FORMATS`)."""
+def _row_format(path: Path) -> str:
     from .archives.exceptions import ArchiveError
 
+    fmt = ROW_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ArchiveError(f"cannot tell the format of {path} (use .vot, .fits, .ecsv or .csv)")
+    return fmt
+
+
+def write_rows(table: Table, path: str | Path, overwrite: bool) -> Path:
+    """Write joined rows atomically, format from the suffix (:data:`ROW_FORMATS`)."""
     path = Path(path)
+    fmt = _row_format(path)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        fmt = ROW_FORMATS.get(path.suffix.lower())
-        if fmt is None:
-            raise ArchiveError(f"cannot tell the format of {path} (use .vot, .fits, .ecsv or .csv)")
         table.write(tmp, format=fmt)
     return path
+
+
+def _check_query_out(out_path: Path, surveys: tuple[str, ...], with_model: bool,
+                     overwrite: bool) -> None:
+    """Refuse an ``out`` whose format or location cannot be written, before any TAP request.
+
+    With a model the catalogue is written by :func:`sos_vo.publish.writers.write_catalogue`
+    (VOTable, FITS, or a CDS folder for a path without suffix); without one the cut tables are
+    written by astropy in any format of :data:`ROW_FORMATS`.
+    """
+    from .archives.exceptions import ArchiveError
+
+    if with_model:
+        from .publish.writers import SUFFIX_FORMATS, guess_format
+
+        try:
+            fmt = guess_format(out_path)
+        except ValueError:
+            raise ArchiveError(
+                f"cannot write the catalogue to {out_path}: use {', '.join(sorted(SUFFIX_FORMATS))} "
+                "(no suffix: a CDS folder), or --no-model for the cut table(s) in "
+                f"{', '.join(ROW_FORMATS)}") from None
+        check_writable(out_path, overwrite, kind="folder" if fmt == "cds" else "file")
+        return
+    several = len(surveys) > 1
+    for s in surveys:
+        path = _per_survey_path(out_path, s, several)
+        _row_format(path)
+        check_writable(path, overwrite, kind="file")
 
 
 def _per_survey_path(out: Path, survey: str, several: bool) -> Path:
@@ -437,22 +475,34 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
     folders = _model_folders(model, surveys)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        several = not folders and len(surveys) > 1
-        for s in surveys:
-            check_writable(_per_survey_path(out_path, s, several), overwrite)
+        _check_query_out(out_path, surveys, bool(folders), overwrite)
     client = gaia.client(tap_url, **client_kwargs)
     client.check_service()
 
+    requested = surveys
     result = QueryResult(region=reg, surveys=surveys)
-    for s in surveys:
+    for s in requested:
         rows = fetch.fetch_rows(reg, s, server_cuts=server_cuts, tables=tables,
                                 chunk_order=chunk_order, cache_dir=cache_dir, use_async=use_async,
                                 progress=progress, client=client)
         result.rows[s] = rows
         log.info("%s: %d joined rows from %s", s, len(rows), client.url)
-        result.prepared[s] = prepare_survey(fetch.archive_tables_from_rows(rows, s), s,
-                                            pastel_augmentation=False)
+        try:
+            result.prepared[s] = prepare_survey(fetch.archive_tables_from_rows(rows, s), s,
+                                                pastel_augmentation=False)
+        except EmptyInputError as exc:
+            if len(requested) == 1:
+                raise
+            # survey="both" where one survey does not cover the region: the other one goes on
+            result.skipped[s] = str(exc)
+            warnings.warn(f"{exc}: the catalogue has no {s} rows", stacklevel=2)
+            continue
+        result.prepared[s].cut_report.mark_server_side(gaia.server_side_cuts(server_cuts))
         log.info("%s cuts:\n%s", s, result.prepared[s].cut_report)
+    surveys = result.surveys = tuple(s for s in requested if s in result.prepared)
+    if not surveys:
+        raise EmptyInputError(f"no survey has usable rows in this region: "
+                              f"{'; '.join(result.skipped.values())}")
     if folders:
         predictions = {s: predict_survey(result.prepared[s], folders[s], progress=progress)
                        for s in surveys}
@@ -471,7 +521,7 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
                                                   provenance=provenance))
     elif out_path is not None:
         for s in surveys:
-            path = _per_survey_path(out_path, s, len(surveys) > 1)
+            path = _per_survey_path(out_path, s, len(requested) > 1)
             result.outputs.append(write_rows(result.prepared[s].joined, path, overwrite))
     return result
 

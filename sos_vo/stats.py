@@ -145,3 +145,87 @@ def error_statistics(pred: np.ndarray | list[float], true: np.ndarray | list[flo
         signed_mad=mad(err),
         rmse=float(np.sqrt(np.mean(err**2))),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Printing
+# --------------------------------------------------------------------------------------
+UNIT_DECIMALS = {"K": 1, "dex": 3}
+"""Decimals printed for a statistic in K and in dex: the finest precision the papers quote
+(the SPIE paper, Turchi et al. 2024, gives 70.5 K and 0.086 dex; T25 Table 4 rounds coarser).
+Files (ECSV, JSON) keep full precision; only what is printed is rounded."""
+
+FRACTION_DECIMALS = 3
+"""Decimals printed for a fraction (columns named ``*_fraction``)."""
+
+SIGNED_COLUMNS = frozenset({"signed_mean", "signed_median", "median", "median_offset"})
+"""Columns of offsets (signed errors, residual medians), printed with their sign."""
+
+SIGNIFICANT_DIGITS = 4
+"""Significant digits printed for a float whose unit is neither K nor dex."""
+
+
+def format_value(value: float, label: str | None = None, *, signed: bool = False) -> str:
+    """``value`` as printed in a report: 1 decimal for a Teff (K), 3 for log g and [Fe/H] (dex).
+
+    Parameters
+    ----------
+    value
+        The number (NaN prints as ``nan``).
+    label
+        ``"teff"``, ``"logg"`` or ``"feh"`` (:data:`sos_vo.schema.LABEL_UNITS`), or a column
+        name ending in one (``ml_teff``, ``spec_err_feh``); another or no label prints
+        :data:`SIGNIFICANT_DIGITS` significant digits.
+    signed
+        Always print the sign (offsets).
+    """
+    from .schema import LABEL_UNITS
+
+    sign = "+" if signed else ""
+    label = (label or "").rsplit("_", 1)[-1]
+    decimals = UNIT_DECIMALS.get(LABEL_UNITS.get(label, ""))
+    if decimals is None:
+        return f"{value:{sign}.{SIGNIFICANT_DIGITS}g}"
+    return f"{value:{sign}.{decimals}f}"
+
+
+def format_statistics(table, *, label: str | None = None, label_column: str = "label"):
+    """A copy of ``table`` for printing, its float columns as rounded strings.
+
+    The decimals of each row follow the unit of its label (``label_column``, or ``label`` for
+    the whole table): :data:`UNIT_DECIMALS`; ``*_fraction`` columns get
+    :data:`FRACTION_DECIMALS`; other floats :data:`SIGNIFICANT_DIGITS` significant digits.
+    Integer and text columns are kept as they are.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        Statistics, e.g. the test-set metrics of a model folder (T25 Table 4 statistics).
+    label
+        Label of every row when the table has no ``label_column``.
+    label_column
+        Column naming each row's label.
+
+    Returns
+    -------
+    astropy.table.Table
+        A new table (the input is not modified); print it with ``pprint``.
+    """
+    from astropy.table import Column, Table
+
+    out = Table(table, copy=True)
+    labels = (list(out[label_column]) if label_column in out.colnames
+              else [label] * len(out))
+    for name in out.colnames:
+        column = out[name]
+        if column.dtype.kind != "f":
+            continue
+        values = [float(v) if not np.ma.is_masked(v) else np.nan for v in column]
+        if name.endswith("_fraction"):
+            text = [f"{v:.{FRACTION_DECIMALS}f}" for v in values]
+        else:
+            signed = name in SIGNED_COLUMNS
+            text = [format_value(v, str(lab), signed=signed)
+                    for v, lab in zip(values, labels, strict=True)]
+        out[name] = Column(text, name=name, unit=column.unit, description=column.description)
+    return out

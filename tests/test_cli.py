@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -227,3 +229,38 @@ def test_help_does_not_import_the_science_stack():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+TF_LOG_LINE = re.compile(r"tensorflow|oneDNN|absl::|cpu_feature_guard|cuda|cuDNN|cuFFT|cuBLAS|"
+                         r"TF-TRT|XLA|retracing|^[IWEF]\d{4} \d\d:\d\d:\d\d", re.IGNORECASE)
+"""A line of TensorFlow's C++ start-up log (glog prefix ``I0000 00:00:...``) or of its Python
+logger (``WARNING tensorflow: ... retracing``)."""
+
+
+def _stderr_of(argv: list[str], cwd: Path) -> str:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "SOS_VO_TF_LOG_SET")}
+    proc = subprocess.run([sys.executable, "-m", "sos_vo.cli", *argv], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stderr
+
+
+@pytest.mark.slow
+def test_train_and_demo_print_no_tensorflow_log_lines(tmp_path):
+    """Real ``sos-vo train`` and ``sos-vo demo`` processes: their stderr has no TensorFlow
+    start-up or logger line (the pattern does match what a bare TensorFlow import prints)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    bare = subprocess.run([sys.executable, "-c", "import tensorflow as tf; tf.constant(0.0) + 0.0"],
+                          env=env, capture_output=True, text=True, timeout=300, check=True).stderr
+    if bare.strip():  # the control: this machine's TensorFlow does talk, and the pattern sees it
+        assert any(TF_LOG_LINE.search(line) for line in bare.splitlines()), bare
+    assert main(["simulate", "--center", "180", "0", "--radius", "0.5", "--n-stars", "2000",
+                 "--seed", "3", "--out", str(tmp_path / "sky"), "--format", "ecsv"]) == 0
+    tiny = ["--members", "1", "--epochs", "1", "--blocks", "1", "--no-progress"]
+    for argv in (["train", "sky", "--survey", "sdss", "--out", "model", *tiny],
+                 ["demo", "--out", "demo", "--n-stars", "2000", "--radius", "0.5", *tiny]):
+        err = _stderr_of(argv, tmp_path)
+        noise = [line for line in err.splitlines() if TF_LOG_LINE.search(line)]
+        assert noise == [], f"sos-vo {argv[0]} stderr:\n{err}"
+        assert "VerifyWarning" not in err, err

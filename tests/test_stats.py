@@ -63,3 +63,44 @@ def test_error_statistics_nan_safe_and_errors():
         error_statistics([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(EmptyInputError, match="out of 2 pairs"):
         error_statistics([np.nan, 1.0], [1.0, np.nan])
+
+
+def test_format_value_decimals_follow_the_unit():
+    from sos_vo.stats import format_value
+
+    assert format_value(46.972289491661996, "teff") == "47.0"
+    assert format_value(0.07436488027529867, "logg") == "0.074"
+    assert format_value(-0.0050663948, "ml_feh", signed=True) == "-0.005"
+    assert format_value(12.3456, "ml_teff", signed=True) == "+12.3"
+    assert format_value(0.123456789) == "0.1235"
+    assert format_value(float("nan"), "teff") == "nan"
+
+
+def test_format_statistics_prints_no_long_floats():
+    """Every float of a metrics table prints with the decimals of its row's unit; the input
+    table keeps full precision."""
+    import re
+
+    from astropy.table import Table
+
+    from sos_vo.stats import error_statistics, format_statistics
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for label, scale in (("teff", 60.0), ("logg", 0.1), ("feh", 0.08)):
+        true = rng.normal(size=500)
+        rows.append({"label": label, **error_statistics(true + rng.normal(0, scale, 500),
+                                                       true).as_dict(),
+                     "in_coverage_fraction": 0.873456})
+    table = Table(rows=rows)
+    shown = format_statistics(table)
+    text = "\n".join(shown.pformat(max_width=-1))
+    assert not re.search(r"\d\.\d{5,}", text), text
+    decimals = {"teff": 1, "logg": 3, "feh": 3}
+    for row in shown:
+        for name in ("abs_mean", "abs_mad", "signed_sigma", "rmse"):
+            assert len(row[name].split(".")[1]) == decimals[row["label"]]
+        assert row["signed_mean"][0] in "+-" and row["abs_mean"][0] not in "+-"
+        assert row["in_coverage_fraction"] == "0.873"
+        assert row["n"] == 500
+    assert table["abs_mean"].dtype.kind == "f"  # the input is not modified

@@ -13,7 +13,7 @@ HELP = ("Run the whole chain on a SYNTHETIC sky: simulate the archive tables, ap
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo demo``."""
-    from ..api import DEMO_EPOCHS, DEMO_N_MEMBERS, DEMO_N_STARS, DEMO_RADIUS_DEG
+    from ._choices import DEMO_EPOCHS, DEMO_N_MEMBERS, DEMO_N_STARS, DEMO_RADIUS_DEG
 
     parser.add_argument("--out", type=path_text, default="demo_output", metavar="FOLDER",
                         help="output folder (default demo_output)")
@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the demo and print what it produced."""
     from .. import api
+    from ..stats import format_statistics
 
     result = api.demo(args.out, seed=args.seed, n_stars=args.n_stars, radius=args.radius,
                       n_members=args.members, epochs=args.epochs, n_blocks=args.blocks,
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         report.pprint(max_lines=-1, max_width=-1)
     for survey, report in result.test_reports.items():
         print(f"\n== {survey}: test-set errors (T25 Table 4 statistics) ==")
-        report.pprint(max_lines=-1, max_width=-1)
+        format_statistics(report).pprint(max_lines=-1, max_width=-1)
     print(f"\nSYNTHETIC demo catalogue: {result.n_rows} rows -> {result.catalogue} "
           f"({result.seconds:.0f} s)")
     return 0

@@ -14,7 +14,7 @@ HELP = ("Write a catalogue (FITS, VOTable, ECSV, ...) as VOTable (BINARY2 or TAB
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo export``."""
-    from ..publish.writers import FORMATS
+    from ._choices import CATALOGUE_FORMATS as FORMATS
 
     parser.add_argument("catalogue", type=path_text, metavar="CATALOGUE", help="input table (any format astropy reads)")
     parser.add_argument("--format", choices=FORMATS, required=True, dest="fmt",

@@ -13,9 +13,9 @@ HELP = ("Plot a catalogue like Turchi et al. (2025): 'kiel' (hexbins coloured by
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo plot``."""
-    from ..publish.plots import PLOTS
+    from ._choices import PLOT_KINDS
 
-    parser.add_argument("kind", choices=sorted(PLOTS), help="which figure")
+    parser.add_argument("kind", choices=PLOT_KINDS, help="which figure")
     parser.add_argument("table", type=path_text, metavar="TABLE", help="catalogue or test-set table")
     parser.add_argument("--out", type=path_text, required=True, metavar="FILE", help="output .png or .pdf")
     parser.add_argument("--prefix", default="ml_", help="column prefix of the values (ml_ or spec_)")

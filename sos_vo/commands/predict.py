@@ -14,7 +14,7 @@ HELP = ("Predict Teff, log g, [Fe/H] and e_ML with trained model folders (numpy 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo predict``."""
-    from ..publish.writers import FORMATS
+    from ._choices import CATALOGUE_FORMATS as FORMATS
 
     parser.add_argument("tables", type=path_text, metavar="TABLES", help="folder of archive tables")
     parser.add_argument("--model", action="append", required=True, metavar="[SURVEY=]NAME|FOLDER",

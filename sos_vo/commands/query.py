@@ -13,7 +13,7 @@ HELP = ("Query a sky region over TAP (ESA Gaia archive or a mirror), apply the T
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo query``."""
-    from ..archives.query import SURVEY_CHOICES
+    from ._choices import QUERY_SURVEYS as SURVEY_CHOICES
 
     parser.add_argument("region", help="'circle RA DEC RADIUS' (e.g. 'circle 56.75 24.12 0.5deg'), "
                         "'box RA DEC W H [ANGLE]', 'polygon RA1 DEC1 ...', 'healpix ORDER IPIX...', "
@@ -28,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "sos-vo)")
     parser.add_argument("--no-model", action="store_true",
                         help="stop after the cuts and write the joined, cut table(s)")
-    parser.add_argument("--out", type=path_text, help="output file (.vot, .fits, .ecsv, .csv)")
+    parser.add_argument("--out", type=path_text,
+                        help="catalogue (.vot, .xml, .fits; no suffix: a CDS folder); with "
+                             "--no-model the cut table(s) (.vot, .fits, .ecsv, .csv)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--max-radius", type=positive_float, help="largest allowed region radius, deg")
     parser.add_argument("--row-limit", type=positive_int, help="MAXREC per job before a chunk is split")
@@ -66,11 +68,15 @@ def run(args: argparse.Namespace) -> int:
         chunk_order=args.chunk_order, cache_dir=False if args.no_cache else args.cache_dir,
         use_async=not args.sync, progress=True, max_radius_deg=args.max_radius,
         row_limit=args.row_limit, timeout=args.timeout)
+    for survey, reason in result.skipped.items():
+        print(f"{survey}: {len(result.rows[survey])} rows from the archive, left out ({reason})")
     for survey in result.surveys:
         prepared = result.prepared[survey]
         print(f"{survey}: {len(result.rows[survey])} rows from the archive, "
               f"{len(prepared.joined)} after the cuts")
         print(prepared.cut_report)
+        if not args.no_server_cuts:
+            print("(--no-server-cuts applies the Gaia cuts locally, where they are counted)")
     if result.catalogue is not None:
         print(f"catalogue: {len(result.catalogue)} rows")
     for path in result.outputs:

@@ -14,7 +14,7 @@ HELP = ("Send a VOTable or FITS table over SAMP to every client, or to one (--to
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo send``."""
-    from ..publish.samp import DEFAULT_TIMEOUT_S
+    from ._choices import SAMP_TIMEOUT_S as DEFAULT_TIMEOUT_S
 
     parser.add_argument("file", type=path_text, metavar="FILE", help="table file (.vot/.xml or .fits)")
     parser.add_argument("--to", metavar="CLIENT", help="samp.name or client id (default: all)")

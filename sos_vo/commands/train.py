@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
                        fused=args.fused)
     from astropy.table import Table
 
-    Table(rows=read_metadata(folder)["metrics"]).pprint(max_lines=-1, max_width=-1)
+    from ..stats import format_statistics
+
+    format_statistics(Table(rows=read_metadata(folder)["metrics"])).pprint(max_lines=-1,
+                                                                           max_width=-1)
     print(f"model written to {folder}")
     return 0

@@ -299,9 +299,13 @@ def _compare(args: argparse.Namespace) -> int:
               f"{gaia_missing.size} Gaia DR3 id(s) not found there, not matched"
               + (f" (listed in {args.out / 'gaia_missing_ids.ecsv'}; first: "
                  f"{', '.join(str(i) for i in gaia_missing[:5])})" if gaia_missing.size else ""))
+    from ..stats import format_value
+
     for row in comp.stats:
-        print(f"{row['parameter']}: N = {row['n']}, median offset = {row['median_offset']:+.4g}, "
-              f"MAD = {row['mad']:.4g}")
+        parameter = str(row["parameter"])
+        print(f"{parameter}: N = {row['n']}, median offset = "
+              f"{format_value(row['median_offset'], parameter, signed=True)}, "
+              f"MAD = {format_value(row['mad'], parameter)}")
     return 0
 
 
@@ -332,5 +336,7 @@ def _homogenise(args: argparse.Namespace) -> int:
             overwrite=args.overwrite, label=args.survey.stem)
     except ImportError as exc:  # an optional extra (PySR, xgboost) is missing
         raise SystemExit(f"sos-vo validate: error: {exc}") from None
-    print("\n".join(summary.pformat(max_width=-1)))
+    from ..stats import format_statistics
+
+    print("\n".join(format_statistics(summary, label=args.target).pformat(max_width=-1)))
     return 0

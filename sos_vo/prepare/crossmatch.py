@@ -116,6 +116,28 @@ def require_columns(tables: Mapping[str, Table], name: str, columns: Iterable[st
     return table
 
 
+def require_positions(table: Table, name: str, columns: tuple[str, str] = ("ra", "dec")) -> None:
+    """Raise SchemaError if a position column of ``table`` has NaN, infinite or masked values.
+
+    A missing position is an error rather than a silent row drop: every source published in
+    Gaia DR3 ``gaia_source`` has an ``ra``/``dec`` (the columns are never null in the Gaia DR3
+    datamodel), so a row without one is a damaged or hand-edited table, and dropping it would
+    change the catalogue unseen (the same holds for PASTEL's J2000 positions).  The message
+    names the table, the column, how many rows and the first row indices (0-based), so that the
+    user can fix or remove those rows on purpose.
+    """
+    for column in columns:
+        values = table[column]
+        bad = np.ma.getmaskarray(values) | ~np.isfinite(np.ma.getdata(values).astype(float))
+        n_bad = int(bad.sum())
+        if n_bad:
+            first = ", ".join(str(i) for i in np.flatnonzero(bad)[:5])
+            raise SchemaError(
+                f"table {name!r}: column {column} has no finite value in {n_bad} of {len(values)} "
+                f"rows (row indices, 0-based: {first}{', ...' if n_bad > 5 else ''}); a position "
+                "is needed for every row: fix or remove those rows")
+
+
 def _index_of(keys: np.ndarray, table_keys: np.ndarray, table_name: str, key_name: str) -> tuple[np.ndarray, np.ndarray]:
     """Row of ``table_keys`` holding each of ``keys`` (unique keys required) and a found mask."""
     table_keys = np.asarray(table_keys)
@@ -177,6 +199,7 @@ def join_survey(tables: Mapping[str, Table], survey: str, labels: bool = True) -
     id_col = PHOTOMETRY_ID[survey]
     archive_survey_cols = [id_col if c == SURVEY_ID_COLUMN[survey] else c for c in SURVEY_COLUMNS[survey]]
     gaia = require_columns(tables, GAIA_SOURCE, GAIA_COLUMNS)
+    require_positions(gaia, GAIA_SOURCE)
     dist = require_columns(tables, GAIA_DISTANCE, ("source_id", "r_med_geo"))
     andrae = require_columns(tables, ANDRAE, ("source_id", "mh_xgboost"))
     nb_name = NEIGHBOUR_TABLE[survey]
@@ -187,7 +210,10 @@ def join_survey(tables: Mapping[str, Table], survey: str, labels: bool = True) -
 
     sid = np.asarray(gaia["source_id"])
     nb_rows, has_nb = _index_of(sid, np.asarray(nb["source_id"]), nb_name, "source_id")
-    ext_id = np.asarray(nb["original_ext_source_id"])[nb_rows]
+    nb_ext = np.asarray(nb["original_ext_source_id"])
+    # no best-neighbour rows at all (e.g. SkyMapper, a southern survey, in a northern field):
+    # nothing to look up, every source is dropped below and the caller reports 0 rows
+    ext_id = nb_ext[nb_rows] if len(nb_ext) else np.zeros(len(sid), dtype=nb_ext.dtype)
     ph_rows, has_ph = _index_of(ext_id, np.asarray(phot[id_col]), ph_name, id_col)
     keep = np.flatnonzero(has_nb & has_ph)
     sid = sid[keep]
@@ -242,6 +268,8 @@ def join_pastel(tables: Mapping[str, Table], radius_arcsec: float = PASTEL_MATCH
     gaia = require_columns(tables, GAIA_SOURCE, ("source_id", "ra", "dec", "pmra", "pmdec"))
     pastel = require_columns(tables, PASTEL, ("ID", "RAJ2000", "DEJ2000", "Teff", "e_Teff", "logg", "e_logg",
                                               "[Fe/H]", "e_[Fe/H]"))
+    require_positions(gaia, GAIA_SOURCE)
+    require_positions(pastel, PASTEL, ("RAJ2000", "DEJ2000"))
     ra2000, dec2000 = propagate_positions(gaia["ra"], gaia["dec"], gaia["pmra"], gaia["pmdec"],
                                           PASTEL_EPOCH - GAIA_EPOCH)
     cols = ("pastel_id", "pastel_teff", "pastel_e_teff", "pastel_logg", "pastel_e_logg", "pastel_feh",

@@ -389,12 +389,17 @@ def cuts_for(survey: str, max_teff: u.Quantity = MAX_TEFF_GSPPHOT,
 # --------------------------------------------------------------------------------------
 @dataclass
 class CutStep:
-    """Counts of one cut: rows before it, removed by it, after it."""
+    """Counts of one cut: rows before it, removed by it, after it.
+
+    ``server_side`` marks a cut that already ran in the ADQL of the archive query: the rows it
+    removed never arrived, so ``n_removed`` (0) is not a count of what it removed.
+    """
 
     name: str
     source: str
     n_before: int
     n_removed: int
+    server_side: bool = False
 
     @property
     def n_after(self) -> int:
@@ -421,25 +426,66 @@ class CutReport:
     def n_kept(self) -> int:
         return self.steps[-1].n_after if self.steps else 0
 
+    @property
+    def server_side(self) -> list[str]:
+        """Names of the cuts that ran in the ADQL (:meth:`mark_server_side`)."""
+        return [s.name for s in self.steps if s.server_side]
+
+    def mark_server_side(self, names: Iterable[str]) -> None:
+        """Mark the cuts ``names`` as applied by the archive in the ADQL of the query.
+
+        Their rows never reached the local cuts, which therefore count 0 for them; the report
+        says "server-side" instead of that 0 (and masks the counts in :meth:`to_table`).
+
+        Raises
+        ------
+        ValueError
+            A name is not a step of this report.
+        """
+        names = set(names)
+        unknown = names - {s.name for s in self.steps}
+        if unknown:
+            raise ValueError(f"no cut named {', '.join(sorted(unknown))} in this report")
+        for step in self.steps:
+            if step.name in names:
+                step.server_side = True
+
     def to_table(self) -> Table:
-        """One row per cut: name, source, n_before, n_removed, n_after."""
-        return Table(
-            {
-                "cut": [s.name for s in self.steps],
-                "source": [s.source for s in self.steps],
-                "n_before": np.array([s.n_before for s in self.steps], dtype=np.int64),
-                "n_removed": np.array([s.n_removed for s in self.steps], dtype=np.int64),
-                "n_after": np.array([s.n_after for s in self.steps], dtype=np.int64),
-            },
-            meta={"survey": self.survey, "masked_values": dict(self.masked_values)},
-        )
+        """One row per cut: name, source, n_before, n_removed, n_after.
+
+        When cuts ran server-side, an ``applied`` column says ``server`` or ``local``, and the
+        counts of a server-side cut that removed nothing locally are masked (unknown: what it
+        removed on the server is not known here).
+        """
+        server = np.array([s.server_side for s in self.steps], dtype=bool)
+        unknown = server & np.array([s.n_removed == 0 for s in self.steps], dtype=bool)
+        columns = {"cut": [s.name for s in self.steps], "source": [s.source for s in self.steps]}
+        if server.any():
+            columns["applied"] = np.where(server, "server", "local")
+        for key in ("n_before", "n_removed", "n_after"):
+            values = np.array([getattr(s, key) for s in self.steps], dtype=np.int64)
+            columns[key] = MaskedColumn(values, mask=unknown) if server.any() else values
+        return Table(columns, meta={"survey": self.survey,
+                                    "masked_values": dict(self.masked_values)})
 
     def __str__(self) -> str:
         width = max([len(s.name) for s in self.steps] + [3])
-        lines = [f"Quality cuts ({self.survey}): {self.n_input} -> {self.n_kept} rows",
-                 f"{'cut':<{width}} {'before':>10} {'removed':>10} {'after':>10}  source"]
-        lines += [f"{s.name:<{width}} {s.n_before:>10} {s.n_removed:>10} {s.n_after:>10}  "
-                  f"{s.source}" for s in self.steps]
+        lines = [f"Quality cuts ({self.survey}): {self.n_input} -> {self.n_kept} rows"]
+        n_server = len(self.server_side)
+        if n_server:
+            it = "them" if n_server > 1 else "it"
+            lines.append(f"({n_server} cut{'s' if n_server > 1 else ''} ran server-side in the "
+                         f"ADQL: the archive sent only the {self.n_input} rows passing {it}, so "
+                         f"what {'they' if n_server > 1 else 'it'} removed is not counted)")
+        lines.append(f"{'cut':<{width}} {'before':>10} {'removed':>11} {'after':>10}  source")
+        for s in self.steps:
+            if s.server_side and s.n_removed == 0:
+                lines.append(f"{s.name:<{width}} {'-':>10} {'server-side':>11} {'-':>10}  "
+                             f"{s.source}")
+            else:  # a server-side cut that still removes rows locally shows that count
+                lines.append(f"{s.name:<{width}} {s.n_before:>10} {s.n_removed:>11} "
+                             f"{s.n_after:>10}  {s.source}"
+                             f"{' (also server-side)' if s.server_side else ''}")
         lines += [f"(masked, row kept) {name}: {n}" for name, n in self.masked_values.items() if n]
         return "\n".join(lines)
 
@@ -454,7 +500,7 @@ class CutReport:
             if [s.name for s in r.steps] != names or r.survey != first.survey:
                 raise ValueError("cannot combine reports of different cuts or surveys")
         steps = [CutStep(s.name, s.source, sum(r.steps[i].n_before for r in reports),
-                         sum(r.steps[i].n_removed for r in reports))
+                         sum(r.steps[i].n_removed for r in reports), s.server_side)
                  for i, s in enumerate(first.steps)]
         masked: dict[str, int] = {}
         for r in reports:

@@ -54,8 +54,26 @@ def build_hdu(table: Table, metas: Sequence[ColumnMeta], prov: Provenance, *,
     if description:
         header["COMMENT"] = description
     for key, value, comment in prov.fits_cards():
-        header[key] = (value, comment)
+        header[key] = (value, _fitting_comment(key, value, comment))
     return hdu
+
+
+CARD_LENGTH = 80
+"""Characters of a FITS header card (FITS 4.0, Sect. 4.1)."""
+
+
+def _fitting_comment(key: str, value, comment: str) -> str:
+    """``comment`` if it fits on the card of ``key = value``, else no comment.
+
+    astropy cuts a comment that does not fit and prints a VerifyWarning to the user (e.g. for
+    a long synthetic data-release name); leaving the comment out keeps the value whole and the
+    output quiet.  A value too long for one card is written with CONTINUE cards, which carry
+    the comment.
+    """
+    used = len(str(fits.Card(key, value)).rstrip())
+    if used > CARD_LENGTH:
+        return comment
+    return comment if used + len(" / ") + len(comment) <= CARD_LENGTH else ""
 
 
 def write_fits(table: Table, path: str | os.PathLike, *, columns: ColumnsArg = None,

@@ -68,10 +68,39 @@ def _client_module():
     return samp
 
 
+LOCKURL_PREFIX = "std-lockurl:"
+"""Prefix of ``$SAMP_HUB`` in the SAMP 1.3 Standard Profile (hub discovery): the only
+profile pyvo.samp (and this module) can use."""
+
+
+def check_hub_variable() -> str | None:
+    """The value of ``$SAMP_HUB``, or None if unset; a value this package cannot use is an error.
+
+    Raises
+    ------
+    SampError
+        ``$SAMP_HUB`` is set but empty or blank (pyvo would fail with an AttributeError), or does
+        not start with ``std-lockurl:`` (pyvo would refuse it as an unsupported profile).
+    """
+    value = os.environ.get("SAMP_HUB")
+    if value is None:
+        return None
+    if not value.strip():
+        raise SampError("$SAMP_HUB is set but empty: unset it to use the hub of ~/.samp, or set "
+                        f"it to {LOCKURL_PREFIX}file:///path/to/lockfile")
+    if not value.startswith(LOCKURL_PREFIX):
+        raise SampError(f"$SAMP_HUB={value!r} is not a SAMP Standard Profile hub address: "
+                        f"expected {LOCKURL_PREFIX}URL, e.g. {LOCKURL_PREFIX}file:///tmp/samp-lock")
+    return value
+
+
 def hub_lockfile() -> Path | None:
-    """Lockfile named by ``$SAMP_HUB`` (``std-lockurl:file://...``), or None for the default."""
-    value = os.environ.get("SAMP_HUB", "")
-    if value.startswith("std-lockurl:"):
+    """Lockfile named by ``$SAMP_HUB`` (``std-lockurl:file://...``), or None for the default.
+
+    Raises :class:`SampError` for a ``$SAMP_HUB`` that cannot be used (:func:`check_hub_variable`).
+    """
+    value = check_hub_variable() or ""
+    if value.startswith(LOCKURL_PREFIX):
         url = urlparse(value[len("std-lockurl:"):])
         if url.scheme == "file":
             return Path(url.path)
@@ -80,6 +109,7 @@ def hub_lockfile() -> Path | None:
 
 def connect(name: str = CLIENT_NAME, *, callable: bool = False):
     """Register with the running hub and return the connected SAMPIntegratedClient."""
+    check_hub_variable()
     samp = _client_module()
     client = samp.SAMPIntegratedClient(name=name, description="Survey of Surveys ML (sos-vo)",
                                        metadata={"samp.name": name}, addr="127.0.0.1",
@@ -87,7 +117,7 @@ def connect(name: str = CLIENT_NAME, *, callable: bool = False):
     try:
         client.connect()
     except (samp.SAMPHubError, OSError) as exc:
-        where = os.environ.get("SAMP_HUB") or "~/.samp"
+        where = os.environ.get("SAMP_HUB", "~/.samp")
         raise SampError(f"no SAMP hub is running (looked for {where}): start TOPCAT or Aladin "
                         "first, or pass start_hub=True / --start-hub to start one") from exc
     return client
@@ -120,6 +150,9 @@ def start_hub(lockfile: str | os.PathLike | None = None, timeout: float = 10.0):
     """
     samp = _client_module()
     lockfile = lockfile if lockfile is not None else hub_lockfile()
+    if lockfile is None and os.environ.get("SAMP_HUB"):
+        raise SampError(f"cannot start a hub at $SAMP_HUB={os.environ['SAMP_HUB']!r}: its lockfile "
+                        f"must be a local file ({LOCKURL_PREFIX}file:///...)")
     hub = samp.SAMPHubServer(web_profile=False, addr="127.0.0.1",
                              lockfile=str(lockfile) if lockfile else None)
     hub.start(wait=False)

@@ -41,7 +41,8 @@ class IncompleteRunError(SosVoError, RuntimeError):
 def report_to_dict(report: CutReport) -> dict[str, Any]:
     """JSON-ready :class:`CutReport`."""
     return {"survey": report.survey, "masked_values": dict(report.masked_values),
-            "steps": [[s.name, s.source, s.n_before, s.n_removed] for s in report.steps]}
+            "steps": [[s.name, s.source, s.n_before, s.n_removed, s.server_side]
+                      for s in report.steps]}
 
 
 def report_from_dict(data: Mapping[str, Any]) -> CutReport:

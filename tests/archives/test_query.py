@@ -120,3 +120,87 @@ def test_cli_query_predicts_with_installed_models(dachs_url, fixture_tables, tmp
             (in_sdss, in_sm)]
     assert ml.sum() > 0
     assert "catalogue:" in capsys.readouterr().out
+
+
+# -- an output that cannot be written is refused before any TAP request -----------------
+@pytest.mark.parametrize("argv, match", [
+    (["--out", "x.csv"], "cannot write the catalogue to"),        # catalogue: VOTable/FITS/CDS
+    (["--out", "x.txt", "--no-model"], "cannot tell the format"),  # cut tables: astropy formats
+    (["--out", "x.csv", "--survey", "both"], "cannot write the catalogue to"),
+])
+def test_cli_query_refuses_an_unwritable_out_before_downloading(argv, match, tmp_path, capsys,
+                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main(["query", REGION, "--tap-url", UNREACHABLE, "--no-cache", "--sync", *argv])
+    err = capsys.readouterr().err
+    # an attempted download would fail with "unreachable" instead
+    assert rc == 2 and match in err and "unreachable" not in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.dachs
+def test_cli_query_refuses_csv_catalogue_without_a_tap_request(dachs_url, tmp_path, capsys,
+                                                               monkeypatch):
+    """Against the mirror: the refusal comes before the TAP client is even built."""
+    from sos_vo.archives import gaia
+
+    def no_tap(*args, **kwargs):
+        raise AssertionError("a TAP client was built before the output was checked")
+
+    monkeypatch.setattr(gaia, "client", no_tap)
+    out = tmp_path / "x.csv"
+    assert main(["query", REGION, "--tap-url", dachs_url, "--out", str(out), "--no-cache",
+                 "--sync"]) == 2
+    assert "cannot write the catalogue" in capsys.readouterr().err and not out.exists()
+    monkeypatch.undo()
+    # the same run with --no-model writes the cut table as CSV
+    assert main(["query", REGION, "--tap-url", dachs_url, "--out", str(out), "--no-cache",
+                 "--sync", "--no-model"]) == 0
+    assert len(Table.read(out, format="ascii.csv")) > 0
+
+
+@pytest.mark.dachs
+def test_cli_query_cut_report_marks_server_side_cuts(dachs_url, tmp_path, capsys):
+    """With server cuts the Gaia cuts say "server-side" (not 0 removed); with --no-server-cuts
+    they are counted locally, and what passes them is what the server sent in the first run."""
+    from sos_vo.prepare.cuts import gaia_cuts
+
+    base = ["query", REGION, "--tap-url", dachs_url, "--no-cache", "--sync", "--no-model"]
+    assert main([*base, "--out", str(tmp_path / "server.ecsv")]) == 0
+    server = capsys.readouterr().out
+    assert main([*base, "--out", str(tmp_path / "local.ecsv"), "--no-server-cuts"]) == 0
+    local = capsys.readouterr().out
+    n_sent = int(server.split("sdss: ")[1].split(" rows from the archive")[0])
+    for cut in gaia_cuts():
+        row = next(line for line in server.splitlines() if line.startswith(cut.name + " "))
+        assert row.split()[1:4] == ["-", "server-side", "-"]
+        row = next(line for line in local.splitlines() if line.startswith(cut.name + " "))
+        assert "server-side" not in row
+    last = next(line for line in local.splitlines() if line.startswith(gaia_cuts()[-1].name))
+    assert int(last.split()[3]) == n_sent  # local Gaia cuts keep exactly what the ADQL sent
+    assert "1 cut ran server-side" in local  # the one-to-one neighbour rule is always in the ADQL
+
+
+@pytest.mark.dachs
+def test_cli_query_both_where_skymapper_has_no_rows(dachs_url, tmp_path, capsys):
+    """The mirror has no SkyMapper rows north of Dec +10: '--survey both' there gives the SDSS
+    catalogue with a warning; '--survey skymapper' alone is the one-line 0-rows error."""
+    from astropy.io import fits
+
+    from sos_vo.publish.writers import read_table
+
+    north = "circle 52 12 0.5deg"
+    out = tmp_path / "cat.fits"
+    with pytest.warns(UserWarning, match="skymapper: the join .* has 0 rows"):
+        rc = main(["query", north, "--survey", "both", "--tap-url", dachs_url, "--out", str(out),
+                   "--no-cache", "--sync"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "skymapper: 0 rows from the archive, left out" in printed
+    cat = read_table(out)
+    assert len(cat) > 0 and set(cat["source"]) == {"SDSS"}
+    releases = [v for k, v in fits.getheader(out, 1).items() if k.startswith("RELEAS")]
+    assert any("SDSS" in r for r in releases) and not any("SkyMapper" in r for r in releases)
+    assert main(["query", north, "--survey", "skymapper", "--tap-url", dachs_url, "--out",
+                 str(tmp_path / "sm.fits"), "--no-cache", "--sync"]) == 2
+    assert "0 rows" in capsys.readouterr().err and not (tmp_path / "sm.fits").exists()

@@ -84,3 +84,17 @@ def test_truth_for_matches_a_dictionary_lookup():
     expected = dict(zip(ids.tolist(), truth["teff"].tolist(), strict=True))
     assert np.array_equal(got[:-1], [expected[i] for i in wanted[:-1].tolist()])
     assert np.isnan(got[-1])
+
+
+def test_cli_startup_main_measures_every_command(tmp_path, capsys):
+    from benchmarks import cli_startup
+    from sos_vo.commands import COMMAND_MODULES
+
+    out = tmp_path / "cli_startup.json"
+    assert cli_startup.main(["--repeats", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    payload = json.loads(out.read_text())
+    assert set(payload["commands"]) == set(COMMAND_MODULES) and "loadavg_before" in payload
+    for command in COMMAND_MODULES:
+        assert f"sos-vo {command} --help: median" in text
+        assert payload["commands"][command]["median_s"] > 0

@@ -106,3 +106,14 @@ def test_plot(tmp_path, catalogue_fits, kind):
 def test_plot_bad_suffix(tmp_path, catalogue_fits, capsys):
     assert main(["plot", "kiel", str(catalogue_fits), "--out", str(tmp_path / "k.gif")]) == 2
     assert ".png or .pdf" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["", "  ", "not-a-lockurl"])
+@pytest.mark.parametrize("start_hub", [False, True])
+def test_send_with_unusable_samp_hub_variable(value, start_hub, catalogue_fits, monkeypatch, capsys):
+    """$SAMP_HUB set but empty (or not a std-lockurl) is one line naming the variable, exit 2."""
+    monkeypatch.setenv("SAMP_HUB", value)
+    argv = ["send", str(catalogue_fits)] + (["--start-hub", "--hub-linger", "0"] if start_hub else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "$SAMP_HUB" in err and "Traceback" not in err

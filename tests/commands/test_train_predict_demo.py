@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -48,7 +49,9 @@ def test_train_then_predict(sky_folder, tmp_path, capsys):
     opts = meta["options"]
     assert (opts["input_colours"], opts["lr_schedule"], opts["batch_size"]) == ("none", "cosine", 64)
     assert meta["input_scaler"]["colours"] == []
-    assert "abs_mad" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "abs_mad" in printed
+    assert not re.search(r"\d\.\d{4,}", printed), printed  # K to 0.1, dex to 0.001
     # a second run refuses to overwrite
     assert main(["train", str(sky_folder), "--survey", "sdss", "--out", str(model),
                  "--members", "2", *TINY, "--no-progress"]) == 2
@@ -71,6 +74,7 @@ def test_demo_runs_whole_chain(tmp_path, capsys):
                  "--members", "2", *TINY, "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "quality cuts" in text and "SYNTHETIC demo catalogue" in text
+    assert not re.search(r"\d\.\d{4,}", text), text  # test-set errors: K to 0.1, dex to 0.001
     cat = Table.read(out / "catalogue.fits")
     assert tuple(cat.colnames) == CATALOGUE_NAMES
     for survey in ("sdss", "skymapper"):

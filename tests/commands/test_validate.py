@@ -1,6 +1,7 @@
 """``sos-vo validate``: end-to-end on small synthetic tables and the real Harris file."""
 
 import argparse
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ def _index_ok(folder: Path):
     return index
 
 
-def test_homogenise_report(tmp_path):
+def test_homogenise_report(tmp_path, capsys):
     rng = np.random.default_rng(0)
     n = 3000
     ids = np.arange(n, dtype=np.int64)
@@ -41,6 +42,8 @@ def test_homogenise_report(tmp_path):
             str(tmp_path / "apogee.fits"), str(tmp_path / "galah.fits"), "--methods", "polynomial",
             "--save-calibrations", "--out", str(out)]
     assert _run(argv) == 0
+    printed = capsys.readouterr().out
+    assert "in_coverage_fraction" in printed and not re.search(r"\d\.\d{4,}", printed), printed
     _index_ok(out)
     summary = Table.read(out / "homogenise_summary.ecsv")
     after = summary[(summary["set"] == "test") & (summary["stage"] == "after")][0]
@@ -72,7 +75,7 @@ def test_clusters_report_with_harris(tmp_path):
     assert list(stats["cluster"]) == ["NGC_104"] and list(skipped["cluster"]) == ["NGC_7078"]
 
 
-def test_compare_report_and_bad_pairs(tmp_path):
+def test_compare_report_and_bad_pairs(tmp_path, capsys):
     ids = np.arange(100, dtype=np.int64)
     Table({"gaia_dr3_id": ids, "ml_logg": np.linspace(1, 4, 100)}).write(tmp_path / "cat.fits")
     Table({"GaiaDR3": ids, "loggSeis": np.linspace(1, 4, 100) - 0.14}).write(tmp_path / "apokasc.fits")
@@ -82,6 +85,8 @@ def test_compare_report_and_bad_pairs(tmp_path):
                  "--out", str(out)]) == 0
     stats = Table.read(out / "comparison_stats.ecsv")
     assert stats["median_offset"][0] == pytest.approx(0.14)
+    # printed in dex to 3 decimals (the file keeps full precision)
+    assert "ml_logg: N = 100, median offset = +0.140, MAD = 0.000" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="NAME=VALUE"):
         _run(["compare", "--catalogue", "a", "--reference", "b", "--name", "x", "--columns", "ml_logg",
               "--out", str(tmp_path / "x")])

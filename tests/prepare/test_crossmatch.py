@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from astropy.table import MaskedColumn
 
 from sos_vo import schema
 from sos_vo.exceptions import SchemaError
@@ -116,3 +117,39 @@ def test_join_pastel_finds_the_right_star(sky):
     row = np.array([int(s.split()[-1]) for s in np.asarray(matched["pastel_id"]).astype(str)])
     assert np.array_equal(np.asarray(matched["source_id"]), gaia_ids[row])
     assert np.all(np.asarray(matched["match_distance"]) < 0.1)
+
+
+def test_join_of_a_field_without_survey_rows_is_empty():
+    """SkyMapper (a southern survey) has no rows in a northern field (the Pleiades): the join
+    has 0 rows and the survey's columns, instead of an IndexError on the empty neighbour table."""
+    north = simulate_sky(center=(56.75, 24.12), radius=0.3, n_stars=300, seed=3)
+    assert len(north.tables[schema.NEIGHBOUR_TABLES["skymapper"]]) == 0
+    joined = join_survey(north.tables, "skymapper")
+    assert len(joined) == 0
+    assert joined.colnames[: len(schema.joined_columns("skymapper"))] == list(
+        schema.joined_columns("skymapper"))
+    assert len(join_survey(north.tables, "sdss")) > 0
+
+
+@pytest.mark.parametrize(("table", "column"), [("gaiadr3.gaia_source", "ra"),
+                                               ("gaiadr3.gaia_source", "dec"),
+                                               ("B/pastel/pastel", "RAJ2000")])
+def test_missing_positions_are_an_error_naming_column_and_rows(sky, table, column):
+    """NaN (or masked) positions: a SchemaError naming the table, the column and the row count,
+    not astropy's "Catalog coordinates cannot contain NaN entries" nor a silent row drop."""
+    tables = dict(sky.tables)
+    t = tables[table].copy()
+    t[column] = t[column].astype(float)
+    t[column][[2, 7, 11]] = np.nan
+    tables[table] = t
+    with pytest.raises(SchemaError, match=rf"{table!r}: column {column} .* 3 of {len(t)} rows "
+                                          r"\(row indices, 0-based: 2, 7, 11\)"):
+        join_pastel(tables)
+    if table == "gaiadr3.gaia_source":
+        with pytest.raises(SchemaError, match=rf"column {column} .* 3 of"):
+            join_survey(tables, "sdss")
+        masked = sky.tables[table].copy()
+        masked[column] = MaskedColumn(masked[column], mask=np.arange(len(masked)) == 4)
+        tables[table] = masked
+        with pytest.raises(SchemaError, match=rf"column {column} .* 1 of .*0-based: 4\)"):
+            join_survey(tables, "skymapper")

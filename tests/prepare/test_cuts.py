@@ -287,3 +287,35 @@ def test_kept_rows_equal_the_simulator_truth(survey, prefix):
     expected = {int(i) for i in joined["source_id"] if not fails[int(i)] & relevant}
     assert {int(i) for i in kept["source_id"]} == expected
     assert all(s.n_removed > 0 for s in report.steps), str(report)  # every cut is exercised
+
+
+def test_server_side_cuts_are_reported_as_such_not_as_zero():
+    """Cuts that ran in the ADQL removed rows that never arrived: the report says
+    "server-side" for them instead of the 0 the local pass counts."""
+    from sos_vo.scale.manifest import report_from_dict, report_to_dict
+
+    t = _randomly_damaged_sdss()
+    gaia = [c.name for c in cuts.gaia_cuts()]
+    keep = np.ones(len(t), bool)
+    for cut in cuts.gaia_cuts():  # what the server sends: rows passing the Gaia cuts
+        keep &= np.asarray(cut.predicate(t), bool)
+    _, report = cuts.apply_cuts(t[keep], "sdss")
+    assert all(s.n_removed == 0 for s in report.steps if s.name in gaia)
+    report.mark_server_side(gaia)
+    text = str(report).splitlines()
+    assert f"({len(gaia)} cuts ran server-side in the ADQL" in text[1]
+    for name in gaia:
+        row = next(line for line in text if line.startswith(name + " "))
+        assert "server-side" in row.split() and " 0 " not in row
+    local = next(line for line in text if line.startswith("sdss_clean==1 "))
+    assert "server-side" not in local
+    tab = report.to_table()
+    assert list(tab.colnames) == ["cut", "source", "applied", "n_before", "n_removed", "n_after"]
+    server = np.isin(tab["cut"], gaia)
+    assert list(tab["applied"][server]) == ["server"] * len(gaia)
+    assert tab["n_removed"].mask[server].all() and not tab["n_removed"].mask[~server].any()
+    # the flags survive combining chunk reports and the run manifest
+    assert cuts.CutReport.combine([report, report]).server_side == gaia
+    assert report_from_dict(report_to_dict(report)).server_side == gaia
+    with pytest.raises(ValueError, match="no cut named nonsense"):
+        report.mark_server_side(["nonsense"])

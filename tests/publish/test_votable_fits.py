@@ -237,3 +237,20 @@ def test_stilts_reads_votable_flags_and_ids(tmp_path, stilts, encoding):
     for name in ("sosid", "sdss_train_set", "sm_train_area", "source"):
         got = [str(v).lower() for v in back[name]]
         assert got == [str(v).lower() for v in values(t[name])], name
+
+
+def test_provenance_card_whose_comment_does_not_fit_is_written_quietly(tmp_path):
+    """A release name that fills its card (the synthetic demo's) keeps its value whole, loses
+    only the comment, and astropy prints no "Card is too long" VerifyWarning."""
+    release = "synthetic Gaia DR3 / SDSS DR13 / SkyMapper DR2 look-alikes"
+    longer = "a release name long enough to need CONTINUE cards in the header, " * 2
+    prov = Provenance(model_version="m", releases=(release, "Gaia DR3", longer))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", u.UnitsWarning)
+        path = write_fits(make_catalogue(3), tmp_path / "c.fits", provenance=prov)
+    header = fits.getheader(path, 1)
+    assert header["RELEAS1"] == release and header.comments["RELEAS1"] == ""
+    assert header.comments["RELEAS2"] == "data release used"
+    assert header["RELEAS3"] == " ".join(longer.split())
+    assert header.comments["RELEAS3"] == "data release used"

@@ -1,0 +1,29 @@
+"""Choices and defaults shown by ``sos-vo COMMAND --help``, copied from the modules that own them.
+
+The parsers are built from these copies so that ``--help`` (and a usage error) does not import
+astropy.table, matplotlib, mocpy, TensorFlow or dask; ``tests/commands/test_help.py``
+checks that every copy equals its source, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+CATALOGUE_FORMATS: tuple[str, ...] = ("votable", "votable-tabledata", "fits", "cds")
+"""Copy of :data:`sos_vo.publish.writers.FORMATS`."""
+
+QUERY_SURVEYS: tuple[str, ...] = ("sdss", "skymapper", "both")
+"""Copy of :data:`sos_vo.archives.query.SURVEY_CHOICES`."""
+
+PLOT_KINDS: tuple[str, ...] = ("errors", "kiel", "one-to-one")
+"""Copy of ``sorted(sos_vo.publish.plots.PLOTS)``."""
+
+SAMP_TIMEOUT_S = 30
+"""Copy of :data:`sos_vo.publish.samp.DEFAULT_TIMEOUT_S`."""
+
+DEMO_RADIUS_DEG = 4.0
+"""Copy of :data:`sos_vo.api.DEMO_RADIUS_DEG`."""
+DEMO_N_STARS = 40_000
+"""Copy of :data:`sos_vo.api.DEMO_N_STARS`."""
+DEMO_N_MEMBERS = 3
+"""Copy of :data:`sos_vo.api.DEMO_N_MEMBERS`."""
+DEMO_EPOCHS = 40
+"""Copy of :data:`sos_vo.api.DEMO_EPOCHS`."""
