@@ -36,7 +36,7 @@ from ..exceptions import EmptyInputError
 from .adql import render
 from .chunking import run_chunked
 from .conf import setting, sql_table_name, table_name
-from .regions import Region, from_healpix
+from .regions import MocRegion, Region, from_healpix
 from .tap import TapClient
 from .tap_schema import ResolvedTable, quote_column, resolve_table
 
@@ -208,9 +208,22 @@ def one_per_star(table: Table) -> Table:
     return table[keep]
 
 
+@dataclass(frozen=True)
+class WholeSky(MocRegion):
+    """The whole sky: no constraint in the ADQL (``1 = 1``), every row kept."""
+
+    exact_on_server: bool = field(default=True, init=False)
+
+    def adql(self, ra: str = "ra", dec: str = "dec", source_id: str = "source_id") -> str:
+        return "1 = 1"
+
+    def describe(self) -> str:
+        return "all sky"
+
+
 def whole_sky() -> Region:
-    """The whole sky as a region (12 HEALPix cells of order 0)."""
-    return from_healpix(0, range(12))
+    """The whole sky as a region (the 12 HEALPix cells of order 0)."""
+    return WholeSky(moc_=from_healpix(0, range(12)).moc_)
 
 
 def fetch_labels(source: LabelSource | str, region: Region | None = None, *,

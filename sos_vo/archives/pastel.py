@@ -32,10 +32,10 @@ COLUMNS: dict[str, str] = {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff"
 """Role -> VizieR label (:data:`sos_vo.validation.references.PASTEL` plus the errors)."""
 
 
-def fetch_pastel(region: Region, *, tap_url: str | None = None,
+def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
                  tables: Mapping[str, str] | None = None, use_async: bool = False,
                  client: TapClient | None = None, **client_kwargs) -> Table:
-    """PASTEL entries in ``region`` (all bibliographic entries), VizieR labels.
+    """PASTEL entries in ``region`` (None: the whole catalogue), all bibliographic entries.
 
     Returns
     -------
@@ -55,7 +55,8 @@ def fetch_pastel(region: Region, *, tap_url: str | None = None,
             name = sql_table_name(default)
     resolved = resolve_table(client, name, cols)
     sel = {role: resolved.adql_column(role, "p") for role in COLUMNS}
-    adql = render("labels_pastel", region=region.adql(sel["ra"], sel["dec"]),
+    where = "1 = 1" if region is None else region.adql(sel["ra"], sel["dec"])
+    adql = render("labels_pastel", region=where,
                   table=resolved.adql_table, **sel)
     rows = client.run(adql, use_async=use_async)
     out = Table()

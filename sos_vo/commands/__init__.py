@@ -16,4 +16,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plot",
     "validate",
     "plan",
+    "build_model",
 )

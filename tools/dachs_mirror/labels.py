@@ -25,8 +25,10 @@ documented SQL mapping of VizieR names, :func:`sos_vo.archives.conf.sql_table_na
   stay byte-identical; queries reach them with table-name overrides
   (:data:`LABEL_SKY_OVERRIDES`).
 * ``labelsky.b_pastel_pastel``: synthetic PASTEL entries at the positions of 150 label stars
-  (J2000, propagated with the synthetic proper motions), labels = the real ones minus a known
-  T25 Eq. 2 offset (:data:`PASTEL_INJECTED`), so that the refit has a known answer.
+  (J2000, propagated with the synthetic proper motions), labels = the star's real APOGEE (else
+  GALAH) labels minus a known T25 Eq. 2 offset (:data:`PASTEL_INJECTED`): refitting Eq. 2 on
+  those labels returns the injected coefficients exactly; on the combined multi-survey labels
+  it returns them approximately.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ GES_OFFSET = {"teff": -20.0, "logg": 0.02, "feh": 0.03}
 PASTEL_INJECTED = {"teff": LinearCorrection(112.0, -6.66e-3, -28.1, -40.7),
                    "logg": LinearCorrection(0.159, -2.21e-5, -0.00242, -0.0689),
                    "feh": LinearCorrection(0.0769, -3.84e-7, -0.0186, -0.0262)}
-"""Delta f (T25 Table 1 values) built into the synthetic PASTEL entries: PASTEL = label - Delta f,
-exactly (no noise), so refitting Eq. 2 on the mirror returns these coefficients."""
+"""Delta f (T25 Table 1 values) built into the synthetic PASTEL entries: PASTEL = reference label
+- Delta f, exactly (no noise)."""
 N_PASTEL = 150
 
 
