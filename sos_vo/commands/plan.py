@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("region", metavar="REGION",
                         help="'circle RA DEC RADIUS', 'box RA DEC W H', 'polygon ...', "
                              "'healpix ORDER IPIX...', 'moc ...' or a region file")
-    parser.add_argument("--survey", choices=["sdss", "skymapper"], default="sdss")
+    parser.add_argument("--survey", choices=["sdss", "skymapper", "both"], default="sdss",
+                        help="'both' with --build-model only")
     parser.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
     parser.add_argument("--bandwidth", type=float, default=DEFAULT_BANDWIDTH_MB_S, metavar="MB/S",
                         help=f"archive download rate (default {DEFAULT_BANDWIDTH_MB_S})")
@@ -31,10 +32,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--predict-rate", type=float, default=DEFAULT_PREDICT_STARS_PER_S,
                         metavar="STARS/S", help="ensemble stars/s per worker")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--build-model", metavar="LABELS",
+                        help="estimate 'sos-vo build-model' instead (labels: 'surveys', 'sos-dr2' "
+                        "or source keys; REGION may be 'all-sky'); --survey both allowed")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the plan."""
+    if args.build_model:
+        from ..archives.query import surveys_for
+        from ..labels.real_model import label_keys
+        from ..scale.build_plan import plan_build
+
+        build = plan_build(args.region, surveys_for(args.survey), label_keys(args.build_model),
+                           bandwidth_mb_s=args.bandwidth)
+        print(json.dumps(build.to_dict(), indent=1) if args.json else build)
+        return 0
+    if args.survey == "both":
+        raise ValueError("--survey both needs --build-model")
     plan = plan_region(args.region, args.survey, workers=args.workers,
                        bandwidth_mb_s=args.bandwidth, prepare_rows_per_s=args.prepare_rate,
                        predict_stars_per_s=args.predict_rate)
