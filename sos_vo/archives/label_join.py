@@ -148,3 +148,22 @@ def training_rows(ids, survey: str, *, client: TapClient, server_cuts: bool = Tr
                         description=f"Gaia x {survey} by id")
     rows.meta["query"] = query
     return rows
+
+
+def astrometry_rows(ids, *, client: TapClient, tables: dict[str, str] | None = None,
+                    cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                    progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS) -> Table:
+    """``source_id`` and :data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS` of ``ids`` (J2016.0
+    positions and proper motions, for the PASTEL match), uploaded and cached like
+    :func:`training_rows`."""
+    from .gaia import ASTROMETRY_COLUMNS
+
+    gaia = quote_table_name(table_name("gaia_source", ARCHIVE_TABLES["gaia_source"].name,
+                                       overrides=tables))
+    cols = ", ".join(f"g.{c}" for c in ASTROMETRY_COLUMNS)
+    query = (f"SELECT u.source_id AS source_id, {cols} FROM TAP_UPLOAD.{UPLOAD_TABLE} AS u "
+             f"JOIN {gaia} AS g ON g.source_id = u.source_id")
+    rows = fetch_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
+                        use_async=use_async, progress=progress, description="Gaia astrometry by id")
+    rows.meta["query"] = query
+    return rows

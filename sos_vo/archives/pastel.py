@@ -34,7 +34,7 @@ COLUMNS: dict[str, str] = {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff"
 
 def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
                  tables: Mapping[str, str] | None = None, use_async: bool = False,
-                 client: TapClient | None = None, **client_kwargs) -> Table:
+                 client: TapClient | None = None, cache_dir=False, **client_kwargs) -> Table:
     """PASTEL entries in ``region`` (None: the whole catalogue), all bibliographic entries.
 
     Returns
@@ -43,6 +43,9 @@ def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
         Columns ``ID, RAJ2000, DEJ2000, Teff, e_Teff, logg, e_logg, [Fe/H], e_[Fe/H],
         bibcode`` (the layout of ``B/pastel/pastel`` that
         :func:`sos_vo.prepare.crossmatch.join_pastel` reads); ``meta['provenance']``.
+
+    ``cache_dir`` (None: the default cache, False: none) keeps the answer on disk like the
+    chunks of :mod:`.chunking` (one query: the whole region is one chunk).
     """
     client = client or TapClient(str(setting("pastel_tap_url", tap_url)), **client_kwargs)
     client.check_service()
@@ -58,7 +61,16 @@ def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
     where = "1 = 1" if region is None else region.adql(sel["ra"], sel["dec"])
     adql = render("labels_pastel", region=where,
                   table=resolved.adql_table, **sel)
-    rows = client.run(adql, use_async=use_async)
+    cache = None
+    if cache_dir is not False:
+        from .chunking import WHOLE_REGION, ChunkCache, default_cache_dir
+
+        cache = ChunkCache(default_cache_dir() if cache_dir is None else cache_dir, client.url, adql)
+    rows = cache.get(WHOLE_REGION) if cache is not None else None
+    if rows is None:
+        rows = client.run(adql, use_async=use_async)
+        if cache is not None:
+            cache.put(WHOLE_REGION, rows)
     out = Table()
     for role, label in COLUMNS.items():
         col = rows[role]

@@ -86,7 +86,8 @@ def _compare_sos_dr2(args: argparse.Namespace, result, tables: dict) -> None:
     pairs, stats = compare_with_sos_dr2(result.catalogue, result.region, tap_url=args.label_tap_url,
                                         tables=tables or None, cache_dir=False if args.no_cache
                                         else args.cache_dir, use_async=not args.sync,
-                                        progress=False, timeout=args.timeout)
+                                        progress=False, timeout=args.timeout,
+                                        chunk_order=args.chunk_order)
     prov = pairs.meta["provenance"]
     print(f"SoS DR2 ({prov['table']} at {prov['service']}): {len(pairs)} stars in common; "
           "package minus published (T25 Table 4 statistics):")

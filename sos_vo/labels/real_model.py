@@ -38,7 +38,7 @@ import numpy as np
 from astropy.table import Table, join
 
 from ..archives import gaia
-from ..archives.label_join import training_rows
+from ..archives.label_join import astrometry_rows, training_rows
 from ..archives.label_source import fetch_labels, get_source, label_sources
 from ..archives.query import archive_tables_from_rows, surveys_for
 from ..archives.regions import Region, as_region
@@ -209,14 +209,17 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         joined_rows[s] = rows
 
     # 5. recalibration; PASTEL for the refit and the metal-poor augmentation
-    astrometry = gaia.astrometry_by_ids(ids, tap_url=gaia_client.url, tables=tables,
-                                        **client_kwargs)
+    astrometry = astrometry_rows(ids, client=gaia_client, tables=tables, cache_dir=cache_dir,
+                                 use_async=use_async, progress=progress)
+    prov["astrometry"] = {"adql": astrometry.meta["query"], "rows": len(astrometry),
+                          "jobs": astrometry.meta["jobs"]}
     coefficients = None
     fit_table = None
     # PASTEL serves the refit and the metal-poor augmentation of T25 Sect. 3 in every mode
     from ..archives.pastel import fetch_pastel
 
-    pastel = fetch_pastel(reg, tap_url=label_tap_url, tables=tables, **client_kwargs)
+    pastel = fetch_pastel(reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
+                          **client_kwargs)
     prov["pastel"] = pastel.meta["provenance"]
     if recalibration == "refit":
         from ..prepare.crossmatch import join_pastel
