@@ -53,7 +53,10 @@ LABEL_ROLES: tuple[str, ...] = ("source_id", "survey_id", "ra", "dec", "teff", "
 ALL_SKY_CHUNK_ORDER = 2
 """An all-sky label fetch is tried as one job first; when it reaches the row limit it is split
 into the HEALPix cells of this order (192 cells of 215 deg^2; our choice: a few thousand rows
-per job for the largest surveys, LAMOST LRS ~10 M rows), and a cell over the limit further."""
+per job for the largest surveys, LAMOST LRS ~10 M rows), and a cell over the limit further.
+A region larger than ``conf.single_job_max_area_deg2`` is cut into cells of this order too:
+label tables are thousands of times sparser than gaia_source, whose ``conf.chunk_order`` (5)
+would send hundreds of nearly empty jobs."""
 
 DUPLICATE_RULE = "smallest e_feh"
 """Which entry a star keeps when a survey lists it more than once (APOGEE: two telescopes or
@@ -243,8 +246,10 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
         Overrides the source's ``conf`` URL.
     tables : mapping, optional
         Table-name overrides by key (``apogee_dr17=...``).
-    cache_dir, use_async, progress, chunk_order
+    cache_dir, use_async, progress
         See :func:`sos_vo.archives.chunking.run_chunked`.
+    chunk_order : int, optional
+        HEALPix order of the chunks (default :data:`ALL_SKY_CHUNK_ORDER`).
     quality : callable, optional
         Replaces the source's quality rule (``sos-vo query --compare`` keeps rows with
         published ML values instead).
@@ -269,7 +274,7 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     resolved = resolve_table(client, name, cols)
     all_sky = region is None
     reg = whole_sky() if all_sky else region
-    order = chunk_order if chunk_order is not None else (ALL_SKY_CHUNK_ORDER if all_sky else None)
+    order = ALL_SKY_CHUNK_ORDER if chunk_order is None else chunk_order
     sid = resolved.adql_column("source_id", "l")
     rows = run_chunked(
         client, lambda chunk: label_query(src, resolved, reg, chunk.replace("g.source_id", sid)),

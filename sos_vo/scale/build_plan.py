@@ -7,7 +7,7 @@ The estimate follows the stages of :mod:`sos_vo.labels.real_model`:
   (labels are not uniform on the sky: treat a regional estimate as a factor of a few).  Jobs as
   :func:`sos_vo.archives.label_source.fetch_labels` sends them: one job when the rows fit the
   row limit, else one per HEALPix cell of order
-  :data:`~sos_vo.archives.label_source.ALL_SKY_CHUNK_ORDER` (all sky) or of ``chunk_order``;
+  :data:`~sos_vo.archives.label_source.ALL_SKY_CHUNK_ORDER` in the region;
 * **join** -- the labelled stars T25 kept after the cuts (:data:`T25_LABELLED`; a region scales
   them by its sky fraction) are uploaded in chunks of
   :data:`~sos_vo.archives.label_join.UPLOAD_CHUNK_ROWS` ids; before the cuts there are more:
@@ -104,7 +104,7 @@ def plan_build(region: str | None, surveys=("sdss",), labels=("apogee-dr17", "ga
         reg = as_region(region, max_radius_deg=180.0)
         frac, name = float(reg.area_deg2) / FULL_SKY_DEG2, reg.describe()
     row_limit = int(setting("row_limit"))
-    order = ALL_SKY_CHUNK_ORDER if all_sky else int(setting("chunk_order"))
+    order = ALL_SKY_CHUNK_ORDER  # label fetches chunk at this order, regions too
     cells = 12 * 4**order * frac
     plan = BuildPlan(region=name, sky_fraction=frac, surveys=tuple(surveys), labels=tuple(labels))
     values = 0.0
