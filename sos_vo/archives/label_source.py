@@ -118,13 +118,19 @@ class LabelSource:
         """Logical key of the table for name overrides (``--table KEY=NAME``)."""
         return self.key.replace("-", "_")
 
-    def names(self, tables: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    def names(self, tables: Mapping[str, str] | None = None,
+              columns: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
         """Table and column names to ask the service for, after the overrides.
 
         A VizieR table under ``conf.vizier_names = 'sql'`` (a DaCHS mirror) gets the SQL
         mapping of the table (:func:`~sos_vo.archives.conf.sql_table_name`) and of each column
-        (:func:`sos_vo.validation.references.sql_column_name`).
+        (:func:`sos_vo.validation.references.sql_column_name`).  ``columns`` (role -> name,
+        ``--column KEY.ROLE=NAME``) replaces column names as given, after that mapping.
         """
+        unknown = set(columns or {}) - set(self.columns)
+        if unknown:
+            raise ValueError(f"{self.key}: unknown column role(s) {', '.join(sorted(unknown))}; "
+                             f"roles: {', '.join(self.columns)}")
         sql = self.vizier and str(setting("vizier_names")) == "sql"
         name = table_name(self.table_key, self.table, vizier=self.vizier, overrides=dict(tables or {}))
         cols = dict(self.columns)
@@ -134,6 +140,7 @@ class LabelSource:
             cols = {role: sql_column_name(c) for role, c in cols.items()}
             if name == self.table:
                 name = sql_table_name(self.table)
+        cols.update(columns or {})
         return name, cols
 
     def url(self, tap_url: str | None = None) -> str:
@@ -233,7 +240,8 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
                  tap_url: str | None = None, tables: Mapping[str, str] | None = None,
                  cache_dir: str | os.PathLike | None | bool = None, use_async: bool = True,
                  progress: bool = True, chunk_order: int | None = None,
-                 client: TapClient | None = None, quality=None, **client_kwargs) -> Table:
+                 client: TapClient | None = None, quality=None,
+                 columns: Mapping[str, str] | None = None, **client_kwargs) -> Table:
     """Labels of ``source`` in ``region`` (None: the whole sky), in :data:`LABEL_SCHEMA`.
 
     Parameters
@@ -250,6 +258,8 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
         See :func:`sos_vo.archives.chunking.run_chunked`.
     chunk_order : int, optional
         HEALPix order of the chunks (default :data:`ALL_SKY_CHUNK_ORDER`).
+    columns : mapping, optional
+        Column-name overrides of this source, role -> name (:meth:`LabelSource.names`).
     quality : callable, optional
         Replaces the source's quality rule (``sos-vo query --compare`` keeps rows with
         published ML values instead).
@@ -270,7 +280,7 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     src = get_source(source) if isinstance(source, str) else source
     client = client or TapClient(src.url(tap_url), **client_kwargs)
     client.check_service()
-    name, cols = src.names(tables)
+    name, cols = src.names(tables, columns)
     resolved = resolve_table(client, name, cols)
     all_sky = region is None
     reg = whole_sky() if all_sky else region
@@ -341,3 +351,17 @@ def template_placeholders(source: LabelSource) -> set[str]:
 
 __all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "LabelSource", "fetch_labels", "get_source",
            "label_sources", "quote_column"]
+
+
+def parse_column_overrides(items) -> dict[str, dict[str, str]]:
+    """``["apogee_dr17.feh=FE_H", ...]`` -> ``{"apogee-dr17": {"feh": "FE_H"}}`` (keys as
+    ``--table`` spells them, ``-`` or ``_``)."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items or ():
+        key, sep, name = str(item).partition("=")
+        src, dot, role = key.partition(".")
+        if not sep or not dot or not name.strip() or not role.strip():
+            raise ValueError(f"column override {item!r} is not of the form KEY.ROLE=NAME")
+        source = get_source(src.strip().replace("_", "-"))
+        out.setdefault(source.key, {})[role.strip()] = name.strip()
+    return out

@@ -7,6 +7,7 @@ import argparse
 import json
 
 from ..archives.conf import parse_table_names
+from ..archives.label_source import parse_column_overrides
 from ..archives.query import SURVEY_CHOICES
 from ..exceptions import SosVoError
 from ..labels.build import DEFAULT_METHOD, DEFAULT_REFERENCE
@@ -53,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table", action="append", default=[], metavar="KEY=NAME",
                         help="override a table name (Gaia keys, label-source keys such as "
                         "apogee_dr17, or pastel), repeatable")
+    parser.add_argument("--column", action="append", default=[], metavar="KEY.ROLE=NAME",
+                        help="override a label column name (e.g. apogee_dr17.feh=FE_H; roles: "
+                        "source_id, survey_id, ra, dec, teff, e_teff, logg, e_logg, feh, e_feh "
+                        "and the source's flags), repeatable")
     parser.add_argument("--cache-dir", help="cache of every TAP result (default "
                         "~/.cache/sos-vo/tap); a killed build resumes from it")
     parser.add_argument("--no-cache", action="store_true", help="do not cache TAP results")
@@ -71,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         tables = parse_table_names(",".join(args.table))
+        columns = parse_column_overrides(args.column)
     except ValueError as exc:
         raise BuildModelError(str(exc)) from None
     if args.all_sky == (args.region is not None):
@@ -82,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             args.region, all_sky=args.all_sky, survey=args.survey, labels=args.labels,
             reference=[r for r in args.reference.split(",") if r], method=args.method,
             recalibration=args.recalibration, out=args.out, tap_url=args.tap_url,
-            label_tap_url=args.label_tap_url, tables=tables or None,
+            label_tap_url=args.label_tap_url, tables=tables or None, columns=columns or None,
             cache_dir=False if args.no_cache else args.cache_dir, n_members=args.members,
             options=NetworkOptions(epochs=args.epochs, n_blocks=args.blocks), seed=args.seed,
             overwrite=args.overwrite, progress=not args.json, timeout=args.timeout)

@@ -107,6 +107,7 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
                 recalibration: str | None = None, out: str | os.PathLike,
                 tap_url: str | None = None, label_tap_url: str | None = None,
                 tables: Mapping[str, str] | None = None,
+                columns: Mapping[str, Mapping[str, str]] | None = None,
                 cache_dir: str | os.PathLike | None | bool = None, n_members: int = 10,
                 options=None, seed: int = 0, overwrite: bool = False, progress: bool = True,
                 use_async: bool = False, **client_kwargs) -> BuildResult:
@@ -136,6 +137,9 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         ``conf`` URL.
     tables : mapping, optional
         Table-name overrides by key (Gaia tables, label sources, ``pastel``).
+    columns : mapping, optional
+        Label source key -> {role -> column name} overrides
+        (:func:`sos_vo.archives.label_source.parse_column_overrides`).
     cache_dir : path, None or False
         Cache of every TAP result (None: ``~/.cache/sos-vo/tap``; False: none).
     n_members, options, seed
@@ -153,6 +157,11 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
     out = check_writable(Path(out), overwrite)
     surveys = surveys_for(survey)
     keys = label_keys(labels)
+    stray = set(columns or {}) - set(keys)
+    if stray:
+        raise ValueError(f"column overrides for label source(s) not used: {', '.join(sorted(stray))}")
+    for key, cols in (columns or {}).items():
+        get_source(key).names(None, cols)  # unknown roles: a clear error before any job
     if recalibration is None:
         recalibration = "none" if keys == ["sos-dr2"] else "refit"
     if recalibration not in RECALIBRATIONS:
@@ -172,7 +181,8 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
     fetched: dict[str, Table] = {}
     for key in keys:
         t = fetch_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
-                         use_async=use_async, progress=progress, **client_kwargs)
+                         use_async=use_async, progress=progress,
+                         columns=(columns or {}).get(key), **client_kwargs)
         fetched[key] = t
         prov["label_sources"][key] = t.meta["provenance"]
     # 3. homogenisation

@@ -167,3 +167,31 @@ def test_empty_region_is_a_clear_error(dachs_url, sql_names, fast_client_kwargs)
     with pytest.raises(EmptyInputError, match="galah-dr3: no star with a Gaia DR3 id"):
         fetch_labels("galah-dr3", parse_region("circle 200 80 0.1deg"), tap_url=dachs_url,
                      cache_dir=False, progress=False, use_async=False, **fast_client_kwargs)
+
+
+def test_column_overrides_parse_and_apply():
+    from sos_vo.archives.label_source import parse_column_overrides
+
+    over = parse_column_overrides(["apogee_dr17.feh=FE_H", "galah-dr3.teff=teff_sp"])
+    assert over == {"apogee-dr17": {"feh": "FE_H"}, "galah-dr3": {"teff": "teff_sp"}}
+    name, cols = label_sources()["apogee-dr17"].names(None, over["apogee-dr17"])
+    assert cols["feh"] == "FE_H" and cols["teff"] == "Teff"
+    with pytest.raises(ValueError, match="unknown column role"):
+        label_sources()["apogee-dr17"].names(None, {"metallicity": "M_H"})
+    with pytest.raises(ValueError, match="KEY.ROLE=NAME"):
+        parse_column_overrides(["apogee_dr17=FE_H"])
+    with pytest.raises(ValueError, match="unknown label source"):
+        parse_column_overrides(["apogee.feh=FE_H"])
+
+
+@pytest.mark.dachs
+def test_column_override_reaches_the_resolver(dachs_url, fast_client_kwargs):
+    client = TapClient(dachs_url, **fast_client_kwargs)
+    got = fetch_labels("galah-dr3", parse_region("circle 60 -60 10deg"), client=client,
+                       columns={"feh": "FE_H", "e_feh": "e_fe_h"}, cache_dir=False,
+                       progress=False, use_async=False)
+    prov = got.meta["provenance"]
+    assert prov["requested_columns"]["feh"] == "FE_H" and prov["columns"]["feh"] == "fe_h"
+    with pytest.raises(SchemaResolutionError, match="'fe_h_dr4'"):
+        fetch_labels("galah-dr3", parse_region("circle 60 -60 10deg"), client=client,
+                     columns={"feh": "fe_h_dr4"}, cache_dir=False, progress=False)
