@@ -225,3 +225,34 @@ def test_query_compare_sos_dr2_statistics_equal_a_direct_computation(built, dach
         assert s["mad"] == pytest.approx(1.4826 * np.median(np.abs(d - np.median(d))))
         assert s["sigma"] == pytest.approx(np.std(d, ddof=1))
         assert f"{s['abs_median']:.4g}"[:4] in printed or f"{s['abs_median']}"[:6] in printed
+
+
+def test_sos_dr2_labels_are_taken_as_published(mirror_env, tmp_path, monkeypatch):
+    """--labels sos-dr2: the published spec_* values, no homogenisation, no recalibration."""
+    import sos_vo.pipeline as pipeline
+    from sos_vo.labels import real_model
+
+    captured = {}
+
+    def fake_train(prepared, folder, **kwargs):
+        captured["prepared"] = prepared
+        captured["provenance"] = kwargs["provenance"]
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    result = real_model.build_model(QUERY_REGION, labels="sos-dr2", out=tmp_path / "m",
+                                    tap_url=mirror_env, label_tap_url=mirror_env,
+                                    tables=LABEL_SKY_OVERRIDES, cache_dir=False, progress=False)
+    prov = captured["provenance"]
+    assert prov["recalibration_mode"] == "none" and prov["recalibration"] == "none"
+    assert prov["label_sources"]["sos-dr2"]["table"] == "vizier.j_a_a_700_a195_catalog"
+    assert result.homogenisation is None
+    published = Table.read(fixture_dir() / "fixture" / "labels" / "vizier.j_a_a_700_a195_catalog.ecsv")
+    p = captured["prepared"]
+    from sos_vo.labels.pastel import PASTEL_FLAG_COLUMN
+
+    lab = p.labelled() & ~np.asarray(p.joined[PASTEL_FLAG_COLUMN], bool)
+    row = {int(s): i for i, s in enumerate(published["GaiaDR3"])}
+    idx = np.asarray([row[int(s)] for s in p.joined["source_id"][lab]])
+    np.testing.assert_allclose(np.asarray(p.joined["spec_teff"][lab], float),
+                               np.asarray(published["spec_Teff"], float)[idx], rtol=1e-6)
