@@ -148,3 +148,25 @@ def table_name(key: str, default: str, vizier: bool = False,
     if vizier and str(setting("vizier_names")) == "sql":
         return sql_table_name(default)
     return default
+
+
+# Label sources (sos_vo.archives.label_source): one TAP URL each, overridable like the others.
+def _label_item(name: str, default: str, description: str) -> None:
+    item = _config.ConfigItem(default, description, module=Conf.gaia_tap_url.module)
+    item.name = name  # what a class-body definition sets through __set_name__
+    setattr(Conf, name, item)
+
+
+_VIZIER_TAP = "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
+_label_item("apogee_dr17_tap_url", _VIZIER_TAP, "TAP service of the APOGEE DR17 labels (VizieR III/286).")
+_label_item("galah_dr3_tap_url", "https://datacentral.org.au/vo/tap",
+            "TAP service of the GALAH DR3 labels (Data Central, galah_dr3.main_star).")
+_label_item("lamost_tap_url", _VIZIER_TAP, "TAP service of the LAMOST LRS labels (VizieR).")
+_label_item("gaia_eso_tap_url", _VIZIER_TAP,
+            "TAP service of the Gaia-ESO DR5 labels (VizieR J/A+A/666/A121).")
+_label_item("segue_sspp_tap_url", "https://datalab.noirlab.edu/tap",
+            "TAP service of the SEGUE SSPP labels (a guess: NOIRLab Astro Data Lab).")
+_label_item("sos_dr2_tap_url", _VIZIER_TAP,
+            "TAP service of the Survey of Surveys DR2 catalogue (VizieR).")
+_label_item("pastel_tap_url", _VIZIER_TAP,
+            "TAP service of PASTEL (VizieR B/pastel) for the label recalibration.")

@@ -17,4 +17,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "plan",
     "models",
+    "build_model",
 )

@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--rate", type=positive_float, default=None, metavar="ROWS/CPU-S",
                        help="measured network-rows per CPU-second, instead of a JSON file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--build-model", metavar="LABELS",
+                        help="estimate the label fetch and joins of 'sos-vo build-model' for "
+                        "REGION (or 'all-sky'): rows, TAP jobs, bytes (labels: 'surveys', "
+                        f"'sos-dr2' or source keys); '{BUILD_MODEL} --all-sky' gives its training "
+                        "CPU-hours")
 
 
 def _rate(args: argparse.Namespace) -> tuple[float, str]:
@@ -120,6 +125,15 @@ def run(args: argparse.Namespace) -> int:
     if args.region == BUILD_MODEL:
         return run_build_model(args)
     survey = args.survey or "sdss"
+    if args.build_model:
+        from ..archives.query import surveys_for
+        from ..labels.real_model import label_keys
+        from ..scale.build_plan import plan_build
+
+        build = plan_build(args.region, surveys_for(survey), label_keys(args.build_model),
+                           bandwidth_mb_s=args.bandwidth)
+        print(json.dumps(build.to_dict(), indent=1) if args.json else build)
+        return 0
     surveys = ("sdss", "skymapper") if survey == "both" else (survey,)
     plans = [plan_region(args.region, s, workers=args.workers, bandwidth_mb_s=args.bandwidth,
                          prepare_rows_per_s=args.prepare_rate,

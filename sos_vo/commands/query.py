@@ -43,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="apply the Gaia cuts locally only, not in the ADQL")
     parser.add_argument("--table", action="append", default=[], metavar="KEY=NAME",
                         help="override a table name (keys: sos_vo.archives.tables), repeatable")
+    parser.add_argument("--compare", choices=["sos-dr2"],
+                        help="set the published SoS DR2 values of the same stars beside the "
+                        "predictions and print the T25 Table 4 statistics of the differences")
+    parser.add_argument("--label-tap-url", help="TAP service of the SoS DR2 catalogue for "
+                        "--compare (default conf.sos_dr2_tap_url)")
 
 
 def _chunk_order(text: str) -> int:
@@ -61,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
         tables = parse_table_names(",".join(args.table))
     except ValueError as exc:
         raise RegionError(str(exc)) from None
+    if args.compare and args.no_model:
+        raise RegionError("--compare needs predictions: drop --no-model")
+    if args.compare and args.out:  # checked before any job is sent
+        from ..io import check_writable
+
+        check_writable(_compare_path(args.out), args.overwrite)
     result = query_region(
         args.region, survey=args.survey, tap_url=args.tap_url,
         model=False if args.no_model else args.model, out=args.out,
@@ -79,6 +90,40 @@ def run(args: argparse.Namespace) -> int:
             print("(--no-server-cuts applies the Gaia cuts locally, where they are counted)")
     if result.catalogue is not None:
         print(f"catalogue: {len(result.catalogue)} rows")
+    if args.compare == "sos-dr2":
+        _compare_sos_dr2(args, result, tables)
     for path in result.outputs:
         print(f"wrote {path}")
     return 0
+
+
+def _compare_sos_dr2(args: argparse.Namespace, result, tables: dict) -> None:
+    """``--compare sos-dr2``: print the statistics; write the pairs beside ``--out``."""
+    from ..io import atomic_path
+    from ..validation.sos_dr2 import compare_with_sos_dr2
+
+    pairs, stats = compare_with_sos_dr2(result.catalogue, result.region, tap_url=args.label_tap_url,
+                                        tables=tables or None, cache_dir=False if args.no_cache
+                                        else args.cache_dir, use_async=not args.sync,
+                                        progress=False, timeout=args.timeout,
+                                        chunk_order=args.chunk_order)
+    prov = pairs.meta["provenance"]
+    print(f"SoS DR2 ({prov['table']} at {prov['service']}): {len(pairs)} stars in common; "
+          "package minus published (T25 Table 4 statistics):")
+    print("\n".join(stats.pformat(max_width=-1, max_lines=-1)))
+    if args.out:
+        path = _compare_path(args.out)
+        with atomic_path(path, overwrite=args.overwrite) as tmp:
+            pairs.meta["statistics"] = [dict(zip(stats.colnames, [v.item() if hasattr(v, "item")
+                                                                  else v for v in r], strict=True))
+                                        for r in stats]
+            pairs.write(tmp, format="ascii.ecsv")
+        print(f"wrote {path}")
+
+
+def _compare_path(out: str):
+    """``<out stem>_vs_sos_dr2.ecsv`` beside ``--out``."""
+    from pathlib import Path
+
+    out = Path(out)
+    return out.with_name(f"{out.stem}_vs_sos_dr2.ecsv")

@@ -1,0 +1,169 @@
+"""Gaia DR3 + distances + Andrae [M/H] + SDSS/SkyMapper rows for labelled stars, by source_id.
+
+The labelled stars of a real training set are scattered over the sky (a survey's fields), so
+they are not fetched by region but by identifier: their Gaia DR3 ``source_id`` values are
+uploaded (TAP ``UPLOAD``, ``TAP_UPLOAD.sosvo_label_ids``) and joined on the server with the
+same tables, joins, one-to-one rule and Gaia cuts as ``sos-vo query``
+(``sos_vo/tap_queries/gaia_<survey>_joined.adql``; :func:`joined_by_ids_query` replaces its
+``FROM`` by the upload join, so the two queries cannot drift apart).
+
+* Chunked: :data:`UPLOAD_CHUNK_ROWS` ids per job (sorted, so a chunk is a contiguous
+  source_id range).
+* Cached and resumable: each finished chunk is saved (atomically, ECSV) under
+  ``cache_dir/<hash of endpoint and query>/ids_<i>_<hash of the ids>.ecsv``; a killed run
+  started again loads the finished chunks and sends only the others.
+* Retries (HTTP 429/5xx, time-outs) are :class:`~sos_vo.archives.tap.TapClient`'s; a chunk
+  whose result reaches the row limit (:class:`~sos_vo.archives.exceptions.QueryOverflowError`)
+  is split in two, down to one id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.table import Table, vstack
+from tqdm.auto import tqdm
+
+from ..exceptions import EmptyInputError
+from ..schema import check_survey
+from .adql import quote_table_name, render, template_text
+from .chunking import ChunkCache, default_cache_dir
+from .conf import table_name
+from .exceptions import ArchiveError, QueryOverflowError
+from .gaia import GAIA_CUTS, JOINED_TEMPLATE
+from .tables import ARCHIVE_TABLES
+from .tap import TapClient
+
+log = logging.getLogger(__name__)
+
+UPLOAD_TABLE = "sosvo_label_ids"
+"""Name of the uploaded id table (``TAP_UPLOAD.sosvo_label_ids``, one column ``source_id``)."""
+UPLOAD_CHUNK_ROWS = 8_000
+"""Ids per job: the id-upload chunk of :data:`sos_vo.archives.gaia.ASTROMETRY_CHUNK_ROWS` (an
+int64 VOTable row is well under 100 bytes, so an upload stays under DaCHS's 500 000-byte
+synchronous upload limit; the ESA archive accepts far larger uploads)."""
+FROM_LINE = "FROM {gaia_source} AS g"
+
+
+def joined_by_ids_query(survey: str, *, server_cuts: bool = True,
+                        tables: dict[str, str] | None = None) -> str:
+    """ADQL of the joined Gaia + distance + Andrae + ``survey`` rows of uploaded source_ids."""
+    check_survey(survey)
+    name = JOINED_TEMPLATE[survey]
+    text = template_text(name)
+    if FROM_LINE not in text:  # pragma: no cover - guards the template's shape
+        raise ArchiveError(f"template {name} has no line {FROM_LINE!r}")
+    adql = render(name, region="1 = 1", chunk="1 = 1",
+                  drop_blocks=() if server_cuts else ("gaia_cuts",), tables=tables, **GAIA_CUTS)
+    gaia = quote_table_name(table_name("gaia_source", ARCHIVE_TABLES["gaia_source"].name,
+                                       overrides=tables))
+    old = f"FROM {gaia} AS g"
+    new = (f"FROM TAP_UPLOAD.{UPLOAD_TABLE} AS u\nJOIN {gaia} AS g ON g.source_id = u.source_id")
+    return adql.replace(old, new, 1)
+
+
+@dataclass(frozen=True)
+class IdChunk:
+    """One block of uploaded ids (its name keys the cache file)."""
+
+    index: int
+    ids: np.ndarray
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha256(np.ascontiguousarray(self.ids, dtype=np.int64).tobytes())
+        return f"ids_{self.index:06d}_{digest.hexdigest()[:12]}"
+
+    def halves(self) -> list[IdChunk]:
+        mid = self.ids.size // 2
+        return [IdChunk(self.index * 2, self.ids[:mid]), IdChunk(self.index * 2 + 1, self.ids[mid:])]
+
+
+def fetch_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int = UPLOAD_CHUNK_ROWS,
+                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                 progress: bool = True, description: str = "upload chunks") -> Table:
+    """Run ``query`` (which joins ``TAP_UPLOAD.sosvo_label_ids``) for all ``ids``, chunked.
+
+    Returns
+    -------
+    Table
+        The stacked rows; ``meta``: ``uploaded_ids``, ``chunks``, ``chunks_from_cache``,
+        ``jobs``.
+    """
+    ids = np.unique(np.asarray(ids, dtype=np.int64))
+    if ids.size == 0:
+        raise EmptyInputError("no Gaia DR3 source_id to upload")
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    cache = None
+    if cache_dir is not False:
+        cache = ChunkCache(default_cache_dir() if cache_dir is None else cache_dir, client.url,
+                           f"{query}\n-- upload chunk {chunk_rows}")
+    queue = [IdChunk(i, ids[s:s + chunk_rows]) for i, s in enumerate(range(0, ids.size, chunk_rows))]
+    results, from_cache, jobs0 = [], 0, client.jobs_sent
+    bar = tqdm(total=len(queue), desc=description, unit="chunk", disable=not progress)
+    try:
+        while queue:
+            chunk = queue.pop(0)
+            table = cache.get(chunk) if cache is not None else None
+            if table is not None:
+                from_cache += 1
+            else:
+                try:
+                    table = client.run(query, use_async=use_async,
+                                       uploads={UPLOAD_TABLE: Table({"source_id": chunk.ids})})
+                except QueryOverflowError:
+                    if chunk.ids.size <= 1:
+                        raise
+                    queue[0:0] = chunk.halves()
+                    bar.total += 1
+                    continue
+                if cache is not None:
+                    cache.put(chunk, table)
+            results.append(table)
+            bar.update(1)
+    finally:
+        bar.close()
+    nonempty = [t for t in results if len(t)] or results[:1]
+    out = vstack(nonempty, metadata_conflicts="silent") if len(nonempty) > 1 else nonempty[0]
+    out.meta.clear()
+    out.meta.update({"uploaded_ids": int(ids.size), "chunks": len(results),
+                     "chunks_from_cache": from_cache, "jobs": client.jobs_sent - jobs0})
+    return out
+
+
+def training_rows(ids, survey: str, *, client: TapClient, server_cuts: bool = True,
+                  tables: dict[str, str] | None = None,
+                  cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                  progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS) -> Table:
+    """Joined rows (the columns of ``sos-vo query``'s server rows) of the labelled stars ``ids``
+    with a one-to-one ``survey`` counterpart that pass the server-side Gaia cuts."""
+    query = joined_by_ids_query(survey, server_cuts=server_cuts, tables=tables)
+    rows = fetch_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
+                        use_async=use_async, progress=progress,
+                        description=f"Gaia x {survey} by id")
+    rows.meta["query"] = query
+    return rows
+
+
+def astrometry_rows(ids, *, client: TapClient, tables: dict[str, str] | None = None,
+                    cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                    progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS) -> Table:
+    """``source_id`` and :data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS` of ``ids`` (J2016.0
+    positions and proper motions, for the PASTEL match), uploaded and cached like
+    :func:`training_rows`."""
+    from .gaia import ASTROMETRY_COLUMNS
+
+    gaia = quote_table_name(table_name("gaia_source", ARCHIVE_TABLES["gaia_source"].name,
+                                       overrides=tables))
+    cols = ", ".join(f"g.{c}" for c in ASTROMETRY_COLUMNS)
+    query = (f"SELECT u.source_id AS source_id, {cols} FROM TAP_UPLOAD.{UPLOAD_TABLE} AS u "
+             f"JOIN {gaia} AS g ON g.source_id = u.source_id")
+    rows = fetch_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
+                        use_async=use_async, progress=progress, description="Gaia astrometry by id")
+    rows.meta["query"] = query
+    return rows

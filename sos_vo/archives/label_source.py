@@ -1,0 +1,367 @@
+"""Spectroscopic label sources over TAP, one common label schema.
+
+Each survey module (:mod:`.apogee`, :mod:`.galah`, :mod:`.lamost`, :mod:`.gaia_eso`,
+:mod:`.segue`, :mod:`.sos_dr2`, :mod:`.pastel`) defines one :class:`LabelSource`: the service
+(a ``conf`` item), the table and column names with what was verified about them and from
+where, an ADQL template in ``sos_vo/tap_queries/`` and the survey's own quality rule.
+:func:`fetch_labels` then
+
+1. resolves the table and columns against the service's ``TAP_SCHEMA``
+   (:func:`sos_vo.archives.tap_schema.resolve_table`; a clear error listing the closest names
+   when one is absent);
+2. runs the template over the region (or the whole sky), chunked by Gaia DR3 ``source_id``
+   HEALPix cells and cached on disk (:func:`sos_vo.archives.chunking.run_chunked`: a killed
+   fetch resumes without refetching finished chunks; overflowing chunks are split);
+3. applies the survey's documented quality rule and keeps one row per Gaia DR3 source_id.
+
+Common label schema (:data:`LABEL_SCHEMA`): ``source_id`` (Gaia DR3; Gaia EDR3 ids are the same
+numbers, Gaia DR3 documentation Sect. 1.1), ``survey_id`` (the survey's own identifier, as
+text), ``ra``, ``dec`` (deg, as the survey lists them), ``teff``, ``e_teff`` (K), ``logg``,
+``e_logg``, ``feh``, ``e_feh`` (dex), ``survey`` (the source key).  ``meta['provenance']``
+holds the service, the resolved table and column names, the ADQL and the row counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from astropy.table import Table
+
+from ..exceptions import EmptyInputError
+from .adql import render
+from .chunking import run_chunked
+from .conf import setting, sql_table_name, table_name
+from .regions import MocRegion, Region, from_healpix
+from .tap import TapClient
+from .tap_schema import ResolvedTable, quote_column, resolve_table
+
+log = logging.getLogger(__name__)
+
+LABEL_SCHEMA: tuple[str, ...] = ("source_id", "survey_id", "ra", "dec", "teff", "e_teff", "logg",
+                                 "e_logg", "feh", "e_feh", "survey")
+"""Columns of every table :func:`fetch_labels` returns, in this order."""
+
+LABEL_ROLES: tuple[str, ...] = ("source_id", "survey_id", "ra", "dec", "teff", "e_teff", "logg",
+                                "e_logg", "feh", "e_feh")
+"""Roles every source maps to one of its columns (flags are extra roles of each source)."""
+
+ALL_SKY_CHUNK_ORDER = 2
+"""An all-sky label fetch is tried as one job first; when it reaches the row limit it is split
+into the HEALPix cells of this order (192 cells of 215 deg^2; our choice: a few thousand rows
+per job for the largest surveys, LAMOST LRS ~10 M rows), and a cell over the limit further.
+A region larger than ``conf.single_job_max_area_deg2`` is cut into cells of this order too:
+label tables are thousands of times sparser than gaia_source, whose ``conf.chunk_order`` (5)
+would send hundreds of nearly empty jobs."""
+
+DUPLICATE_RULE = "smallest e_feh"
+"""Which entry a star keeps when a survey lists it more than once (APOGEE: two telescopes or
+fields; GALAH, LAMOST: repeat visits): the one with the smallest [Fe/H] error, ties by the
+first listed.  Our choice; the surveys' own "best entry" flags are not served uniformly."""
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """One spectroscopic survey table serving Teff, log g, [Fe/H] over TAP.
+
+    Attributes
+    ----------
+    key : str
+        Name used on the command line (``apogee-dr17``).
+    title : str
+        Survey and release.
+    citation : str
+        The paper of the release.
+    conf_item : str
+        :mod:`sos_vo.archives.conf` item holding the TAP URL.
+    table : str
+        Table name as the service spells it in ADQL (VizieR names quoted).
+    columns : dict
+        Role -> column name (the :data:`LABEL_ROLES` plus the flag roles of ``quality``).
+    template : str
+        ADQL template in ``sos_vo/tap_queries/`` (placeholders: ``table``, one per role,
+        ``region``, ``chunk``).
+    quality : callable
+        ``quality(rows) -> bool mask``: the survey's documented quality rule on fetched rows
+        (columns named by role).
+    quality_doc : str
+        The rule in words, with its source.
+    verified : str
+        What was checked about the names, and where; what remains a guess.
+    vizier : bool
+        True for a TAPVizieR table (names map to SQL identifiers on a DaCHS mirror, see
+        :func:`sos_vo.archives.conf.sql_table_name`).
+    labels : tuple
+        Which of teff, logg, feh the survey provides (others are NaN).
+    """
+
+    key: str
+    title: str
+    citation: str
+    conf_item: str
+    table: str
+    columns: dict[str, str]
+    template: str
+    quality: Callable[[Table], np.ndarray]
+    quality_doc: str
+    verified: str
+    vizier: bool = False
+    labels: tuple[str, ...] = ("teff", "logg", "feh")
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table_key(self) -> str:
+        """Logical key of the table for name overrides (``--table KEY=NAME``)."""
+        return self.key.replace("-", "_")
+
+    def names(self, tables: Mapping[str, str] | None = None,
+              columns: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+        """Table and column names to ask the service for, after the overrides.
+
+        A VizieR table under ``conf.vizier_names = 'sql'`` (a DaCHS mirror) gets the SQL
+        mapping of the table (:func:`~sos_vo.archives.conf.sql_table_name`) and of each column
+        (:func:`sos_vo.validation.references.sql_column_name`).  ``columns`` (role -> name,
+        ``--column KEY.ROLE=NAME``) replaces column names as given, after that mapping.
+        """
+        unknown = set(columns or {}) - set(self.columns)
+        if unknown:
+            raise ValueError(f"{self.key}: unknown column role(s) {', '.join(sorted(unknown))}; "
+                             f"roles: {', '.join(self.columns)}")
+        sql = self.vizier and str(setting("vizier_names")) == "sql"
+        name = table_name(self.table_key, self.table, vizier=self.vizier, overrides=dict(tables or {}))
+        cols = dict(self.columns)
+        if sql:
+            from ..validation.references import sql_column_name
+
+            cols = {role: sql_column_name(c) for role, c in cols.items()}
+            if name == self.table:
+                name = sql_table_name(self.table)
+        cols.update(columns or {})
+        return name, cols
+
+    def url(self, tap_url: str | None = None) -> str:
+        """TAP URL: ``tap_url`` > ``$SOS_VO_<CONF_ITEM>`` > ``conf``."""
+        return str(setting(self.conf_item, tap_url))
+
+
+LABEL_SOURCES: dict[str, LabelSource] = {}
+"""Every label source by key, filled by :func:`register` from the survey modules."""
+
+
+def register(source: LabelSource) -> LabelSource:
+    """Add ``source`` to :data:`LABEL_SOURCES` and return it."""
+    LABEL_SOURCES[source.key] = source
+    return source
+
+
+def label_sources() -> dict[str, LabelSource]:
+    """All label sources (imports the survey modules, which register themselves)."""
+    from . import apogee, gaia_eso, galah, lamost, pastel, segue, sos_dr2  # noqa: F401
+
+    return LABEL_SOURCES
+
+
+def get_source(key: str) -> LabelSource:
+    """The label source ``key``; ValueError naming the known keys otherwise."""
+    sources = label_sources()
+    if key not in sources:
+        raise ValueError(f"unknown label source {key!r}: expected one of {', '.join(sources)}")
+    return sources[key]
+
+
+def label_query(source: LabelSource, resolved: ResolvedTable, region: Region,
+                chunk: str = "1 = 1") -> str:
+    """ADQL of ``source``'s template with the resolved names, for ``region`` and ``chunk``."""
+    alias = "l"
+    cols = {role: resolved.adql_column(role, alias) for role in resolved.columns}
+    where = region.adql(cols["ra"], cols["dec"], cols["source_id"])
+    return render(source.template, region=where, chunk=chunk, table=resolved.adql_table, **cols)
+
+
+def _filled(column) -> np.ndarray:
+    return np.ma.filled(np.ma.asarray(column, dtype=np.float64), np.nan)
+
+
+def normalise(rows: Table, source: LabelSource) -> Table:
+    """Server rows -> :data:`LABEL_SCHEMA` (float64 labels with NaN, int64 ids, text ids)."""
+    out = Table()
+    sid = np.ma.filled(np.ma.asarray(rows["source_id"]), 0)
+    out["source_id"] = np.asarray(sid, dtype=np.int64)
+    out["survey_id"] = np.asarray([str(v) for v in np.ma.filled(np.ma.asarray(rows["survey_id"]).astype(str), "")])
+    for c in ("ra", "dec"):
+        out[c] = _filled(rows[c])
+        out[c].unit = "deg"
+    for lab, unit in (("teff", "K"), ("logg", "dex"), ("feh", "dex")):
+        for c in (lab, f"e_{lab}"):
+            out[c] = _filled(rows[c]) if c in rows.colnames else np.full(len(rows), np.nan)
+            out[c].unit = unit
+    out["survey"] = np.full(len(rows), source.key)
+    for c in rows.colnames:  # the source's extra roles (flags, published ML values) as served
+        if c not in out.colnames:
+            out[c] = rows[c]
+    return out
+
+
+def one_per_star(table: Table) -> Table:
+    """Keep one row per ``source_id`` (:data:`DUPLICATE_RULE`)."""
+    if len(table) == 0:
+        return table
+    err = np.where(np.isfinite(table["e_feh"]), table["e_feh"], np.inf)
+    order = np.lexsort((np.arange(len(table)), err, np.asarray(table["source_id"])))
+    ids = np.asarray(table["source_id"])[order]
+    first = np.r_[True, ids[1:] != ids[:-1]]
+    keep = np.sort(order[first])
+    return table[keep]
+
+
+@dataclass(frozen=True)
+class WholeSky(MocRegion):
+    """The whole sky: no constraint in the ADQL (``1 = 1``), every row kept."""
+
+    exact_on_server: bool = field(default=True, init=False)
+
+    def adql(self, ra: str = "ra", dec: str = "dec", source_id: str = "source_id") -> str:
+        return "1 = 1"
+
+    def describe(self) -> str:
+        return "all sky"
+
+
+def whole_sky() -> Region:
+    """The whole sky as a region (the 12 HEALPix cells of order 0)."""
+    return WholeSky(moc_=from_healpix(0, range(12)).moc_)
+
+
+def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
+                 tap_url: str | None = None, tables: Mapping[str, str] | None = None,
+                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = True,
+                 progress: bool = True, chunk_order: int | None = None,
+                 client: TapClient | None = None, quality=None,
+                 columns: Mapping[str, str] | None = None, **client_kwargs) -> Table:
+    """Labels of ``source`` in ``region`` (None: the whole sky), in :data:`LABEL_SCHEMA`.
+
+    Parameters
+    ----------
+    source : LabelSource or str
+        The source or its key.
+    region : Region, optional
+        Sky region; None fetches the whole sky in HEALPix chunks of :data:`ALL_SKY_CHUNK_ORDER`.
+    tap_url : str, optional
+        Overrides the source's ``conf`` URL.
+    tables : mapping, optional
+        Table-name overrides by key (``apogee_dr17=...``).
+    cache_dir, use_async, progress
+        See :func:`sos_vo.archives.chunking.run_chunked`.
+    chunk_order : int, optional
+        HEALPix order of the chunks (default :data:`ALL_SKY_CHUNK_ORDER`).
+    columns : mapping, optional
+        Column-name overrides of this source, role -> name (:meth:`LabelSource.names`).
+    quality : callable, optional
+        Replaces the source's quality rule (``sos-vo query --compare`` keeps rows with
+        published ML values instead).
+
+    Returns
+    -------
+    Table
+        :data:`LABEL_SCHEMA` columns, one row per Gaia DR3 source_id, quality rule applied;
+        ``meta['provenance']``: service, resolved names, ADQL, row counts.
+
+    Raises
+    ------
+    SchemaResolutionError
+        The table or a column is not in the service's TAP_SCHEMA.
+    EmptyInputError
+        No row with a Gaia DR3 id in the region.
+    """
+    src = get_source(source) if isinstance(source, str) else source
+    client = client or TapClient(src.url(tap_url), **client_kwargs)
+    client.check_service()
+    name, cols = src.names(tables, columns)
+    resolved = resolve_table(client, name, cols)
+    all_sky = region is None
+    reg = whole_sky() if all_sky else region
+    order = ALL_SKY_CHUNK_ORDER if chunk_order is None else chunk_order
+    sid = resolved.adql_column("source_id", "l")
+    rows = run_chunked(
+        client, lambda chunk: label_query(src, resolved, reg, chunk.replace("g.source_id", sid)),
+        reg, order=order, single_job_max_area_deg2=reg.area_deg2 + 1.0 if all_sky else None,
+        cache_dir=cache_dir, use_async=use_async, progress=progress,
+        description=f"{src.key} labels")
+    table = normalise(rows, src)
+    n_fetched = len(table)
+    has_id = table["source_id"] > 0
+    rule = quality or src.quality
+    flags = rule(rows) if len(rows) else np.zeros(0, dtype=bool)
+    kept = table[has_id & np.asarray(flags, dtype=bool)]
+    unique = one_per_star(kept)
+    if len(unique) == 0:
+        where = "the whole sky" if all_sky else reg.describe()
+        raise EmptyInputError(f"{src.key}: no star with a Gaia DR3 id passes the quality rule in "
+                              f"{where} ({n_fetched} rows fetched from {resolved.table} at "
+                              f"{client.url})")
+    unique.meta["provenance"] = {
+        "source": src.key, "title": src.title, "citation": src.citation,
+        **resolved.provenance(),
+        "adql": label_query(src, resolved, reg),
+        "region": "all sky" if all_sky else reg.describe(),
+        "quality_rule": src.quality_doc if quality is None else getattr(quality, "__doc__", ""), "duplicates": DUPLICATE_RULE,
+        "rows": {"fetched": n_fetched, "with_gaia_dr3_id": int(has_id.sum()),
+                 "quality": len(kept), "one_per_star": len(unique)},
+    }
+    log.info("%s: %d rows fetched, %d with a Gaia id, %d pass the quality rule, %d stars",
+             src.key, n_fetched, int(has_id.sum()), len(kept), len(unique))
+    return unique
+
+
+def flag_is_zero(*roles: str) -> Callable[[Table], np.ndarray]:
+    """Quality rule: every flag column of ``roles`` is 0 (masked counts as failing)."""
+    def rule(rows: Table) -> np.ndarray:
+        ok = np.ones(len(rows), dtype=bool)
+        for role in roles:
+            v = np.ma.asarray(rows[role])
+            ok &= ~np.ma.getmaskarray(v) & (np.ma.filled(v, 1) == 0)
+        return ok
+    return rule
+
+
+def bit_clear(role: str, bit: int) -> Callable[[Table], np.ndarray]:
+    """Quality rule: bit ``bit`` of integer flag ``role`` is not set (masked counts as clear)."""
+    def rule(rows: Table) -> np.ndarray:
+        v = np.ma.filled(np.ma.asarray(rows[role]), 0).astype(np.int64)
+        return (v >> bit) & 1 == 0
+    return rule
+
+
+def all_finite_labels(rows: Table) -> np.ndarray:
+    """Quality rule used with the others: Teff, log g and [Fe/H] all present."""
+    return np.all([np.isfinite(_filled(rows[c])) for c in ("teff", "logg", "feh")], axis=0)
+
+
+def template_placeholders(source: LabelSource) -> set[str]:
+    """Placeholders of ``source``'s template other than ``table``, ``region``, ``chunk``."""
+    from .adql import placeholders
+    from .tables import ARCHIVE_TABLES
+
+    return placeholders(source.template) - {"table", "region", "chunk"} - set(ARCHIVE_TABLES)
+
+
+__all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "LabelSource", "fetch_labels", "get_source",
+           "label_sources", "quote_column"]
+
+
+def parse_column_overrides(items) -> dict[str, dict[str, str]]:
+    """``["apogee_dr17.feh=FE_H", ...]`` -> ``{"apogee-dr17": {"feh": "FE_H"}}`` (keys as
+    ``--table`` spells them, ``-`` or ``_``)."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items or ():
+        key, sep, name = str(item).partition("=")
+        src, dot, role = key.partition(".")
+        if not sep or not dot or not name.strip() or not role.strip():
+            raise ValueError(f"column override {item!r} is not of the form KEY.ROLE=NAME")
+        source = get_source(src.strip().replace("_", "-"))
+        out.setdefault(source.key, {})[role.strip()] = name.strip()
+    return out

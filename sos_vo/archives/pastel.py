@@ -1,0 +1,84 @@
+"""PASTEL (Soubiran et al. 2016, A&A 591, A118; VizieR B/pastel) for the label recalibration.
+
+PASTEL is the external reference of T25 Sect. 3.1 (Eq. 2 is fitted on SoS minus PASTEL), not
+one of the averaged surveys, and it has no Gaia DR3 id: :func:`fetch_pastel` returns its
+entries in a region with the VizieR column labels that
+:func:`sos_vo.prepare.crossmatch.join_pastel` matches by position (J2000, proper motions
+propagated).  Table and column names: :data:`sos_vo.validation.references.PASTEL` (verified
+in public code; see its note), resolved against TAP_SCHEMA at run time like every label source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+from ..schema import PASTEL_TABLE
+from ..validation.references import PASTEL, sql_column_name
+from .adql import render
+from .conf import setting, sql_table_name, table_name
+from .regions import Region
+from .tap import TapClient
+from .tap_schema import resolve_table
+
+TABLE_KEY = "pastel"
+"""Key of the table-name override (``--table pastel=NAME``), as in :mod:`.vizier`."""
+
+COLUMNS: dict[str, str] = {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff": "Teff",
+                           "e_teff": "e_Teff", "logg": "logg", "e_logg": "e_logg", "feh": "[Fe/H]",
+                           "e_feh": "e_[Fe/H]", "bibcode": "bibcode"}
+"""Role -> VizieR label (:data:`sos_vo.validation.references.PASTEL` plus the errors)."""
+
+
+def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
+                 tables: Mapping[str, str] | None = None, use_async: bool = False,
+                 client: TapClient | None = None, cache_dir=False, **client_kwargs) -> Table:
+    """PASTEL entries in ``region`` (None: the whole catalogue), all bibliographic entries.
+
+    Returns
+    -------
+    Table
+        Columns ``ID, RAJ2000, DEJ2000, Teff, e_Teff, logg, e_logg, [Fe/H], e_[Fe/H],
+        bibcode`` (the layout of ``B/pastel/pastel`` that
+        :func:`sos_vo.prepare.crossmatch.join_pastel` reads); ``meta['provenance']``.
+
+    ``cache_dir`` (None: the default cache, False: none) keeps the answer on disk like the
+    chunks of :mod:`.chunking` (one query: the whole region is one chunk).
+    """
+    client = client or TapClient(str(setting("pastel_tap_url", tap_url)), **client_kwargs)
+    client.check_service()
+    default = f'"{PASTEL.table or PASTEL_TABLE}"'
+    name = table_name(TABLE_KEY, default, vizier=True, overrides=dict(tables or {}))
+    cols = dict(COLUMNS)
+    if str(setting("vizier_names")) == "sql":
+        cols = {k: sql_column_name(v) for k, v in cols.items()}
+        if name == default:
+            name = sql_table_name(default)
+    resolved = resolve_table(client, name, cols)
+    sel = {role: resolved.adql_column(role, "p") for role in COLUMNS}
+    where = "1 = 1" if region is None else region.adql(sel["ra"], sel["dec"])
+    adql = render("labels_pastel", region=where,
+                  table=resolved.adql_table, **sel)
+    cache = None
+    if cache_dir is not False:
+        from .chunking import WHOLE_REGION, ChunkCache, default_cache_dir
+
+        cache = ChunkCache(default_cache_dir() if cache_dir is None else cache_dir, client.url, adql)
+    rows = cache.get(WHOLE_REGION) if cache is not None else None
+    if rows is None:
+        rows = client.run(adql, use_async=use_async)
+        if cache is not None:
+            cache.put(WHOLE_REGION, rows)
+    out = Table()
+    for role, label in COLUMNS.items():
+        col = rows[role]
+        if role in ("id", "bibcode"):
+            out[label] = np.asarray(np.ma.filled(np.ma.asarray(col).astype(str), ""))
+        else:
+            v = np.ma.filled(np.ma.asarray(col, dtype=float), np.nan)
+            out[label] = MaskedColumn(v, mask=~np.isfinite(v))
+    out.meta["provenance"] = {"source": "pastel", **resolved.provenance(), "adql": adql,
+                              "rows": {"fetched": len(out)}}
+    return out

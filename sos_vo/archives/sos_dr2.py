@@ -1,0 +1,48 @@
+"""The published Survey of Surveys DR2 catalogue (Turchi et al. 2025, A&A 700, A195, Table 6).
+
+Its spectroscopic labels (``spec_*``, SoS-Spectro after the PASTEL recalibration) are the
+paper's training labels; its ``ml_*`` values are what ``sos-vo query --compare sos-dr2`` sets
+beside the package's predictions.
+
+**Guesses**: the VizieR identifier ``J/A+A/700/A195`` is inferred from the journal reference,
+not verified; the table ``"J/A+A/700/A195/catalog"`` and the labels below follow the paper's
+Table 6 names (``Gaia DR3 id`` -> ``GaiaDR3``, ``spec_log_g``, ``spec_[Fe/H]``, ...).  All are
+resolved against TAPVizieR's TAP_SCHEMA at run time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .label_source import LabelSource, all_finite_labels, register
+
+ML_ROLES = ("ml_teff", "ml_err_teff", "ml_logg", "ml_err_logg", "ml_feh", "ml_err_feh")
+"""Roles of the published ML values (T25 Table 6)."""
+
+
+def quality(rows):
+    """Rows with all three spectroscopic labels (T25 Table 6: rows without spec_* have ML
+    values only)."""
+    return all_finite_labels(rows)
+
+
+def has_ml(rows) -> np.ndarray:
+    """Rows with all three published ML values."""
+    return np.all([np.isfinite(np.ma.filled(np.ma.asarray(rows[c], dtype=float), np.nan))
+                   for c in ("ml_teff", "ml_logg", "ml_feh")], axis=0)
+
+
+SOURCE = register(LabelSource(
+    key="sos-dr2", title="Survey of Surveys DR2 (SoS-Spectro labels and SoS-ML values)",
+    citation="Turchi et al. 2025, A&A 700, A195",
+    conf_item="sos_dr2_tap_url", table='"J/A+A/700/A195/catalog"', vizier=True,
+    columns={"source_id": "GaiaDR3", "survey_id": "SoSid", "ra": "RAJ2000", "dec": "DEJ2000",
+             "teff": "spec_Teff", "e_teff": "spec_err_Teff", "logg": "spec_log_g",
+             "e_logg": "spec_err_log_g", "feh": "spec_[Fe/H]", "e_feh": "spec_err_[Fe/H]",
+             "ml_teff": "ml_Teff", "ml_err_teff": "ml_err_Teff", "ml_logg": "ml_log_g",
+             "ml_err_logg": "ml_err_log_g", "ml_feh": "ml_[Fe/H]", "ml_err_feh": "ml_err_[Fe/H]",
+             "sdss_train_set": "SDSS_train_set", "sm_train_set": "SM_train_set"},
+    template="labels_sos_dr2", quality=quality,
+    quality_doc="spec_Teff, spec_log_g, spec_[Fe/H] present",
+    verified="a guess: identifier inferred, table and labels from T25 Table 6, not verified",
+    extra={"ml_roles": ML_ROLES}))

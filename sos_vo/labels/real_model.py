@@ -1,0 +1,300 @@
+"""Build a real model from public archives in one call: what ``sos-vo build-model`` runs.
+
+Stages (each one's row counts go into the model's provenance):
+
+1. **checks** before any job: the output folder, the label sources, the region, every TAP
+   service (``/capabilities``);
+2. **labels**: each label source fetched over TAP in the region (or the whole sky), its names
+   resolved against the service's TAP_SCHEMA (:func:`sos_vo.archives.label_source.fetch_labels`);
+3. **homogenisation**: the surveys on the reference scale and averaged per star
+   (:func:`sos_vo.labels.build.homogenise_labels`); ``--labels sos-dr2`` takes the published
+   SoS DR2 spectroscopic labels instead, which T25 Table 6 gives already recalibrated;
+4. **join**: Gaia DR3, Bailer-Jones distances, Andrae [M/H] and the photometry of the labelled
+   stars, uploaded by source_id (:func:`sos_vo.archives.label_join.training_rows`), with the
+   server-side Gaia cuts of ``sos-vo query``;
+5. **recalibration** (T25 Eq. 2): ``refit`` on PASTEL entries matched by position to the
+   labelled stars (:func:`sos_vo.labels.build.refit_recalibration`), ``t25`` (Table 1) or
+   ``none``;
+6. **cuts, features, training**: :func:`sos_vo.pipeline.prepare_survey` (with the Eq. 2
+   coefficients of stage 5 and the PASTEL augmentation) and
+   :func:`sos_vo.pipeline.train_survey`, one model folder per survey.
+
+Resuming: every TAP result (label chunks, id-upload chunks) is cached on disk (``cache_dir``),
+so a killed build started again refetches nothing it had finished.  Training is not resumable
+member by member (:func:`sos_vo.pipeline.train_survey` trains the ensemble in one call); a
+killed training leaves no model folder (written atomically) and starts again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy.table import Table, join
+
+from ..archives import gaia
+from ..archives.label_join import astrometry_rows, training_rows
+from ..archives.label_source import fetch_labels, get_source, label_sources
+from ..archives.query import archive_tables_from_rows, surveys_for
+from ..archives.regions import Region, as_region
+from ..exceptions import EmptyInputError
+from ..io import atomic_path, check_writable
+from ..schema import GAIA_SOURCE_TABLE, LABELS, PASTEL_TABLE, SOS_SPECTRO_TABLE
+from .build import (
+    DEFAULT_METHOD,
+    DEFAULT_REFERENCE,
+    coefficients_table,
+    homogenise_labels,
+    refit_recalibration,
+)
+from .recalibration import MIN_FIT_PAIRS, T25_TABLE1
+
+log = logging.getLogger(__name__)
+
+SURVEY_LABELS: tuple[str, ...] = ("apogee-dr17", "galah-dr3", "lamost-lrs", "gaia-eso", "segue-sspp")
+"""``--labels surveys``: the public surveys SoS-Spectro was built from that have label sources
+here (T25 Sect. 3; Tsantaki et al. 2022).  RAVE and the smaller surveys are not included."""
+RECALIBRATIONS: tuple[str, ...] = ("refit", "t25", "none")
+"""``refit``: T25 Eq. 2 fitted on the fetched SoS-PASTEL pairs; ``t25``: T25 Table 1;
+``none``: labels as combined."""
+
+
+def label_keys(labels: str | Sequence[str]) -> list[str]:
+    """``"surveys"``, ``"sos-dr2"`` or a comma-separated list of label-source keys."""
+    items = labels.split(",") if isinstance(labels, str) else list(labels)
+    out: list[str] = []
+    for item in (i.strip() for i in items if i.strip()):
+        if item == "surveys":
+            out.extend(SURVEY_LABELS)
+        else:
+            get_source(item)  # ValueError naming the known keys
+            out.append(item)
+    if not out:
+        raise ValueError(f"no label source given: use 'surveys', 'sos-dr2' or some of "
+                         f"{', '.join(label_sources())}")
+    return list(dict.fromkeys(out))
+
+
+@dataclass
+class BuildResult:
+    """What :func:`build_model` produced."""
+
+    out: Path
+    folders: dict[str, Path]
+    provenance: dict[str, Any]
+    homogenisation: Table | None = None
+    recalibration: Table | None = None
+    labels: dict[str, Table] = field(default_factory=dict)
+
+
+def _spectro_from_sos_dr2(t: Table) -> Table:
+    out = Table({"source_id": np.asarray(t["source_id"], dtype=np.int64)})
+    for lab in LABELS:
+        out[lab] = np.asarray(t[lab], dtype=np.float32)
+        out[f"e_{lab}"] = np.asarray(t[f"e_{lab}"], dtype=np.float32)
+    out["n_surveys"] = np.ones(len(t), dtype=np.int16)
+    return out
+
+
+def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
+                labels: str | Sequence[str] = "surveys",
+                reference: Sequence[str] = DEFAULT_REFERENCE, method: str = DEFAULT_METHOD,
+                recalibration: str | None = None, out: str | os.PathLike,
+                tap_url: str | None = None, label_tap_url: str | None = None,
+                tables: Mapping[str, str] | None = None,
+                columns: Mapping[str, Mapping[str, str]] | None = None,
+                cache_dir: str | os.PathLike | None | bool = None, n_members: int = 10,
+                options=None, seed: int = 0, overwrite: bool = False, progress: bool = True,
+                use_async: bool = False, **client_kwargs) -> BuildResult:
+    """Fetch real labels, homogenise, recalibrate, join, cut, train; save model folder(s).
+
+    Parameters
+    ----------
+    region
+        Anything :func:`sos_vo.archives.regions.as_region` accepts; None with ``all_sky``.
+    all_sky : bool
+        Build from the whole sky (every label star).
+    survey : {"sdss", "skymapper", "both"}
+        Photometric survey(s); ``both`` writes ``out/sdss`` and ``out/skymapper``.
+    labels : str or sequence
+        ``"surveys"`` (:data:`SURVEY_LABELS`), ``"sos-dr2"`` or label-source keys.
+    reference, method
+        Homogenisation reference surveys and calibration method.
+    recalibration : {"refit", "t25", "none"}, optional
+        Default ``refit`` for surveys, ``none`` for ``sos-dr2`` (published labels are already
+        recalibrated, T25 Table 6).
+    out : path
+        Model folder (one survey) or folder of model folders (``both``); written atomically.
+    tap_url : str, optional
+        TAP service of the Gaia archive tables (default ``conf.gaia_tap_url``).
+    label_tap_url : str, optional
+        One TAP service for every label source and PASTEL (a mirror); default: each source's
+        ``conf`` URL.
+    tables : mapping, optional
+        Table-name overrides by key (Gaia tables, label sources, ``pastel``).
+    columns : mapping, optional
+        Label source key -> {role -> column name} overrides
+        (:func:`sos_vo.archives.label_source.parse_column_overrides`).
+    cache_dir : path, None or False
+        Cache of every TAP result (None: ``~/.cache/sos-vo/tap``; False: none).
+    n_members, options, seed
+        Ensemble size, :class:`sos_vo.ml.options.NetworkOptions`, seed.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` exists and ``overwrite`` is False (checked before anything is fetched).
+    SchemaResolutionError, EmptyInputError, RegionError, ServiceError
+        As their messages say; no model folder is left behind.
+    """
+    from ..pipeline import prepare_survey, train_survey
+
+    out = check_writable(Path(out), overwrite)
+    surveys = surveys_for(survey)
+    keys = label_keys(labels)
+    stray = set(columns or {}) - set(keys)
+    if stray:
+        raise ValueError(f"column overrides for label source(s) not used: {', '.join(sorted(stray))}")
+    for key, cols in (columns or {}).items():
+        get_source(key).names(None, cols)  # unknown roles: a clear error before any job
+    if recalibration is None:
+        recalibration = "none" if keys == ["sos-dr2"] else "refit"
+    if recalibration not in RECALIBRATIONS:
+        raise ValueError(f"unknown recalibration {recalibration!r}: expected one of "
+                         f"{', '.join(RECALIBRATIONS)}")
+    if all_sky == (region is not None):
+        raise ValueError("give either a REGION or --all-sky")
+    reg: Region | None = None if all_sky else as_region(region)
+    tables = dict(tables or {})
+    gaia_client = gaia.client(tap_url, **client_kwargs)
+    gaia_client.check_service()
+    prov: dict[str, Any] = {"real_labels": True, "labels": keys, "region": "all sky" if all_sky
+                            else reg.describe(), "gaia_service": gaia_client.url,
+                            "recalibration_mode": recalibration, "label_sources": {}}
+
+    # 2. labels
+    fetched: dict[str, Table] = {}
+    for key in keys:
+        t = fetch_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
+                         use_async=use_async, progress=progress,
+                         columns=(columns or {}).get(key), **client_kwargs)
+        fetched[key] = t
+        prov["label_sources"][key] = t.meta["provenance"]
+    # 3. homogenisation
+    homog = None
+    if keys == ["sos-dr2"]:
+        spectro = _spectro_from_sos_dr2(fetched["sos-dr2"])
+        prov["homogenisation"] = "none: published SoS DR2 spectroscopic labels"
+    else:
+        build = homogenise_labels(fetched, reference=reference, method=method)
+        spectro = build.spectro_table()
+        homog = build.report
+        prov["homogenisation"] = {**build.provenance,
+                                  "per_survey": [dict(zip(homog.colnames, [_py(v) for v in r], strict=True))
+                                                 for r in homog]}
+    full = np.all([np.isfinite(np.asarray(spectro[k], float)) for k in LABELS], axis=0)
+    ids = np.asarray(spectro["source_id"], dtype=np.int64)[full]
+    prov["rows"] = {"labelled_stars": len(spectro), "labelled_all_three": int(full.sum())}
+    if ids.size == 0:
+        raise EmptyInputError("no star with Teff, log g and [Fe/H] after the homogenisation")
+
+    # 4. join by source_id
+    joined_rows = {}
+    for s in surveys:
+        rows = training_rows(ids, s, client=gaia_client, tables=tables, cache_dir=cache_dir,
+                             use_async=use_async, progress=progress)
+        prov.setdefault("join", {})[s] = {"adql": rows.meta["query"],
+                                          "uploaded_ids": rows.meta["uploaded_ids"],
+                                          "rows": len(rows), "jobs": rows.meta["jobs"],
+                                          "chunks_from_cache": rows.meta["chunks_from_cache"]}
+        if len(rows) == 0:
+            raise EmptyInputError(
+                f"{s}: none of the {ids.size} labelled stars has a Gaia DR3 row with a one-to-one "
+                f"{s} counterpart passing the Gaia cuts at {gaia_client.url} (no overlap with Gaia)")
+        joined_rows[s] = rows
+
+    # 5. recalibration; PASTEL for the refit and the metal-poor augmentation
+    astrometry = astrometry_rows(ids, client=gaia_client, tables=tables, cache_dir=cache_dir,
+                                 use_async=use_async, progress=progress)
+    prov["astrometry"] = {"adql": astrometry.meta["query"], "rows": len(astrometry),
+                          "jobs": astrometry.meta["jobs"]}
+    coefficients = None
+    fit_table = None
+    # PASTEL serves the refit and the metal-poor augmentation of T25 Sect. 3 in every mode
+    from ..archives.pastel import fetch_pastel
+
+    pastel = fetch_pastel(reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
+                          **client_kwargs)
+    prov["pastel"] = pastel.meta["provenance"]
+    if recalibration == "refit":
+        from ..prepare.crossmatch import join_pastel
+
+        matched = join_pastel({GAIA_SOURCE_TABLE: astrometry, PASTEL_TABLE: pastel})
+        n_pairs = int(np.isin(np.asarray(matched["source_id"]), ids).sum()) if len(matched) else 0
+        if n_pairs < MIN_FIT_PAIRS:
+            raise EmptyInputError(
+                f"recalibration refit: {n_pairs} PASTEL entries match the labelled stars "
+                f"(need {MIN_FIT_PAIRS}); use --recalibration t25 (T25 Table 1) or none")
+        fit = refit_recalibration(spectro[full], matched)
+        coefficients = fit.coefficients
+        fit_table = coefficients_table(fit)
+        prov["recalibration"] = {r["label"]: {c: _py(r[c]) for c in fit_table.colnames if c != "label"}
+                                 for r in fit_table}
+    elif recalibration == "t25":
+        coefficients = T25_TABLE1
+        prov["recalibration"] = "T25 Table 1"
+    else:
+        prov["recalibration"] = "none"
+
+    # 6. cuts, features, training
+    def prepared_for(s: str):
+        tabs = archive_tables_from_rows(joined_rows[s], s)
+        g = tabs[GAIA_SOURCE_TABLE]
+        pm = astrometry[["source_id", "pmra", "pmdec"]]
+        g = join(g, pm, keys="source_id", join_type="left")
+        g.sort("source_id")
+        tabs[GAIA_SOURCE_TABLE] = g
+        tabs[SOS_SPECTRO_TABLE] = spectro
+        if len(pastel):
+            tabs[PASTEL_TABLE] = pastel
+        return prepare_survey(tabs, s, recalibration=coefficients, pastel_augmentation=True)
+
+    folders: dict[str, Path] = {}
+    if len(surveys) == 1:
+        s = surveys[0]
+        p = prepared_for(s)
+        prov["rows"][s] = {"joined": len(joined_rows[s]), "after_cuts": len(p.joined),
+                           "labelled_after_cuts": int(p.labelled().sum())}
+        folders[s] = train_survey(p, out, n_members=n_members, options=options, seed=seed,
+                                  progress=progress, overwrite=overwrite, provenance=_flat(prov))
+    else:
+        prepared = {s: prepared_for(s) for s in surveys}
+        for s, p in prepared.items():
+            prov["rows"][s] = {"joined": len(joined_rows[s]), "after_cuts": len(p.joined),
+                               "labelled_after_cuts": int(p.labelled().sum())}
+        with atomic_path(out, overwrite=overwrite) as tmp:
+            tmp.mkdir()
+            for s, p in prepared.items():
+                train_survey(p, tmp / s, n_members=n_members, options=options, seed=seed,
+                             progress=progress, provenance=_flat(prov))
+        folders = {s: out / s for s in surveys}
+    return BuildResult(out=out, folders=folders, provenance=prov, homogenisation=homog,
+                       recalibration=fit_table, labels=fetched)
+
+
+def _py(v):
+    """numpy scalar -> Python value (JSON-ready)."""
+    return v.item() if hasattr(v, "item") else v
+
+
+def _flat(prov: Mapping[str, Any]) -> dict[str, Any]:
+    """Provenance for the model folder (all JSON-ready)."""
+    import json
+
+    return json.loads(json.dumps(prov, default=_py))
+

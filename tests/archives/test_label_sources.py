@@ -1,0 +1,197 @@
+"""Label sources: templates, quality rules, TAP_SCHEMA resolution and fetches from the mirror."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.table import Table
+from realdata_files import realdata
+
+from sos_vo.archives import apogee, galah, segue
+from sos_vo.archives.adql import placeholders
+from sos_vo.archives.label_source import (
+    LABEL_ROLES,
+    LABEL_SCHEMA,
+    fetch_labels,
+    label_query,
+    label_sources,
+    one_per_star,
+    whole_sky,
+)
+from sos_vo.archives.regions import parse_region
+from sos_vo.archives.tap import TapClient
+from sos_vo.archives.tap_schema import (
+    ResolvedTable,
+    SchemaResolutionError,
+    bare_name,
+    resolve_table,
+)
+
+APOGEE_FILE = "apogee_galah_gaia/Apogee_data_filtered_1612.fits"
+GALAH_FILE = "apogee_galah_gaia/Galah_data_filtered_1061.fits"
+
+
+@pytest.fixture
+def sql_names(monkeypatch):
+    """The mirror serves VizieR tables under their SQL names (conf.vizier_names = sql)."""
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+
+
+@pytest.mark.parametrize("key", sorted(label_sources()))
+def test_every_template_matches_its_roles(key):
+    src = label_sources()[key]
+    assert set(LABEL_ROLES) <= set(src.columns)
+    assert placeholders(src.template) == set(src.columns) | {"table", "region", "chunk"}
+    resolved = ResolvedTable("http://x/tap", src.table, src.table.strip('"'), dict(src.columns))
+    adql = label_query(src, resolved, parse_region("circle 10 20 1deg"))
+    assert f'FROM {resolved.adql_table} AS l' in adql
+    assert 'l."' + src.columns["source_id"] + '" IS NOT NULL' in adql
+    assert "CONTAINS" in adql
+    for role in src.columns:
+        assert f" AS {role}" in adql
+
+
+def test_vizier_sql_names(sql_names):
+    name, cols = label_sources()["apogee-dr17"].names()
+    assert name == "vizier.iii_286_catalog"
+    assert cols["feh"] == "fe_h" and cols["e_feh"] == "e_fe_h" and cols["source_id"] == "gaiaedr3"
+    name, cols = label_sources()["galah-dr3"].names({"galah_dr3": "other.main_star"})
+    assert name == "other.main_star" and cols["feh"] == "fe_h"
+
+
+def test_bare_and_quoted_names():
+    assert bare_name('"III/286/catalog"') == "III/286/catalog"
+    assert ResolvedTable("u", "", "III/286/catalog", {}).adql_table == '"III/286/catalog"'
+    assert ResolvedTable("u", "", "galah_dr3.main_star", {}).adql_table == "galah_dr3.main_star"
+
+
+def test_apogee_star_bad_bit():
+    rows = Table({"aspcapflag": np.array([0, 1 << 23, (1 << 23) | 4, 4], dtype=np.int64),
+                  "teff": [5000.0, 5000, 5000, np.nan], "logg": [2.0] * 4, "feh": [0.0] * 4})
+    assert apogee.quality(rows).tolist() == [True, False, False, False]
+    rows["aspcapflag"] = np.array(["", "STAR_BAD,COLORTE_WARN", "TEFF_WARN", ""])
+    assert apogee.quality(rows).tolist() == [True, False, True, False]
+
+
+def test_galah_and_segue_rules():
+    rows = Table({"flag_sp": [0, 1, 0, 0], "flag_fe_h": [0, 0, 8, 0],
+                  "teff": [5000.0] * 4, "logg": [2.0] * 4, "feh": [0.0, 0, 0, np.nan]})
+    assert galah.quality(rows).tolist() == [True, False, False, False]
+    rows = Table({"sspp_flag": ["nnnnn", "nnnnD", "NNNNN", "nnnnn"],
+                  "teff": [5000.0, 5000, 5000, -9999], "logg": [2.0] * 4, "feh": [0.0] * 4})
+    assert segue.quality(rows).tolist() == [True, False, True, False]
+
+
+def test_one_per_star_keeps_smallest_feh_error():
+    t = Table({"source_id": [3, 1, 3, 3], "e_feh": [0.05, 0.1, 0.02, np.nan], "x": [0, 1, 2, 3]})
+    kept = one_per_star(t)
+    assert sorted(kept["x"].tolist()) == [1, 2]
+
+
+# --------------------------------------------------------------------------------------------
+# against the mirror
+# --------------------------------------------------------------------------------------------
+@pytest.mark.dachs
+def test_apogee_and_galah_all_sky_are_the_real_rows(dachs_url, sql_names, fast_client_kwargs):
+    apo = fetch_labels("apogee-dr17", None, tap_url=dachs_url, cache_dir=False, progress=False,
+                       use_async=False, **fast_client_kwargs)
+    gal = fetch_labels("galah-dr3", None, tap_url=dachs_url, cache_dir=False, progress=False,
+                       use_async=False, **fast_client_kwargs)
+    real_a = Table.read(realdata(APOGEE_FILE))
+    real_g = Table.read(realdata(GALAH_FILE))
+    assert tuple(apo.colnames[:len(LABEL_SCHEMA)]) == LABEL_SCHEMA
+    for got, real, cols in ((apo, real_a, {"teff": "teff", "e_feh": "fe_h_err", "feh": "fe_h"}),
+                            (gal, real_g, {"teff": "teff", "e_feh": "e_fe_h", "feh": "fe_h"})):
+        assert len(got) == len(np.unique(real["dr3_source_id"]))
+        order = np.argsort(np.asarray(real["dr3_source_id"]))
+        got.sort("source_id")
+        assert np.array_equal(got["source_id"], np.asarray(real["dr3_source_id"])[order])
+        for mine, theirs in cols.items():
+            np.testing.assert_allclose(got[mine], np.asarray(real[theirs], float)[order], rtol=1e-6)
+    prov = apo.meta["provenance"]
+    assert prov["table"] == "vizier.iii_286_catalog" and prov["service"] == dachs_url
+    assert prov["columns"]["feh"] == "fe_h" and prov["requested_columns"]["feh"] == "fe_h"
+    assert prov["rows"] == {"fetched": 1612, "with_gaia_dr3_id": 1612, "quality": 1612,
+                            "one_per_star": 1612}
+    assert "vizier.iii_286_catalog" in prov["adql"]
+
+
+@pytest.mark.dachs
+def test_region_fetch_equals_local_selection_and_resumes(dachs_url, sql_names, tmp_path,
+                                                         fast_client_kwargs):
+    real = Table.read(realdata(GALAH_FILE))
+    region = parse_region("circle 60 -60 15deg")
+    client = TapClient(dachs_url, **fast_client_kwargs)
+    got = fetch_labels("galah-dr3", region, client=client, cache_dir=tmp_path, progress=False,
+                       use_async=False)
+    inside = region.contains(np.asarray(real["ra_dr2"], float), np.asarray(real["dec_dr2"], float))
+    assert inside.sum() > 20
+    assert sorted(got["source_id"].tolist()) == sorted(np.asarray(real["dr3_source_id"])[inside].tolist())
+    first_jobs = client.jobs_sent
+    sent = client.jobs_sent
+    resolve_table(client, "galah_dr3.main_star", dict(label_sources()["galah-dr3"].columns))
+    resolve_jobs = client.jobs_sent - sent
+    sent = client.jobs_sent
+    again = fetch_labels("galah-dr3", region, client=client, cache_dir=tmp_path, progress=False,
+                         use_async=False)
+    assert len(again) == len(got) and again.meta["provenance"]["rows"] == got.meta["provenance"]["rows"]
+    # resumed from the cache: only the TAP_SCHEMA look-ups are sent again, no label chunk
+    assert client.jobs_sent - sent == resolve_jobs
+    assert first_jobs > resolve_jobs
+
+
+@pytest.mark.dachs
+def test_missing_table_lists_closest(dachs_url, fast_client_kwargs):
+    client = TapClient(dachs_url, **fast_client_kwargs)
+    with pytest.raises(SchemaResolutionError, match=r"closest tables there: .*vizier\.iii_286_catalog"):
+        resolve_table(client, "vizier.iii_286_catalogue", {"teff": "teff"})
+    with pytest.raises(SchemaResolutionError) as exc:
+        fetch_labels("galah-dr3", whole_sky(), client=client, tables={"galah_dr3": "galah_dr4.main_star"},
+                     cache_dir=False, progress=False)
+    assert "galah_dr4.main_star" in str(exc.value) and "galah_dr3.main_star" in str(exc.value)
+
+
+@pytest.mark.dachs
+def test_renamed_column_lists_closest(dachs_url, fast_client_kwargs):
+    client = TapClient(dachs_url, **fast_client_kwargs)
+    resolved = resolve_table(client, "GALAH_DR3.MAIN_STAR", {"feh": "FE_H", "sid": "dr3_source_id"})
+    assert resolved.table == "galah_dr3.main_star" and resolved.columns == {"feh": "fe_h", "sid": "dr3_source_id"}
+    with pytest.raises(SchemaResolutionError, match=r"'fe_h_x' \(feh; closest: fe_h"):
+        resolve_table(client, "galah_dr3.main_star", {"feh": "fe_h_x", "teff": "teff"})
+
+
+@pytest.mark.dachs
+def test_empty_region_is_a_clear_error(dachs_url, sql_names, fast_client_kwargs):
+    from sos_vo.exceptions import EmptyInputError
+
+    with pytest.raises(EmptyInputError, match="galah-dr3: no star with a Gaia DR3 id"):
+        fetch_labels("galah-dr3", parse_region("circle 200 80 0.1deg"), tap_url=dachs_url,
+                     cache_dir=False, progress=False, use_async=False, **fast_client_kwargs)
+
+
+def test_column_overrides_parse_and_apply():
+    from sos_vo.archives.label_source import parse_column_overrides
+
+    over = parse_column_overrides(["apogee_dr17.feh=FE_H", "galah-dr3.teff=teff_sp"])
+    assert over == {"apogee-dr17": {"feh": "FE_H"}, "galah-dr3": {"teff": "teff_sp"}}
+    name, cols = label_sources()["apogee-dr17"].names(None, over["apogee-dr17"])
+    assert cols["feh"] == "FE_H" and cols["teff"] == "Teff"
+    with pytest.raises(ValueError, match="unknown column role"):
+        label_sources()["apogee-dr17"].names(None, {"metallicity": "M_H"})
+    with pytest.raises(ValueError, match="KEY.ROLE=NAME"):
+        parse_column_overrides(["apogee_dr17=FE_H"])
+    with pytest.raises(ValueError, match="unknown label source"):
+        parse_column_overrides(["apogee.feh=FE_H"])
+
+
+@pytest.mark.dachs
+def test_column_override_reaches_the_resolver(dachs_url, fast_client_kwargs):
+    client = TapClient(dachs_url, **fast_client_kwargs)
+    got = fetch_labels("galah-dr3", parse_region("circle 60 -60 10deg"), client=client,
+                       columns={"feh": "FE_H", "e_feh": "e_fe_h"}, cache_dir=False,
+                       progress=False, use_async=False)
+    prov = got.meta["provenance"]
+    assert prov["requested_columns"]["feh"] == "FE_H" and prov["columns"]["feh"] == "fe_h"
+    with pytest.raises(SchemaResolutionError, match="'fe_h_dr4'"):
+        fetch_labels("galah-dr3", parse_region("circle 60 -60 10deg"), client=client,
+                     columns={"feh": "fe_h_dr4"}, cache_dir=False, progress=False)

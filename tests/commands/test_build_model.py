@@ -1,0 +1,258 @@
+"""``sos-vo build-model`` end to end on the local DaCHS mirror, then ``sos-vo query`` with it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.table import Table
+from dachs_mirror.labels import LABEL_SKY_OVERRIDES
+
+from sos_vo.cli import main
+
+pytestmark = pytest.mark.dachs
+
+QUERY_REGION = "circle 240 40 15deg"
+"""A cone holding about 230 of the label stars (the densest 15-degree cone of the label sky)."""
+TINY = ["--members", "2", "--epochs", "40", "--blocks", "2"]
+"""Small and quick, yet trained enough for some predictions to pass the catalogue filters of
+T25 Sect. 5.2 (2 epochs leave none)."""
+
+
+def _tables(overrides=LABEL_SKY_OVERRIDES) -> list[str]:
+    out = []
+    for k, v in overrides.items():
+        out += ["--table", f"{k}={v}"]
+    return out
+
+
+def fixture_dir() -> Path:
+    """Where setup_dachs.sh wrote the mirror's files (as tests/archives/conftest.py finds it)."""
+    import os
+
+    root = Path(__file__).resolve().parents[2]
+    return Path(os.environ.get("SOS_VO_DACHS_FIXTURES", root / "build" / "dachs"))
+
+
+@pytest.fixture(scope="module")
+def dachs_url() -> str:
+    """The local DaCHS mirror (skip, or fail under SOS_VO_REQUIRE_SERVICES=1, when absent)."""
+    import os
+
+    import requests
+
+    url = os.environ.get("SOS_VO_DACHS_URL", "http://127.0.0.1:8080/tap")
+    try:
+        ok = requests.get(url + "/capabilities", timeout=10).status_code == 200
+    except requests.RequestException:
+        ok = False
+    ok = ok and (fixture_dir() / "fixture" / "labels" / "galah_dr3.main_star.ecsv").exists()
+    if not ok:
+        reason = f"no DaCHS mirror with the label tables at {url} (run tools/setup_dachs.sh)"
+        if os.environ.get("SOS_VO_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def mirror_env(monkeypatch, dachs_url):
+    """VizieR tables under their SQL names, as the mirror serves them."""
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+    return dachs_url
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, dachs_url):
+    """One all-sky build (tiny network), shared by the tests of this module."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOS_VO_VIZIER_NAMES", "sql")
+    root = tmp_path_factory.mktemp("build")
+    out = root / "real_sdss"
+    argv = ["build-model", "--all-sky", "--survey", "sdss", "--out", str(out),
+            "--tap-url", dachs_url, "--label-tap-url", dachs_url, "--cache-dir", str(root / "cache"),
+            *TINY, *_tables()]
+    rc = main(argv)
+    mp.undo()
+    return rc, out, root
+
+
+@pytest.mark.slow
+def test_build_model_writes_a_real_label_model(built, capsys):
+    rc, out, _ = built
+    assert rc == 0
+    card = json.loads((out / "model.json").read_text())
+    prov = card.get("provenance", card)
+    text = json.dumps(prov)
+    assert '"real_labels": true' in text and '"synthetic": false' in text
+    assert "vizier.iii_286_catalog" in text and "galah_dr3.main_star" in text
+    assert "TAP_UPLOAD.sosvo_label_ids" in text
+    from sos_vo.archives.label_source import label_sources
+
+    assert set(label_sources()) >= {"apogee-dr17", "galah-dr3", "lamost-lrs", "gaia-eso", "segue-sspp"}
+    # the labelled-star count equals the union of the label tables the mirror serves
+    ids = set()
+    for name in ("vizier.iii_286_catalog", "galah_dr3.main_star", "vizier.v_164_stellar5",
+                 "vizier.j_a_a_666_a121_tableb5", "sdss_dr17.sppparams"):
+        t = Table.read(fixture_dir() / "fixture" / "labels" / f"{name}.ecsv")
+        col = next(c for c in ("GaiaEDR3", "dr3_source_id", "Gaia", "GaiaDR3", "gaia_dr3_source_id")
+                   if c in t.colnames)
+        keep = np.ones(len(t), bool)
+        if "flag" in t.colnames:  # SEGUE SSPP rule: flag nnnnn
+            keep = np.asarray(t["flag"]) == "nnnnn"
+        ids |= set(np.asarray(t[col])[keep].tolist())
+    assert prov["rows"]["labelled_stars"] == len(ids)
+    assert (out / "README.md").exists() and (out / "train_area.npz").exists()
+
+
+@pytest.mark.slow
+def test_query_uses_the_built_model(built, dachs_url, tmp_path, monkeypatch):
+    rc, out, _ = built
+    assert rc == 0
+    cat = tmp_path / "cat.vot"
+    rc = main(["query", QUERY_REGION, "--survey", "sdss", "--tap-url", dachs_url, "--model", str(out),
+               "--out", str(cat), "--sync", "--no-cache", "--chunk-order", "2", *_tables()])
+    assert rc == 0
+    t = Table.read(cat, format="votable")
+    assert len(t) > 0
+    assert str(out) in cat.read_text()  # the catalogue's provenance names the real-label model
+
+
+@pytest.mark.slow
+def test_killed_build_resumes_from_the_cache(built, dachs_url, tmp_path, monkeypatch):
+    """A build killed during training leaves no folder; the rerun refetches nothing."""
+    from sos_vo.labels import real_model
+    from sos_vo.ml.options import NetworkOptions
+
+    _, _, root = built
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    out = tmp_path / "m"
+    import sos_vo.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "train_survey", killed)
+    with pytest.raises(KeyboardInterrupt):
+        real_model.build_model(None, all_sky=True, out=out, tap_url=dachs_url,
+                               label_tap_url=dachs_url, tables=LABEL_SKY_OVERRIDES,
+                               cache_dir=root / "cache", n_members=2, progress=False,
+                               options=NetworkOptions(epochs=1, n_blocks=1))
+    assert not out.exists() and not list(tmp_path.glob(".m.*"))
+    monkeypatch.undo()
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+    captured = {}
+
+    def fake_train(prepared, folder, **kwargs):
+        captured["n"] = int(prepared.labelled().sum())
+        captured["provenance"] = kwargs["provenance"]
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    result = real_model.build_model(None, all_sky=True, out=out, tap_url=dachs_url,
+                                    label_tap_url=dachs_url, tables=LABEL_SKY_OVERRIDES,
+                                    cache_dir=root / "cache", n_members=2, progress=False)
+    join = result.provenance["join"]["sdss"]
+    assert join["chunks_from_cache"] >= 1 and join["jobs"] == 0
+    assert result.provenance["astrometry"]["jobs"] == 0
+    assert captured["n"] > 0
+
+
+def _run(argv, capsys):
+    rc = main(argv)
+    return rc, capsys.readouterr().err
+
+
+def test_bad_label_table_is_a_clear_error(mirror_env, tmp_path, capsys):
+    out = tmp_path / "m"
+    base = ["build-model", "--all-sky", "--labels", "apogee-dr17", "--out", str(out),
+            "--tap-url", mirror_env, "--label-tap-url", mirror_env, "--no-cache", *TINY]
+    rc, err = _run([*base, *_tables(), "--table", "apogee_dr17=vizier.iii_286_catalogue"], capsys)
+    assert rc == 2 and "vizier.iii_286_catalogue" in err and "vizier.iii_286_catalog" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    # a table with other columns: the missing ones and the closest names are listed
+    rc, err = _run([*base, *_tables(), "--table", "apogee_dr17=vizier.v_164_stellar5"], capsys)
+    assert rc == 2 and "lacks column(s)" in err and "'aflag'" in err
+    assert not out.exists()
+
+
+def test_empty_region_and_no_gaia_overlap(mirror_env, tmp_path, capsys):
+    out = tmp_path / "m"
+    base = ["build-model", "--labels", "apogee-dr17", "--out", str(out), "--tap-url", mirror_env,
+            "--label-tap-url", mirror_env, "--no-cache", *TINY]
+    rc, err = _run([*base, "circle 200 80 0.1deg", *_tables()], capsys)
+    assert rc == 2 and "no star with a Gaia DR3 id" in err
+    # the label stars are not in the fixture's gaiadr3 tables: no overlap with Gaia
+    rc, err = _run([*base, QUERY_REGION, "--recalibration", "t25"], capsys)
+    assert rc == 2 and "no overlap with Gaia" in err
+    rc, err = _run([*base[:-6], "--all-sky", QUERY_REGION, *TINY], capsys)
+    assert rc == 2 and "REGION or --all-sky" in err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_query_compare_sos_dr2_statistics_equal_a_direct_computation(built, dachs_url, tmp_path,
+                                                                     monkeypatch, capsys):
+    rc, out, _ = built
+    assert rc == 0
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+    cat = tmp_path / "cat.vot"
+    capsys.readouterr()
+    rc = main(["query", QUERY_REGION, "--survey", "sdss", "--tap-url", dachs_url, "--model", str(out),
+               "--out", str(cat), "--sync", "--no-cache", "--chunk-order", "2", "--compare", "sos-dr2",
+               "--label-tap-url", dachs_url, *_tables()])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    pairs = Table.read(tmp_path / "cat_vs_sos_dr2.ecsv")
+    published = Table.read(fixture_dir() / "fixture" / "labels" / "vizier.j_a_a_700_a195_catalog.ecsv")
+    assert set(pairs["gaia_dr3_id"].tolist()) <= set(published["GaiaDR3"].tolist())
+    catalogue = Table.read(cat, format="votable")
+    assert set(pairs["gaia_dr3_id"].tolist()) == \
+        set(catalogue["gaia_dr3_id"].tolist()) & set(published["GaiaDR3"].tolist())
+    row = {int(s): i for i, s in enumerate(published["GaiaDR3"])}
+    idx = np.asarray([row[int(s)] for s in pairs["gaia_dr3_id"]])
+    stats = {(s["parameter"], s["published"]): s for s in pairs.meta["statistics"]}
+    for lab, label in (("teff", "Teff"), ("logg", "log_g"), ("feh", "[Fe/H]")):
+        d = np.asarray(pairs[f"ml_{lab}"], float) - np.asarray(published[f"ml_{label}"], float)[idx]
+        d = d[np.isfinite(d)]
+        s = stats[(lab, f"sos_dr2_ml_{lab}")]
+        assert s["n"] == d.size
+        assert s["abs_mean"] == pytest.approx(np.mean(np.abs(d)))
+        assert s["abs_median"] == pytest.approx(np.median(np.abs(d)))
+        assert s["mad"] == pytest.approx(1.4826 * np.median(np.abs(d - np.median(d))))
+        assert s["sigma"] == pytest.approx(np.std(d, ddof=1))
+        assert f"{s['abs_median']:.4g}"[:4] in printed or f"{s['abs_median']}"[:6] in printed
+
+
+def test_sos_dr2_labels_are_taken_as_published(mirror_env, tmp_path, monkeypatch):
+    """--labels sos-dr2: the published spec_* values, no homogenisation, no recalibration."""
+    import sos_vo.pipeline as pipeline
+    from sos_vo.labels import real_model
+
+    captured = {}
+
+    def fake_train(prepared, folder, **kwargs):
+        captured["prepared"] = prepared
+        captured["provenance"] = kwargs["provenance"]
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    result = real_model.build_model(QUERY_REGION, labels="sos-dr2", out=tmp_path / "m",
+                                    tap_url=mirror_env, label_tap_url=mirror_env,
+                                    tables=LABEL_SKY_OVERRIDES, cache_dir=False, progress=False)
+    prov = captured["provenance"]
+    assert prov["recalibration_mode"] == "none" and prov["recalibration"] == "none"
+    assert prov["label_sources"]["sos-dr2"]["table"] == "vizier.j_a_a_700_a195_catalog"
+    assert result.homogenisation is None
+    published = Table.read(fixture_dir() / "fixture" / "labels" / "vizier.j_a_a_700_a195_catalog.ecsv")
+    p = captured["prepared"]
+    from sos_vo.labels.pastel import PASTEL_FLAG_COLUMN
+
+    lab = p.labelled() & ~np.asarray(p.joined[PASTEL_FLAG_COLUMN], bool)
+    row = {int(s): i for i, s in enumerate(published["GaiaDR3"])}
+    idx = np.asarray([row[int(s)] for s in p.joined["source_id"][lab]])
+    np.testing.assert_allclose(np.asarray(p.joined["spec_teff"][lab], float),
+                               np.asarray(published["spec_Teff"], float)[idx], rtol=1e-6)

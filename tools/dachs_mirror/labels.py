@@ -1,0 +1,275 @@
+"""Spectroscopic label tables for the local TAP mirror, real rows where they exist.
+
+What :func:`label_fixture_tables` builds (all under the names the real services use, or the
+documented SQL mapping of VizieR names, :func:`sos_vo.archives.conf.sql_table_name`):
+
+* ``galah_dr3.main_star`` (resource ``sosvo_galah_dr3``): the **real** GALAH DR3 rows of
+  ``../shared/realdata/apogee_galah_gaia/Galah_data_filtered_1061.fits`` (Buder et al. 2021;
+  MIT licence of the repository that published the file), columns as Data Central names them.
+  ``ra``/``dec`` are the file's Gaia DR2 positions (``ra_dr2``/``dec_dr2``): the file has no
+  GALAH ``ra``/``dec``.
+* ``"III/286/catalog"`` -> ``vizier.iii_286_catalog`` (added to the ``sosvo_vizier`` resource):
+  the **real** APOGEE DR17 rows of ``Apogee_data_filtered_1612.fits`` under the VizieR labels
+  (SQL-mapped).  ``AFlag`` is 0 for every row: the file was filtered by its authors and does
+  not carry ASPCAPFLAG (documented, synthetic column).
+* ``"V/164/stellar5"``, ``"J/A+A/666/A121/tableb5"`` (LAMOST, Gaia-ESO) and
+  ``"J/A+A/700/A195/catalog"`` (SoS DR2): **synthetic** rows for subsets of the same real stars:
+  the real APOGEE/GALAH labels plus known trends and noise (:data:`LAMOST_TREND`, ...), so the
+  homogenisation and the comparison have something to recover; ``sdss_dr17.sppparams`` likewise.
+* ``labelsky.*`` (resource ``sosvo_labelsky``): Gaia-side tables for the label stars --
+  ``gaia_source``, ``gaiaedr3_distance``, ``xgboost_table1``, both best-neighbour tables and both
+  photometry tables.  Only ``source_id``, ``ra``, ``dec``, ``l``, ``b`` are real (the label
+  files' Gaia DR3 ids and positions); **every other column is synthetic**
+  (:func:`sos_vo.simulate.simulate_sky` rows re-keyed to the real ids), unrelated to the real
+  labels.  They live in their own schema so that the existing ``gaiadr3``/``external`` tables
+  stay byte-identical; queries reach them with table-name overrides
+  (:data:`LABEL_SKY_OVERRIDES`).
+* ``labelsky.b_pastel_pastel``: synthetic PASTEL entries at the positions of 150 label stars
+  (J2000, propagated with the synthetic proper motions), labels = the star's real APOGEE (else
+  GALAH) labels minus a known T25 Eq. 2 offset (:data:`PASTEL_INJECTED`): refitting Eq. 2 on
+  those labels returns the injected coefficients exactly; on the combined multi-survey labels
+  it returns them approximately.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from astropy.table import Table
+from sos_vo.archives.dachs_rd import write_rd
+
+from sos_vo.archives.conf import sql_table_name
+from sos_vo.archives.tables import ARCHIVE_TABLES
+from sos_vo.labels.recalibration import LinearCorrection
+
+REALDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "apogee_galah_gaia"
+"""The real label rows, located from the repository root (never copied into it)."""
+APOGEE_FILE = "Apogee_data_filtered_1612.fits"
+GALAH_FILE = "Galah_data_filtered_1061.fits"
+
+LABEL_SKY_SCHEMA = "labelsky"
+LABEL_SKY_RESOURCE = "sosvo_labelsky"
+GALAH_RESOURCE = "sosvo_galah_dr3"
+SSPP_RESOURCE = "sosvo_sdss_dr17"
+
+LABEL_SKY_OVERRIDES: dict[str, str] = {
+    key: f"{LABEL_SKY_SCHEMA}.{spec.table_name}" for key, spec in ARCHIVE_TABLES.items()}
+LABEL_SKY_OVERRIDES["pastel"] = f"{LABEL_SKY_SCHEMA}.b_pastel_pastel"
+"""Table-name overrides (``--table KEY=NAME``) that point the Gaia queries at the label sky."""
+
+LAMOST_TREND = {"teff": (35.0, 0.0, 0.0, 0.0), "logg": (0.05, 0.0, 0.0, 0.0),
+                "feh": (-0.08, 0.0, 0.0, 0.06)}
+"""Synthetic LAMOST = reference + (a + b*(Teff-5000) + c*(logg-3) + d*[Fe/H]) + noise: the
+offset the homogenisation must find (made up; LAMOST's real trend is in the talk 003)."""
+LAMOST_NOISE = {"teff": 60.0, "logg": 0.1, "feh": 0.06}
+GES_OFFSET = {"teff": -20.0, "logg": 0.02, "feh": 0.03}
+PASTEL_INJECTED = {"teff": LinearCorrection(112.0, -6.66e-3, -28.1, -40.7),
+                   "logg": LinearCorrection(0.159, -2.21e-5, -0.00242, -0.0689),
+                   "feh": LinearCorrection(0.0769, -3.84e-7, -0.0186, -0.0262)}
+"""Delta f (T25 Table 1 values) built into the synthetic PASTEL entries: PASTEL = reference label
+- Delta f, exactly (no noise)."""
+N_PASTEL = 150
+
+
+def _realdata(name: str) -> Table:
+    path = REALDATA / name
+    if not path.exists():
+        raise FileNotFoundError(f"real label rows not found: {path} (see ../shared/realdata)")
+    return Table.read(path)
+
+
+def real_labels() -> tuple[Table, Table]:
+    """The real APOGEE DR17 and GALAH DR3 rows (numbers as read, bytes decoded)."""
+    apogee, galah = _realdata(APOGEE_FILE), _realdata(GALAH_FILE)
+    for t in (apogee, galah):
+        for c in t.colnames:
+            if t[c].dtype.kind == "S":
+                t[c] = np.char.decode(t[c]).astype(str)
+    return apogee, galah
+
+
+def _stars(apogee: Table, galah: Table) -> Table:
+    """One row per label star: Gaia DR3 id, position, a reference label (APOGEE first)."""
+    ids = np.concatenate([apogee["dr3_source_id"], galah["dr3_source_id"]]).astype(np.int64)
+    ra = np.concatenate([apogee["ra"], galah["ra_dr2"]]).astype(float)
+    dec = np.concatenate([apogee["dec"], galah["dec_dr2"]]).astype(float)
+    lab = {k: np.concatenate([np.asarray(apogee[a], float), np.asarray(galah[g], float)])
+           for k, a, g in (("teff", "teff", "teff"), ("logg", "logg", "logg"), ("feh", "fe_h", "fe_h"))}
+    _, first = np.unique(ids, return_index=True)
+    first = np.sort(first)
+    return Table({"source_id": ids[first], "ra": ra[first], "dec": dec[first],
+                  **{k: v[first] for k, v in lab.items()}})
+
+
+def label_sky(stars: Table, seed: int = 11) -> dict[str, Table]:
+    """Gaia-side tables (by ARCHIVE_TABLES key) re-keyed to the real label stars."""
+    from astropy.coordinates import SkyCoord
+
+    from sos_vo.simulate import simulate_sky
+
+    n = len(stars)
+    sky = simulate_sky((180.0, 0.0), 10.0, n_stars=n, seed=seed)
+    gaia = sky.tables[ARCHIVE_TABLES["gaia_source"].name]
+    old = np.asarray(gaia["source_id"], dtype=np.int64)
+    take = min(n, len(old))
+    mapping = dict(zip(old[:take].tolist(), np.asarray(stars["source_id"][:take]).tolist(), strict=True))
+    out = {}
+    for key, spec in ARCHIVE_TABLES.items():
+        t = sky.tables[spec.name][list(spec.column_names)]
+        if "source_id" in t.colnames:
+            sid = np.asarray(t["source_id"], dtype=np.int64)
+            keep = np.isin(sid, list(mapping))
+            t = t[keep]
+            t["source_id"] = np.asarray([mapping[s] for s in sid[keep]], dtype=np.int64)
+        out[key] = t
+    g = out["gaia_source"]
+    pos = {int(s): i for i, s in enumerate(stars["source_id"])}
+    idx = np.asarray([pos[int(s)] for s in g["source_id"]])
+    g["ra"] = np.asarray(stars["ra"])[idx]
+    g["dec"] = np.asarray(stars["dec"])[idx]
+    gal = SkyCoord(g["ra"], g["dec"], unit="deg").galactic
+    g["l"], g["b"] = gal.l.deg, gal.b.deg
+    for key in ("sdss_photo", "skymapper_master"):  # photometry of the kept neighbours only
+        nb = out["sdss_neighbour" if key == "sdss_photo" else "skymapper_neighbour"]
+        idcol = "objid" if key == "sdss_photo" else "object_id"
+        out[key] = out[key][np.isin(np.asarray(out[key][idcol]), np.asarray(nb["original_ext_source_id"]))]
+    for t in out.values():
+        t.meta.clear()
+    return out
+
+
+def _vizier_sql(table: Table) -> Table:
+    from sos_vo.validation.references import sql_column_name
+
+    out = Table()
+    for name in table.colnames:
+        out[sql_column_name(name)] = table[name]
+        out[sql_column_name(name)].description = f"VizieR column {name}"
+    return out
+
+
+def _trend(lab: dict[str, np.ndarray], coef: tuple[float, float, float, float]) -> np.ndarray:
+    a, b, c, d = coef
+    return a + b * (lab["teff"] - 5000.0) + c * (lab["logg"] - 3.0) + d * lab["feh"]
+
+
+def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
+    """Mirror tables by resource: ``vizier`` (VizieR path -> rows with VizieR labels),
+    ``galah_dr3`` (table -> rows), ``labelsky`` (table -> rows), ``sdss_dr17``."""
+    rng = np.random.default_rng(seed)
+    apogee, galah = real_labels()
+    stars = _stars(apogee, galah)
+    sky = label_sky(stars)
+    apo = Table({"APOGEE": apogee["apogee_id"], "GaiaEDR3": apogee["dr3_source_id"].astype(np.int64),
+                 "RAJ2000": apogee["ra"].astype(float), "DEJ2000": apogee["dec"].astype(float),
+                 "Teff": apogee["teff"], "e_Teff": apogee["teff_err"], "logg": apogee["logg"],
+                 "e_logg": apogee["logg_err"], "[Fe/H]": apogee["fe_h"],
+                 "e_[Fe/H]": apogee["fe_h_err"], "AFlag": np.zeros(len(apogee), dtype=np.int64)})
+    gal = Table({"sobject_id": galah["sobject_id"].astype(np.int64), "star_id": galah["star_id"],
+                 "dr3_source_id": galah["dr3_source_id"].astype(np.int64),
+                 "ra": galah["ra_dr2"].astype(float), "dec": galah["dec_dr2"].astype(float),
+                 **{c: galah[c] for c in ("teff", "e_teff", "logg", "e_logg", "fe_h", "e_fe_h",
+                                          "flag_sp", "flag_fe_h")}})
+    for c in ("ra", "dec"):
+        gal[c].meta["ucd"] = f"pos.eq.{c};meta.main"
+    lab = {k: np.asarray(stars[k], float) for k in ("teff", "logg", "feh")}
+    n = len(stars)
+    # LAMOST: 60% of the stars, reference + trend + noise
+    pick = np.sort(rng.choice(n, int(0.6 * n), replace=False))
+    sub = {k: v[pick] for k, v in lab.items()}
+    lamost = Table({"ObsID": (100_000_000 + pick).astype(np.int64),
+                    "Gaia": np.asarray(stars["source_id"])[pick],
+                    "RAJ2000": np.asarray(stars["ra"])[pick], "DEJ2000": np.asarray(stars["dec"])[pick]})
+    for k, label in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
+        lamost[label] = sub[k] + _trend(sub, LAMOST_TREND[k]) + rng.normal(0, LAMOST_NOISE[k], pick.size)
+        lamost[f"e_{label}"] = np.full(pick.size, LAMOST_NOISE[k])
+    # Gaia-ESO: 15% of the stars, constant offsets
+    pick = np.sort(rng.choice(n, int(0.15 * n), replace=False))
+    ges = Table({"CName": np.char.add("GES", pick.astype(str)), "GaiaDR3": np.asarray(stars["source_id"])[pick],
+                 "RAJ2000": np.asarray(stars["ra"])[pick], "DEJ2000": np.asarray(stars["dec"])[pick]})
+    for k, label in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
+        ges[label] = lab[k][pick] + GES_OFFSET[k] + rng.normal(0, 0.5 * LAMOST_NOISE[k], pick.size)
+        ges[f"e_{label}"] = np.full(pick.size, 0.5 * LAMOST_NOISE[k])
+    # SoS DR2: every label star, spec = reference labels, ml = spec + noise
+    sos = Table({"SoSid": np.arange(n, dtype=np.int64) + 1, "GaiaDR3": np.asarray(stars["source_id"]),
+                 "RAJ2000": np.asarray(stars["ra"]), "DEJ2000": np.asarray(stars["dec"])})
+    for k, label in (("teff", "Teff"), ("logg", "log_g"), ("feh", "[Fe/H]")):
+        sos[f"spec_{label}"] = lab[k]
+        sos[f"spec_err_{label}"] = np.full(n, 0.5 * LAMOST_NOISE[k])
+        sos[f"ml_{label}"] = lab[k] + rng.normal(0, LAMOST_NOISE[k], n)
+        sos[f"ml_err_{label}"] = np.full(n, LAMOST_NOISE[k])
+    sos["SDSS_train_set"] = rng.random(n) < 0.5
+    sos["SM_train_set"] = rng.random(n) < 0.5
+    # SEGUE SSPP: 20% of the stars, SSPP names, some flagged
+    pick = np.sort(rng.choice(n, int(0.2 * n), replace=False))
+    sspp = Table({"specobjid": (7_000_000_000 + pick).astype(np.int64),
+                  "gaia_dr3_source_id": np.asarray(stars["source_id"])[pick],
+                  "ra": np.asarray(stars["ra"])[pick], "dec": np.asarray(stars["dec"])[pick]})
+    for k, c in (("teff", "teffadop"), ("logg", "loggadop"), ("feh", "fehadop")):
+        sspp[c] = lab[k][pick] + rng.normal(0, LAMOST_NOISE[k], pick.size)
+        sspp[f"{c}unc"] = np.full(pick.size, LAMOST_NOISE[k])
+    sspp["flag"] = np.where(rng.random(pick.size) < 0.8, "nnnnn", "nnnnD")
+    for c in ("ra", "dec"):
+        sspp[c].meta["ucd"] = f"pos.eq.{c};meta.main"
+    # PASTEL: N_PASTEL label stars, J2000 positions from the synthetic proper motions
+    from sos_vo.prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
+
+    g = sky["gaia_source"]
+    pick = np.sort(rng.choice(len(g), min(N_PASTEL, len(g)), replace=False))
+    ra2000, dec2000 = propagate_positions(g["ra"][pick], g["dec"][pick], g["pmra"][pick],
+                                          g["pmdec"][pick], PASTEL_EPOCH - GAIA_EPOCH)
+    pos = {int(s): i for i, s in enumerate(stars["source_id"])}
+    rows = np.asarray([pos[int(s)] for s in g["source_id"][pick]])
+    v = {k: lab[k][rows] for k in lab}
+    pastel = Table({"ID": np.char.add("SOSVO-LABELSKY ", np.arange(pick.size).astype(str)),
+                    "RAJ2000": np.asarray(ra2000, float), "DEJ2000": np.asarray(dec2000, float)})
+    for k, label in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
+        pastel[label] = v[k] - PASTEL_INJECTED[k].delta(v["teff"], v["logg"], v["feh"])
+        pastel[f"e_{label}"] = np.full(pick.size, 0.5 * LAMOST_NOISE[k])
+    pastel["bibcode"] = np.char.add("2099LABEL..", np.arange(pick.size).astype(str))
+    labelsky = {ARCHIVE_TABLES[k].table_name: t for k, t in sky.items()}
+    labelsky["b_pastel_pastel"] = _vizier_sql(pastel)
+    return {"vizier": {"III/286/catalog": apo, "V/164/stellar5": lamost,
+                       "J/A+A/666/A121/tableb5": ges, "J/A+A/700/A195/catalog": sos},
+            "galah_dr3": {"main_star": gal}, "sdss_dr17": {"sppparams": sspp},
+            "labelsky": labelsky, "_pastel_vizier_labels": {"b_pastel_pastel": pastel}}
+
+
+def write_label_mirror(tables: dict[str, dict[str, Table]], out: str | os.PathLike) -> dict:
+    """Write the resources ``sosvo_galah_dr3``, ``sosvo_sdss_dr17``, ``sosvo_labelsky`` and
+    ECSV copies under ``out/fixture/labels/``; the VizieR tables are returned for the caller to
+    add to the ``sosvo_vizier`` resource (one RD per schema).
+
+    Returns
+    -------
+    dict
+        ``{"resources": [...], "tables": {name: sql name}, "rows": {name: n},
+        "overrides": LABEL_SKY_OVERRIDES, "vizier": {path: rows}}``.
+    """
+    out = Path(out)
+    fixture = out / "fixture" / "labels"
+    fixture.mkdir(parents=True, exist_ok=True)
+    resources, names, rows = [], {}, {}
+    for schema, resource in (("galah_dr3", GALAH_RESOURCE), ("sdss_dr17", SSPP_RESOURCE),
+                             (LABEL_SKY_SCHEMA, LABEL_SKY_RESOURCE)):
+        members = tables[schema]
+        write_rd(out / "rd" / resource, schema, members,
+                 title=f"sos-vo fixture mirror of {schema} (label sources)",
+                 description="Label-source test tables (tools/dachs_mirror/labels.py): real rows "
+                             "where the module says so, synthetic otherwise.",
+                 overwrite=True)
+        resources.append(f"{resource}/q")
+        for name, t in members.items():
+            names[f"{schema}.{name}"] = f"{schema}.{name}"
+            rows[f"{schema}.{name}"] = len(t)
+            t.write(fixture / f"{schema}.{name}.ecsv", overwrite=True)
+    for path, t in tables["vizier"].items():
+        names[path] = sql_table_name(path)
+        rows[path] = len(t)
+        t.write(fixture / f"{sql_table_name(path)}.ecsv", overwrite=True)
+    for name, t in tables["_pastel_vizier_labels"].items():
+        t.write(fixture / f"{LABEL_SKY_SCHEMA}.{name}.vizier_labels.ecsv", overwrite=True)
+    return {"resources": resources, "tables": names, "rows": rows,
+            "overrides": LABEL_SKY_OVERRIDES, "vizier": tables["vizier"]}
