@@ -1,6 +1,6 @@
 """APOGEE DR17 allStar labels (Abdurro'uf et al. 2022, ApJS 259, 35) over TAPVizieR.
 
-Names and what was verified (public code found with the project's search tools, not the
+Names and what was verified (public code, not the
 VizieR ReadMe itself):
 
 * table ``"III/286/catalog"``: several independent public scripts query TAPVizieR with

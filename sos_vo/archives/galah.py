@@ -4,7 +4,7 @@ Names and what was verified:
 
 * table ``galah_dr3.main_star``: the GALAH team's DR3 pages ("Known as galah_dr3.main_star
   table in the database", ``GALAH_DR3_main_allstar_v2.fits``, with an ADQL example on Data
-  Central) -- verified in the team's documentation (found with the project's search tools);
+  Central) -- verified in the team's documentation (public documentation);
 * ``sobject_id``, ``ra``, ``dec``, ``teff``, ``e_teff``, ``logg``, ``e_logg``, ``fe_h``,
   ``e_fe_h``, ``flag_sp``, ``flag_fe_h``, ``dr3_source_id``: columns of
   ``GALAH_DR3_main_allstar_v2`` (the real rows in the tests' fixture data carry them).  The team

@@ -1,6 +1,6 @@
 """LAMOST LRS stellar parameters (LASP; Luo et al. 2015, RAA 15, 1095) over TAPVizieR.
 
-**Guesses** (no authoritative name found with the project's search tools): the table
+**Guesses** (no authoritative name found in public documentation or code): the table
 ``"V/164/stellar5"`` (LAMOST DR5 v3, Luo et al. 2019, VizieR V/164, A/F/G/K stellar-parameter
 table) and its labels ``Gaia`` (a Gaia id column; LAMOST DR5 predates Gaia DR3 and may carry a
 DR2 id, which is *not* a DR3 id), ``ObsID``, ``RAJ2000``, ``DEJ2000``, ``Teff``, ``e_Teff``,

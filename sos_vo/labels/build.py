@@ -6,7 +6,7 @@ Table 1).  This module rebuilds that chain on labels fetched with
 :func:`sos_vo.archives.label_source.fetch_labels` (common label schema):
 
 1. :func:`homogenise_labels` -- the reference is the union of the ``reference`` surveys
-   (default APOGEE DR17 and GALAH DR3, as in talk ``003_...``; stars in both get the equal-weight
+   (default APOGEE DR17 and GALAH DR3, as in the homogenisation talk (Avdeeva et al. 2025, AI in Astronomy Workshop, Catania); stars in both get the equal-weight
    mean, :func:`sos_vo.homogenise.union_references`).  Every other survey is calibrated on it
    with ``method`` (:data:`sos_vo.homogenise.METHODS`) per parameter, fitted on the stars the
    survey shares with the reference, the offsets evaluated on the survey's *original* (Teff, log
@@ -49,9 +49,9 @@ from .recalibration import (
 )
 
 DEFAULT_REFERENCE: tuple[str, ...] = ("apogee-dr17", "galah-dr3")
-"""Reference surveys: the union of APOGEE and GALAH (talk ``003_...``, "Trend detection")."""
+"""Reference surveys: the union of APOGEE and GALAH (Avdeeva et al. 2025, homogenisation talk, "Trend detection")."""
 DEFAULT_METHOD = "polynomial"
-"""Calibration method (talk ``003_...``: 4th-order polynomial with cross terms; XGBoost is
+"""Calibration method (Avdeeva et al. 2025, homogenisation talk: 4th-order polynomial with cross terms; XGBoost is
 better at the edges and is available as ``"xgboost"``)."""
 DEFAULT_WEIGHTS = "inverse_variance"
 """Weighting of the star-by-star average (:mod:`sos_vo.homogenise.combine`)."""

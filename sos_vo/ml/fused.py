@@ -299,6 +299,59 @@ def _masks(membership: np.ndarray, finite: np.ndarray, code: int) -> np.ndarray:
     return out.reshape(finite.shape[0] * n_members, -1).astype(np.float32)
 
 
+@dataclass
+class GroupTargets:
+    """Targets of the ``G = labels x members`` networks trained together (network
+    ``g = label * n_members + member``), shared by the TensorFlow and numpy engines."""
+
+    y_phys: np.ndarray
+    """``(L, n)`` labels in physical units (NaN where unknown)."""
+    finite: np.ndarray
+    """``(L, n)`` whether the label is known."""
+    y_net: np.ndarray
+    """``(L, n)`` scaled labels, 0 where unknown."""
+    y_g: np.ndarray
+    """``(G, n)`` float32 scaled labels of each network."""
+    train_mask: np.ndarray
+    """``(G, n)`` float32 mask of each network's training rows with a known label."""
+    val_mask: np.ndarray
+    """``(G, n)`` float32 mask of its validation rows."""
+    output_bias: np.ndarray
+    """``(G,)`` mean scaled training label: the initial output bias."""
+    seeds: list[int]
+    """Initialisation seed of each network."""
+
+
+def group_targets(n: int, ys: Mapping[str, np.ndarray], splits: Sequence[Mapping[str, np.ndarray]],
+                  label_seeds: Sequence[Sequence[int]],
+                  label_scalers: Mapping[str, LabelScaler]) -> GroupTargets:
+    """Masks, scaled targets, output biases and seeds of every network; refuses a network
+    whose training or validation set is empty (:class:`~sos_vo.exceptions.EmptyInputError`)."""
+    labels = tuple(ys)
+    n_members = len(splits)
+    g_total = len(labels) * n_members
+    membership = np.full((n_members, n), -1, dtype=np.int8)
+    for m, split in enumerate(splits):
+        for name, code in SPLIT_CODES.items():
+            membership[m, np.asarray(split[name], dtype=np.int64)] = code
+    y_phys = np.stack([np.asarray(ys[k], np.float64) for k in labels])  # (L, n)
+    finite = np.isfinite(y_phys)
+    y_net = np.stack([np.nan_to_num(label_scalers[k].transform(ys[k]), nan=0.0) for k in labels])
+    train_mask = _masks(membership, finite, SPLIT_CODES["train"])
+    val_mask = _masks(membership, finite, SPLIT_CODES["validation"])
+    for g in range(g_total):
+        label, member = labels[g // n_members], g % n_members
+        for name, mask in (("train", train_mask), ("validation", val_mask)):
+            if not mask[g].any():
+                raise EmptyInputError(f"member {member}, label {label!r}: the {name} set is empty "
+                                      f"({int(finite[g // n_members].sum())} of {n} rows have a "
+                                      f"finite label)")
+    y_g = np.repeat(y_net, n_members, axis=0).astype(np.float32)  # (G, n)
+    output_bias = (train_mask * y_g).sum(axis=1) / train_mask.sum(axis=1)
+    seeds = [int(label_seeds[g % n_members][g // n_members]) for g in range(g_total)]
+    return GroupTargets(y_phys, finite, y_net, y_g, train_mask, val_mask, output_bias, seeds)
+
+
 def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: NetworkOptions,
                         splits: Sequence[Mapping[str, np.ndarray]],
                         label_seeds: Sequence[Sequence[int]], split_seeds: Sequence[int], *,
@@ -346,25 +399,10 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
     g_total = n_labels * n_members
     X = np.asarray(X, dtype=np.float32)
     n, n_in = X.shape
-    membership = np.full((n_members, n), -1, dtype=np.int8)
-    for m, split in enumerate(splits):
-        for name, code in SPLIT_CODES.items():
-            membership[m, np.asarray(split[name], dtype=np.int64)] = code
-    y_phys = np.stack([np.asarray(ys[k], np.float64) for k in labels])  # (L, n)
-    finite = np.isfinite(y_phys)
-    y_net = np.stack([np.nan_to_num(label_scalers[k].transform(ys[k]), nan=0.0) for k in labels])
-    train_mask = _masks(membership, finite, SPLIT_CODES["train"])
-    val_mask = _masks(membership, finite, SPLIT_CODES["validation"])
-    for g in range(g_total):
-        label, member = labels[g // n_members], g % n_members
-        for name, mask in (("train", train_mask), ("validation", val_mask)):
-            if not mask[g].any():
-                raise EmptyInputError(f"member {member}, label {label!r}: the {name} set is empty "
-                                      f"({int(finite[g // n_members].sum())} of {n} rows have a "
-                                      f"finite label)")
-    y_g = np.repeat(y_net, n_members, axis=0).astype(np.float32)  # (G, n)
-    output_bias = (train_mask * y_g).sum(axis=1) / train_mask.sum(axis=1)
-    seeds = [int(label_seeds[g % n_members][g // n_members]) for g in range(g_total)]
+    targets = group_targets(n, ys, splits, label_seeds, label_scalers)
+    y_phys, finite, y_g = targets.y_phys, targets.finite, targets.y_g
+    train_mask, val_mask = targets.train_mask, targets.val_mask
+    output_bias, seeds = targets.output_bias, targets.seeds
 
     xs = tf.constant(input_scaler.transform(X))
     y_t = tf.constant(y_g)

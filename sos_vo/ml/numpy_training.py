@@ -486,11 +486,9 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
     """
     from threadpoolctl import threadpool_limits
 
-    from ..exceptions import EmptyInputError
-    from .fused import FusedOptions, _EarlyStop, _masks, _members, _Plateau
+    from .fused import FusedOptions, _EarlyStop, _members, _Plateau, group_targets
     from .inference import available_cpus
     from .options import scheduled_learning_rate
-    from .training import SPLIT_CODES
 
     if options.optimizer != "adam":
         raise ValueError(f"the numpy engine implements Adam only, not {options.optimizer!r}")
@@ -500,25 +498,10 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
     g_total = len(labels) * n_members
     X = np.asarray(X, dtype=np.float32)
     n = X.shape[0]
-    membership = np.full((n_members, n), -1, dtype=np.int8)
-    for m, split in enumerate(splits):
-        for name, code in SPLIT_CODES.items():
-            membership[m, np.asarray(split[name], dtype=np.int64)] = code
-    y_phys = np.stack([np.asarray(ys[k], np.float64) for k in labels])
-    finite = np.isfinite(y_phys)
-    y_net = np.stack([np.nan_to_num(label_scalers[k].transform(ys[k]), nan=0.0) for k in labels])
-    train_mask = _masks(membership, finite, SPLIT_CODES["train"]).astype(bool)
-    val_mask = _masks(membership, finite, SPLIT_CODES["validation"]).astype(bool)
-    for g in range(g_total):
-        label, member = labels[g // n_members], g % n_members
-        for name, mask in (("train", train_mask), ("validation", val_mask)):
-            if not mask[g].any():
-                raise EmptyInputError(f"member {member}, label {label!r}: the {name} set is empty "
-                                      f"({int(finite[g // n_members].sum())} of {n} rows have a "
-                                      f"finite label)")
-    y_g = np.repeat(y_net, n_members, axis=0).astype(np.float32)  # (G, n)
-    output_bias = (train_mask * y_g).sum(axis=1) / train_mask.sum(axis=1)
-    seeds = [int(label_seeds[g % n_members][g // n_members]) for g in range(g_total)]
+    targets = group_targets(n, ys, splits, label_seeds, label_scalers)
+    y_phys, finite, y_g = targets.y_phys, targets.finite, targets.y_g
+    train_mask, val_mask = targets.train_mask.astype(bool), targets.val_mask.astype(bool)
+    output_bias, seeds = targets.output_bias, targets.seeds
     train_rows = [np.flatnonzero(train_mask[g]) for g in range(g_total)]
     val_rows = [np.flatnonzero(val_mask[g]) for g in range(g_total)]
     xs = np.ascontiguousarray(input_scaler.transform(X), dtype=np.float32)

@@ -1,4 +1,4 @@
-"""Helpers: synthetic survey-vs-reference samples with injected offset trends (talk ``003_...``)."""
+"""Helpers: synthetic survey-vs-reference samples with injected offset trends (Avdeeva et al. 2025, homogenisation talk)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def _edge_bias(cal, te):
 
 
 def test_xgboost_beats_polynomial_at_the_edges(sharp_sets):
-    """Talk 003: the polynomial leaves offsets at log g < 1 and Teff > 7000 K; XGBoost does not."""
+    """Avdeeva et al. 2025 (homogenisation talk): the polynomial leaves offsets at log g < 1 and Teff > 7000 K; XGBoost does not."""
     tr, te = sharp_sets
     poly = _edge_bias(PolynomialCalibration().fit(*tr), te)
     xgb = _edge_bias(XGBoostCalibration(n_jobs=2).fit(*tr), te)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from vo_tools import require_tool  # noqa: E402
 
 VOTLINT_NOISE = ("StarTableFactory", "can't register")
-"""STILTS start-up lines that are not about the file (RECIPES.md, Sect. 3)."""
+"""STILTS start-up lines that are not about the file (STILTS prints them on start-up)."""
 
 
 @pytest.fixture(scope="session")

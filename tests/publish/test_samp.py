@@ -207,7 +207,7 @@ def aladin(gui_hub, tmp_path_factory):
 
 def _row_list_ok(table_id, url, client_name, timeout=20.0) -> dict:
     """Ask ``client_name`` to select rows 0 and 2 of ``table_id``; poll until it knows the table
-    (TOPCAT acks table.load.* at once and loads in the background: RECIPES.md Sect. 2)."""
+    (TOPCAT acks table.load.* at once and loads in the background: TOPCAT's SAMP behaviour)."""
     client = samp.connect("test-probe")
     try:
         cid = samp.find_clients(client, client_name, "table.select.rowList")

@@ -38,11 +38,11 @@ from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
-from sos_vo.archives.dachs_rd import write_rd
 
 from sos_vo.archives.conf import sql_table_name
 from sos_vo.archives.tables import ARCHIVE_TABLES
 from sos_vo.labels.recalibration import LinearCorrection
+from sos_vo.publish.dachs_rd import write_rd
 
 REALDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "apogee_galah_gaia"
 """The real label rows, located from the repository root (never copied into it)."""
@@ -62,7 +62,7 @@ LABEL_SKY_OVERRIDES["pastel"] = f"{LABEL_SKY_SCHEMA}.b_pastel_pastel"
 LAMOST_TREND = {"teff": (35.0, 0.0, 0.0, 0.0), "logg": (0.05, 0.0, 0.0, 0.0),
                 "feh": (-0.08, 0.0, 0.0, 0.06)}
 """Synthetic LAMOST = reference + (a + b*(Teff-5000) + c*(logg-3) + d*[Fe/H]) + noise: the
-offset the homogenisation must find (made up; LAMOST's real trend is in the talk 003)."""
+offset the homogenisation must find (made up; LAMOST's real trend is in Avdeeva et al. 2025, homogenisation talk)."""
 LAMOST_NOISE = {"teff": 60.0, "logg": 0.1, "feh": 0.06}
 GES_OFFSET = {"teff": -20.0, "logg": 0.02, "feh": 0.03}
 PASTEL_INJECTED = {"teff": LinearCorrection(112.0, -6.66e-3, -28.1, -40.7),
