@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, relation: str, real: Mapping[str, Any]) -> dic
     sky = simulate(args, relation)
     stars = realism.synthetic_sdss_stars(sky)
     seg = realism.segue_comparison(real["segue"], stars, seed=args.seed, with_xgboost=not args.no_xgboost,
-                                   n_jobs=args.n_jobs)
+                                   n_jobs=args.n_jobs, feh_sigma=args.feh_sigma)
     mas = realism.mastar_comparison(real["mastar"], stars)
     gal = realism.galah_comparison(real["galah"], sky.truth) if real.get("galah") else None
     return {"relation": relation, "seconds": time.perf_counter() - t0, "segue": seg.as_dict(),
@@ -158,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--relations", nargs="+", default=["previous", "calibrated"], choices=["previous", "calibrated"])
     p.add_argument("--realdata", type=Path, default=None, help="folder of the real tables (default: shared/realdata)")
+    p.add_argument("--feh-sigma", type=float, default=None,
+                   help="[Fe/H] label noise of the synthetic stars (default: SSPP_FEH_SIGMA, 0.10 dex)")
     p.add_argument("--no-xgboost", action="store_true", help="skip the XGBoost improvement factors")
     p.add_argument("--n-jobs", type=int, default=2, help="XGBoost threads")
     p.add_argument("--json", type=Path, help="write the results as JSON here")

@@ -58,8 +58,9 @@ spectra of 4500-7500 K stars (Lee et al. 2008, AJ 136, 2022, Sect. 8; quoted by 
 stellar-parameter pages).  The synthetic stars are binned in true [Fe/H] plus this noise.  The
 external error, 0.22 dex against high-resolution analyses (Allende Prieto et al. 2008, AJ 136,
 2070), adds scale systematics shared by every SSPP label, which neither the binned medians nor a
-regressor trained and tested on SSPP labels see as scatter.  Check: with 0.10 dex the synthetic
-colours-only XGBoost residual MAD (0.22 dex) equals the real one; with 0.22 dex it is 0.26 dex."""
+regressor trained and tested on SSPP labels see as scatter.  Check (``benchmarks.realism``, seed
+2): with 0.10 dex the synthetic colours-only XGBoost residual MAD is 0.216 dex, the real one
+0.217 dex; with 0.22 dex it is 0.259 dex."""
 
 SEGUE_G_RANGE = (14.0, 20.3)
 """g range of the SEGUE spectroscopic targets (Yanny et al. 2009, AJ 137, 4377, Sect. 3: the
