@@ -37,7 +37,7 @@ from .labels.pastel import PASTEL_FLAG_COLUMN, augment_with_pastel
 from .labels.recalibration import T25_TABLE1, LinearCorrection, recalibrate
 from .ml.modelfolder import CUT_REPORT_FILE, TRAIN_AREA_FILE, ModelFolder  # noqa: F401
 from .prepare.crossmatch import join_pastel, join_survey
-from .prepare.cuts import MAX_TEFF_GSPPHOT, CutReport, apply_cuts
+from .prepare.cuts import MAX_TEFF_GSPPHOT, CutReport, apply_cuts, server_side_cuts
 from .prepare.features import compute_features, feature_matrix
 from .schema import LABELS, PASTEL_TABLE, SPEC_COLUMNS, SURVEY_ID_COLUMN, SURVEYS, check_survey
 
@@ -497,7 +497,7 @@ def query_region(region, survey: str = "sdss", tap_url: str | None = None, model
             result.skipped[s] = str(exc)
             warnings.warn(f"{exc}: the catalogue has no {s} rows", stacklevel=2)
             continue
-        result.prepared[s].cut_report.mark_server_side(gaia.server_side_cuts(server_cuts))
+        result.prepared[s].cut_report.mark_server_side(server_side_cuts(server_cuts))
         log.info("%s cuts:\n%s", s, result.prepared[s].cut_report)
     surveys = result.surveys = tuple(s for s in requested if s in result.prepared)
     if not surveys:

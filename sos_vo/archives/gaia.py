@@ -49,20 +49,6 @@ def joined_query(survey: str, region: Region, chunk: str = "1 = 1", *, server_cu
                   tables=tables, **GAIA_CUTS)
 
 
-def server_side_cuts(server_cuts: bool = True) -> tuple[str, ...]:
-    """Names of the cuts (:mod:`sos_vo.prepare.cuts`) that :func:`joined_query` runs in the ADQL.
-
-    The one-to-one best-neighbour rule is always in the WHERE clause; the Gaia cuts of T25
-    Sect. 2.1 are there unless ``server_cuts`` is False.  The local cuts then find nothing to
-    remove for these, and the cut report marks them as server-side
-    (:meth:`sos_vo.prepare.cuts.CutReport.mark_server_side`).
-    """
-    names = [c.name for c in _cuts.neighbour_cuts()]
-    if server_cuts:
-        names = [c.name for c in _cuts.gaia_cuts()] + names
-    return tuple(names)
-
-
 def region_query(region: Region, chunk: str = "1 = 1",
                  tables: dict[str, str] | None = None) -> str:
     """ADQL of the gaia_source rows in ``region`` (no cuts)."""

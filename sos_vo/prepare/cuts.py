@@ -589,3 +589,17 @@ def apply_cuts(joined: Table, survey: str, *, max_teff: u.Quantity = MAX_TEFF_GS
     if len(kept):
         report.masked_values = mask_out_of_range_magnitudes(kept, survey)
     return kept, report
+
+
+def server_side_cuts(server_cuts: bool = True) -> tuple[str, ...]:
+    """Names of the cuts that :func:`sos_vo.archives.gaia.joined_query` runs in the ADQL.
+
+    The one-to-one best-neighbour rule is always in the WHERE clause; the Gaia cuts of T25
+    Sect. 2.1 are there unless ``server_cuts`` is False.  The local cuts then find nothing to
+    remove for these, and the cut report marks them as server-side
+    (:meth:`CutReport.mark_server_side`).
+    """
+    names = [c.name for c in neighbour_cuts()]
+    if server_cuts:
+        names = [c.name for c in gaia_cuts()] + names
+    return tuple(names)
