@@ -16,14 +16,20 @@ product.  Rows are processed in chunks so memory stays bounded.
 The fast path (:class:`FastForward`, used by :meth:`NumpyEnsemble.predict_members`) goes further:
 
 * every bias is folded into its weight matrix by carrying a constant-1 column through the
-  activations (``[h, 1] @ [[W, 0], [b, 1]] = [h W + b, 1]``, and LeakyReLU(1) = 1), so a layer
-  is ONE matrix product and one in-place Leaky ReLU, with no separate bias pass;
-* the first layers of all networks are merged into one ``(n_in + 1) x K (w + 1)`` product
-  (all networks share the input); the next layers read their network's columns as a strided
-  view (BLAS takes the leading dimension, no copy);
-* the rest runs network by network over a chunk of rows (all layers of one network, then the
-  next), so the chunk's activations (``rows x 161`` floats, twice) and one layer's weights
-  stay in the core's L2 cache while the BLAS kernel runs;
+  activations (``[h, 1] @ [[W], [b]] = h W + b``), so a layer is ONE matrix product and one
+  in-place Leaky ReLU, with no separate bias pass.  The constant column is written into the
+  activation buffer before the product, which fills the other columns through a strided view
+  (BLAS takes the leading dimension, no copy), so a hidden product is
+  ``(rows, w_in + 1) x (w_in + 1, w_out)``: an N dimension of 80..160 rather than 81..161
+  took these products from ~93% to ~95-96% of a one-thread float32 matmul (the 17 hidden
+  shapes at 1024 rows, timed alone on a 2-core AMD EPYC), and LeakyReLU(1) = 1 lets the
+  activation run over the whole contiguous buffer;
+* the pass runs network by network over a chunk of rows (all layers of one network,
+  its first layer included, then the next), so the chunk's activations (``rows x 161``
+  floats, twice) and one layer's weights stay in the core's L2 cache while the BLAS kernel
+  runs; an earlier version merged the first layers of all networks into one product and
+  activated each network's columns as a strided view, which cost more than the merged
+  product gained (:class:`FastForward` ``fill_ones=False`` keeps it as a reference);
 * chunks are spread over ``n_threads`` Python threads (numpy and BLAS release the GIL) with
   single-threaded BLAS inside each, which beats a multi-threaded BLAS on these 160-wide
   products.
@@ -52,9 +58,10 @@ from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input
 DEFAULT_CHUNK_ROWS = 1024
 """Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Tuned on
 a 2-core AMD EPYC (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
-~75% of the float32 matmul throughput; 1024 rows keep one network's activations (2 x 1024 x
-161 floats = 1.3 MB) in L2.  A thread's buffers hold ``chunk * (n_in + 1 + K * (w0 + 1) + 3 *
-(max_width + 1))`` floats (~13 MB for 30 networks)."""
+~75% of the float32 matmul throughput (85-87% in CPU time since the constant column is
+written, ``benchmarks.predict_step``, where 1024-2048 rows are equal and 512 or 4096 rows
+lose 2-3%); 1024 rows keep one network's activations (2 x 1024 x 161 floats = 1.3 MB) in L2.
+A thread's buffers hold ``chunk * (n_in + 1 + 3 * (max_width + 1))`` floats (~2.2 MB)."""
 
 DEFAULT_THREADS = None
 """Worker threads of the fast forward pass; None = the CPUs this process may use
@@ -234,8 +241,10 @@ class FastForward:
         ``(rows, w_in + 1) x (w_in + 1, w_out)``.  False: the previous scheme, kept as the
         reference of ``benchmarks.predict_step`` and the tests: the first layers of all
         networks merged into one product and every product ``(w_in + 1) x (w_out + 1)``.
-        Both give bit-identical outputs with the same BLAS (each output is the same dot
-        product over the same ``w_in + 1`` terms).
+        Each output is the same dot product over the same ``w_in + 1`` terms in both; with
+        numpy's OpenBLAS the outputs are bit-identical for chunks of 256 rows and more, and
+        within a few float32 ulp (at most 5e-7 of the largest output, shipped models)
+        where a short chunk lets OpenBLAS sum some of the small products in another order.
     """
 
     def __init__(self, layers: Sequence[tuple[np.ndarray, np.ndarray]], slope: float,
