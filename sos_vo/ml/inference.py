@@ -16,14 +16,20 @@ product.  Rows are processed in chunks so memory stays bounded.
 The fast path (:class:`FastForward`, used by :meth:`NumpyEnsemble.predict_members`) goes further:
 
 * every bias is folded into its weight matrix by carrying a constant-1 column through the
-  activations (``[h, 1] @ [[W, 0], [b, 1]] = [h W + b, 1]``, and LeakyReLU(1) = 1), so a layer
-  is ONE matrix product and one in-place Leaky ReLU, with no separate bias pass;
-* the first layers of all networks are merged into one ``(n_in + 1) x K (w + 1)`` product
-  (all networks share the input); the next layers read their network's columns as a strided
-  view (BLAS takes the leading dimension, no copy);
-* the rest runs network by network over a chunk of rows (all layers of one network, then the
-  next), so the chunk's activations (``rows x 161`` floats, twice) and one layer's weights
-  stay in the core's L2 cache while the BLAS kernel runs;
+  activations (``[h, 1] @ [[W], [b]] = h W + b``), so a layer is ONE matrix product and one
+  in-place Leaky ReLU, with no separate bias pass.  The constant column is written into the
+  activation buffer before the product, which fills the other columns through a strided view
+  (BLAS takes the leading dimension, no copy), so a hidden product is
+  ``(rows, w_in + 1) x (w_in + 1, w_out)``: an N dimension of 80..160 rather than 81..161
+  took these products from ~93% to ~95-96% of a one-thread float32 matmul (the 17 hidden
+  shapes at 1024 rows, timed alone on a 2-core AMD EPYC), and LeakyReLU(1) = 1 lets the
+  activation run over the whole contiguous buffer;
+* the pass runs network by network over a chunk of rows (all layers of one network,
+  its first layer included, then the next), so the chunk's activations (``rows x 161``
+  floats, twice) and one layer's weights stay in the core's L2 cache while the BLAS kernel
+  runs; an earlier version merged the first layers of all networks into one product and
+  activated each network's columns as a strided view, which cost more than the merged
+  product gained (:class:`FastForward` ``fill_ones=False`` keeps it as a reference);
 * chunks are spread over ``n_threads`` Python threads (numpy and BLAS release the GIL) with
   single-threaded BLAS inside each, which beats a multi-threaded BLAS on these 160-wide
   products.
@@ -51,10 +57,11 @@ from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input
 
 DEFAULT_CHUNK_ROWS = 1024
 """Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Tuned on
-a 2-core AMD EPYC machine (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
-~75% of the float32 matmul throughput; 1024 rows keep one network's activations (2 x 1024 x
-161 floats = 1.3 MB) in L2.  A thread's buffers hold ``chunk * (n_in + 1 + K * (w0 + 1) + 3 *
-(max_width + 1))`` floats (~13 MB for 30 networks)."""
+a 2-core AMD EPYC (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
+~75% of the float32 matmul throughput (85-87% in CPU time since the constant column is
+written, ``benchmarks.predict_step``, where 1024-2048 rows are equal and 512 or 4096 rows
+lose 2-3%); 1024 rows keep one network's activations (2 x 1024 x 161 floats = 1.3 MB) in L2.
+A thread's buffers hold ``chunk * (n_in + 1 + 3 * (max_width + 1))`` floats (~2.2 MB)."""
 
 DEFAULT_THREADS = None
 """Worker threads of the fast forward pass; None = the CPUs this process may use
@@ -227,14 +234,36 @@ class FastForward:
         Stacked folded layers (:func:`stack_networks`).
     slope : float
         Leaky-ReLU negative slope.
+    fill_ones : bool
+        True (default): each network's layers run one after the other from the shared input,
+        and the constant-1 column of each hidden activation is written into the buffer once
+        per layer rather than produced by the product, so a hidden product is
+        ``(rows, w_in + 1) x (w_in + 1, w_out)``.  False: the previous scheme, kept as the
+        reference of ``benchmarks.predict_step`` and the tests: the first layers of all
+        networks merged into one product and every product ``(w_in + 1) x (w_out + 1)``.
+        Each output is the same dot product over the same ``w_in + 1`` terms in both; with
+        numpy's OpenBLAS the outputs are bit-identical for chunks of 256 rows and more, and
+        within a few float32 ulp (at most 5e-7 of the largest output, shipped models)
+        where a short chunk lets OpenBLAS sum some of the small products in another order.
     """
 
-    def __init__(self, layers: Sequence[tuple[np.ndarray, np.ndarray]], slope: float) -> None:
-        self.first, self.rest = augment_layers(layers)
-        self.n_networks = len(self.rest)
+    def __init__(self, layers: Sequence[tuple[np.ndarray, np.ndarray]], slope: float,
+                 fill_ones: bool = True) -> None:
+        self.first, rest = augment_layers(layers)
+        self.fill_ones = bool(fill_ones)
+        self.n_networks = len(rest)
         self.n_inputs = self.first.shape[0] - 1
         self.first_width = self.first.shape[1] // self.n_networks  # w0 + 1
-        self.max_width = max([self.first_width] + [a.shape[1] for net in self.rest for a in net])
+        if self.fill_ones:
+            # per network: its own first layer, then the rest; every matrix but the output
+            # layer loses its constant column (written into the activation buffer instead)
+            w1 = self.first_width
+            rest = [[self.first[:, k * w1:(k + 1) * w1], *net] for k, net in enumerate(rest)]
+            rest = [[np.ascontiguousarray(a[:, :-1]) if j < len(net) - 1 else a
+                     for j, a in enumerate(net)] for net in rest]
+        self.rest = rest
+        self.max_width = max([self.first_width] + [a.shape[1] + self.fill_ones
+                                                   for net in self.rest for a in net])
         self.slope = np.float32(slope)
         self._local = threading.local()
 
@@ -243,7 +272,7 @@ class FastForward:
         bufs = getattr(self._local, "bufs", None)
         if bufs is None or bufs[0].shape[0] < rows:
             x1 = np.ones((rows, self.n_inputs + 1), dtype=np.float32)
-            h0 = np.empty((rows, self.first.shape[1]), dtype=np.float32)
+            h0 = np.empty((0 if self.fill_ones else rows, self.first.shape[1]), dtype=np.float32)
             flat = [np.empty(rows * self.max_width, dtype=np.float32) for _ in range(3)]
             bufs = (x1, h0, *flat)
             self._local.bufs = bufs
@@ -260,22 +289,37 @@ class FastForward:
         x1, h0, buf_a, buf_b, tmp = self._buffers(rows)
         x1 = x1[:rows]
         x1[:, :-1] = x  # last column stays 1
+        if self.fill_ones:
+            for k, net in enumerate(self.rest):
+                out[k] = self._network(x1, net, (buf_a, buf_b), tmp)[:, 0]
+            return
         h0 = h0[:rows]
         np.matmul(x1, self.first, out=h0)
         w1 = self.first_width
         for k, net in enumerate(self.rest):
             h = h0[:, k * w1:(k + 1) * w1]  # strided view: BLAS reads it in place
             self._leaky_relu(h, tmp)
-            pong = (buf_a, buf_b)
-            cur = 0
-            for j, a in enumerate(net):
-                o = pong[cur][: rows * a.shape[1]].reshape(rows, a.shape[1])
-                cur = 1 - cur
+            out[k] = self._network(h, net, (buf_a, buf_b), tmp)[:, 0]
+
+    def _network(self, h: np.ndarray, net: Sequence[np.ndarray],
+                 pong: tuple[np.ndarray, np.ndarray], tmp: np.ndarray) -> np.ndarray:
+        """Run the layers ``net`` of one network on ``h`` (rows x (w + 1), last column 1)."""
+        rows = h.shape[0]
+        cur = 0
+        last = len(net) - 1
+        for j, a in enumerate(net):
+            width = a.shape[1] + (self.fill_ones and j < last)
+            o = pong[cur][: rows * width].reshape(rows, width)
+            cur = 1 - cur
+            if width > a.shape[1]:
+                o[:, -1] = 1.0  # the constant column the next layer's bias row multiplies
+                np.matmul(h, a, out=o[:, :-1])  # a strided view: BLAS writes it in place
+            else:
                 np.matmul(h, a, out=o)
-                if j < len(net) - 1:
-                    self._leaky_relu(o, tmp)
-                h = o
-            out[k] = h[:, 0]
+            if j < last:
+                self._leaky_relu(o, tmp)  # LeakyReLU(1) = 1: the whole buffer, contiguous
+            h = o
+        return h
 
     def __call__(self, x: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                  n_threads: int | None = DEFAULT_THREADS, transform=None,

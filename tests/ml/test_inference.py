@@ -118,3 +118,58 @@ def test_numpy_ensemble_predict_is_thread_and_chunk_independent(trained):
         scale = np.abs(keras_ref).max()
         np.testing.assert_allclose(a[label], b[label], rtol=0, atol=1e-5 * scale)
         np.testing.assert_allclose(a[label], keras_ref, rtol=0, atol=1e-4 * scale)
+
+
+# -- the shipped models: the default path equals the previous one and a float64 evaluation ------
+
+def _float64_outputs(layers, slope, xs):
+    """Reference: every network in float64, layer by layer (no folding of biases, no chunks)."""
+    outs = []
+    for k in range(layers[0][0].shape[0]):
+        h = xs.astype(np.float64)
+        for j, (w, b) in enumerate(layers):
+            h = h @ w[k].astype(np.float64) + b[k, 0].astype(np.float64)
+            if j < len(layers) - 1:
+                h = np.maximum(h, slope * h)
+        outs.append(h[:, 0])
+    return np.stack(outs)
+
+
+@pytest.fixture(scope="module")
+def synthetic_inputs():
+    """Prepared inputs of both surveys from one fixed synthetic sky."""
+    from sos_vo.pipeline import prepare_survey
+    from sos_vo.simulate import simulate_sky
+
+    sky = simulate_sky(center=(180.0, 0.0), radius=2.0, n_stars=4000, seed=3)
+    return {s: prepare_survey(sky.tables, s).X for s in ("sdss", "skymapper")}
+
+
+@pytest.mark.parametrize("survey", ["sdss", "skymapper"])
+def test_shipped_model_fast_path_equals_previous_and_float64(synthetic_inputs, survey):
+    from sos_vo.ml.inference import FastForward
+    from sos_vo.ml.modelio import load_model
+    from sos_vo.ml.registry import installed_models
+
+    model = load_model(installed_models()[f"demo_{survey}"])
+    X = synthetic_inputs[survey]
+    assert len(X) > 500
+    xs = model.input_scaler.transform(X)
+    default = model.fast_forward()
+    assert default.fill_ones
+    previous = FastForward(model.layers, model.leaky_relu_slope, fill_ones=False)
+    for chunk_rows, n_threads in [(64, 2), (1024, 1)]:
+        new = default(xs, chunk_rows=chunk_rows, n_threads=n_threads)
+        old = previous(xs, chunk_rows=chunk_rows, n_threads=n_threads)
+        # the same dot products over the same terms: equal bits for most products; OpenBLAS
+        # sums some small products (chunks of < ~250 rows) in another order, a few float32 ulp
+        np.testing.assert_allclose(new, old, rtol=0, atol=2e-6 * np.abs(old).max())
+    ref = _float64_outputs(model.layers, model.leaky_relu_slope, xs)
+    scale = np.abs(ref).max(axis=1, keepdims=True)
+    assert np.all(np.std(ref, axis=1) > 1e-3 * scale[:, 0])  # the outputs vary over the sky
+    np.testing.assert_allclose(new, ref, rtol=0, atol=1e-5 * scale.max())
+    # and the physical predictions through the public API are those of the same outputs
+    pred = model.predict_members(X, data_is_real=False, n_threads=1)
+    for i, label in enumerate(model.labels):
+        block = new[i * model.n_members:(i + 1) * model.n_members]
+        np.testing.assert_array_equal(pred[label], model.label_scalers[label].inverse(block))
