@@ -27,3 +27,21 @@ DEMO_N_MEMBERS = 3
 """Copy of :data:`sos_vo.api.DEMO_N_MEMBERS`."""
 DEMO_EPOCHS = 40
 """Copy of :data:`sos_vo.api.DEMO_EPOCHS`."""
+
+HOMOGENISE_METHODS: tuple[str, ...] = ("polynomial", "pysr", "xgboost")
+"""Copy of ``sorted(sos_vo.homogenise.METHODS)``."""
+LABEL_REFERENCE: tuple[str, ...] = ("apogee-dr17", "galah-dr3")
+"""Copy of :data:`sos_vo.labels.build.DEFAULT_REFERENCE`."""
+HOMOGENISE_METHOD = "polynomial"
+"""Copy of :data:`sos_vo.labels.build.DEFAULT_METHOD`."""
+RECALIBRATIONS: tuple[str, ...] = ("refit", "t25", "none")
+"""Copy of :data:`sos_vo.labels.real_model.RECALIBRATIONS`."""
+
+PLAN_BANDWIDTH_MB_S = 10.0
+"""Copy of :data:`sos_vo.scale.plan.DEFAULT_BANDWIDTH_MB_S`."""
+PLAN_PREDICT_STARS_PER_S = 8000.0
+"""Copy of :data:`sos_vo.scale.plan.DEFAULT_PREDICT_STARS_PER_S`."""
+PLAN_PREPARE_ROWS_PER_S = 100000.0
+"""Copy of :data:`sos_vo.scale.plan.DEFAULT_PREPARE_ROWS_PER_S`."""
+PLAN_REBUILD_EPOCHS = 60
+"""Copy of :data:`sos_vo.scale.plan.DEFAULT_REBUILD_EPOCHS`."""

@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..archives.conf import parse_table_names
-from ..archives.label_source import parse_column_overrides
-from ..archives.query import SURVEY_CHOICES
 from ..exceptions import SosVoError
-from ..labels.build import DEFAULT_METHOD, DEFAULT_REFERENCE
-from ..labels.real_model import RECALIBRATIONS, build_model
+from ._choices import HOMOGENISE_METHOD as DEFAULT_METHOD
+from ._choices import HOMOGENISE_METHODS, QUERY_SURVEYS, RECALIBRATIONS
+from ._choices import LABEL_REFERENCE as DEFAULT_REFERENCE
+from ._options import non_negative_int, positive_float, positive_int
 
 
 class BuildModelError(SosVoError, ValueError):
@@ -26,13 +25,12 @@ HELP = ("Build a model from real labels: fetch spectroscopic labels over TAP (RE
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo build-model``."""
-    from ..homogenise import METHODS
     from ..ml.options import EPOCHS, N_BLOCKS
 
     parser.add_argument("region", nargs="?", help="sky region, as for 'sos-vo query' "
                         "(omit with --all-sky)")
     parser.add_argument("--all-sky", action="store_true", help="use every labelled star")
-    parser.add_argument("--survey", choices=SURVEY_CHOICES, default="sdss",
+    parser.add_argument("--survey", choices=QUERY_SURVEYS, default="sdss",
                         help="photometric survey (default sdss; 'both' writes OUT/sdss and "
                         "OUT/skymapper)")
     parser.add_argument("--labels", default="surveys",
@@ -41,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", default=",".join(DEFAULT_REFERENCE),
                         help="surveys whose union is the reference scale (default "
                         f"{','.join(DEFAULT_REFERENCE)})")
-    parser.add_argument("--method", choices=sorted(METHODS), default=DEFAULT_METHOD,
+    parser.add_argument("--method", choices=HOMOGENISE_METHODS, default=DEFAULT_METHOD,
                         help=f"homogenisation method (default {DEFAULT_METHOD})")
     parser.add_argument("--recalibration", choices=RECALIBRATIONS,
                         help="T25 Eq. 2: refit on PASTEL (default for surveys), t25 (Table 1) or "
@@ -61,17 +59,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", help="cache of every TAP result (default "
                         "~/.cache/sos-vo/tap); a killed build resumes from it")
     parser.add_argument("--no-cache", action="store_true", help="do not cache TAP results")
-    parser.add_argument("--members", type=int, default=10, help="ensemble members (default 10)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
-    parser.add_argument("--blocks", type=int, default=N_BLOCKS,
+    parser.add_argument("--members", type=positive_int, default=10, help="ensemble members (default 10)")
+    parser.add_argument("--epochs", type=positive_int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
+    parser.add_argument("--blocks", type=positive_int, default=N_BLOCKS,
                         help=f"hidden blocks (default {N_BLOCKS})")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, help="HTTP / job time-out, s")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--timeout", type=positive_float, help="HTTP / job time-out, s")
     parser.add_argument("--json", action="store_true", help="print the provenance as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the model and print what was done."""
+    from ..archives.conf import parse_table_names
+    from ..archives.label_source import parse_column_overrides
+    from ..labels.real_model import build_model
     from ..ml.options import NetworkOptions
 
     try:

@@ -28,12 +28,10 @@ working directory; ``--rate-json`` names another, ``--rate`` gives the number.""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo plan``."""
-    from ..scale.plan import (
-        DEFAULT_BANDWIDTH_MB_S,
-        DEFAULT_PREDICT_STARS_PER_S,
-        DEFAULT_PREPARE_ROWS_PER_S,
-        DEFAULT_REBUILD_EPOCHS,
-    )
+    from ._choices import PLAN_BANDWIDTH_MB_S as DEFAULT_BANDWIDTH_MB_S
+    from ._choices import PLAN_PREDICT_STARS_PER_S as DEFAULT_PREDICT_STARS_PER_S
+    from ._choices import PLAN_PREPARE_ROWS_PER_S as DEFAULT_PREPARE_ROWS_PER_S
+    from ._choices import PLAN_REBUILD_EPOCHS as DEFAULT_REBUILD_EPOCHS
 
     parser.add_argument("region", metavar="REGION",
                         help="'circle RA DEC RADIUS', 'box RA DEC W H', 'polygon ...', "
