@@ -21,14 +21,14 @@ TINY = ["--blocks", "2", "--epochs", "4"]
 @pytest.mark.parametrize("command", COMMAND_MODULES)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
-        main([command, "--help"])
+        main([command.replace("_", "-"), "--help"])  # module build_model: command build-model
     assert exc.value.code == 0
     assert "usage: sos-vo" in capsys.readouterr().out
 
 
 def test_every_command_module_is_registered():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert set(COMMAND_MODULES) <= set(sub.choices)
+    assert {m.replace("_", "-") for m in COMMAND_MODULES} <= set(sub.choices)
 
 
 @pytest.fixture(scope="module")
