@@ -114,16 +114,20 @@ def _path(name: str, folder: str | Path | None) -> Path:
     return path
 
 
+def _read_csv(path: Path) -> np.ndarray:
+    """A numeric CSV file with a header line, as a structured array (numpy only: the core
+    install has no pandas)."""
+    return np.genfromtxt(path, delimiter=",", names=True, dtype=float, encoding="utf-8")
+
+
 def read_segue(folder: str | Path | None = None) -> dict[str, np.ndarray]:
     """Real SEGUE/SSPP stars: ``ug, gr, ri, iz`` (not dereddened) and ``feh`` (FEH_ADOP).
 
     Rows with a colour beyond +-:data:`SEGUE_BAD_COLOUR` or a non-finite value are dropped.
     """
-    import pandas as pd
-
-    df = pd.read_csv(_path(SEGUE_FILE, folder))
+    df = _read_csv(_path(SEGUE_FILE, folder))
     cols = [*SEGUE_COLOURS, "feh"]
-    arr = {c: df[c].to_numpy(float) for c in cols}
+    arr = {c: np.asarray(df[c], float) for c in cols}
     ok = np.all([np.isfinite(arr[c]) for c in cols], axis=0)
     ok &= np.all([np.abs(arr[c]) < SEGUE_BAD_COLOUR for c in SEGUE_COLOURS], axis=0)
     return {c: v[ok] for c, v in arr.items()}
@@ -131,12 +135,10 @@ def read_segue(folder: str | Path | None = None) -> dict[str, np.ndarray]:
 
 def read_mastar(folder: str | Path | None = None) -> dict[str, np.ndarray]:
     """Real MaStar stars: SDSS PSF ``u g r i z`` and Gaia ``G, BP, RP`` (finite rows only)."""
-    import pandas as pd
-
-    df = pd.read_csv(_path(MASTAR_FILE, folder))
-    out = {b: df[b].to_numpy(float) for b in "ugriz"}
-    out.update({"G": df["gaia_g"].to_numpy(float), "BP": df["bp"].to_numpy(float),
-                "RP": df["rp"].to_numpy(float)})
+    df = _read_csv(_path(MASTAR_FILE, folder))
+    out = {b: np.asarray(df[b], float) for b in "ugriz"}
+    out.update({"G": np.asarray(df["gaia_g"], float), "BP": np.asarray(df["bp"], float),
+                "RP": np.asarray(df["rp"], float)})
     ok = np.all([np.isfinite(v) & (v > 0) for v in out.values()], axis=0)
     return {k: v[ok] for k, v in out.items()}
 
