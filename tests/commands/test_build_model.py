@@ -117,7 +117,8 @@ def test_query_uses_the_built_model(built, dachs_url, tmp_path, monkeypatch):
     assert rc == 0
     t = Table.read(cat, format="votable")
     assert len(t) > 0
-    assert str(out) in cat.read_text()  # the catalogue's provenance names the real-label model
+    # the catalogue's provenance names the real-label model (folder name, version, weights hash)
+    assert f"sdss: {out.name} (sos-vo" in cat.read_text()
 
 
 @pytest.mark.slow
