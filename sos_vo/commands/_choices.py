@@ -28,7 +28,7 @@ DEMO_N_MEMBERS = 3
 DEMO_EPOCHS = 40
 """Copy of :data:`sos_vo.api.DEMO_EPOCHS`."""
 
-HOMOGENISE_METHODS: tuple[str, ...] = ("polynomial", "pysr", "xgboost")
+HOMOGENISE_METHODS: tuple[str, ...] = ("linear", "polynomial", "pysr", "xgboost")
 """Copy of ``sorted(sos_vo.homogenise.METHODS)``."""
 LABEL_REFERENCE: tuple[str, ...] = ("apogee-dr17", "galah-dr3")
 """Copy of :data:`sos_vo.labels.build.DEFAULT_REFERENCE`."""

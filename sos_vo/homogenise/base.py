@@ -35,7 +35,9 @@ from .coverage import CoverageModel, OutsideCoverageError
 
 TEFF_NORMALISATION_K = 5040.0
 """Teff is passed to the models as Teff / 5040 K (Avdeeva et al. 2025 talk: "Inputs to the models are
-normalized effective temperature (Teff/5040 K), surface gravity (log g), and metallicity")."""
+normalized effective temperature (Teff/5040 K), surface gravity (log g), and metallicity").  A
+method may declare another divisor (:attr:`Calibration.teff_normalisation_k`): the linear model
+of T25 Eq. 2 takes Teff in K, the unit of its Table 1 coefficients."""
 
 INPUT_LABELS: tuple[str, ...] = ("teff", "logg", "feh")
 """Survey columns the calibrations take as inputs, in this order."""
@@ -49,8 +51,9 @@ DEFAULT_OUTSIDE = "nan"
 """Default :data:`OUTSIDE_POLICIES` entry: an uncovered star gets no calibrated value."""
 
 MIN_PAIRS = 30
-"""Fewest matched pairs a calibration accepts (our choice: a 4th-order polynomial in three
-variables has 35 terms, so fewer pairs than this cannot constrain even the simplest model)."""
+"""Fewest matched pairs a calibration accepts by default (our choice: a 4th-order polynomial in
+three variables has 35 terms, so fewer pairs than this cannot constrain even the simplest
+model); a method may lower it (:attr:`Calibration.min_pairs`)."""
 
 FORMAT_VERSION = 1
 """Version of the saved-calibration folder layout."""
@@ -62,6 +65,7 @@ METHOD_CLASSES = {
     "polynomial": "sos_vo.homogenise.polynomial:PolynomialCalibration",
     "xgboost": "sos_vo.homogenise.xgb:XGBoostCalibration",
     "pysr": "sos_vo.homogenise.pysr_fit:PySRCalibration",
+    "linear": "sos_vo.homogenise.linear:LinearCalibration",
 }
 """Method name -> class, for :func:`load_calibration` (imported lazily: PySR is optional)."""
 
@@ -81,13 +85,16 @@ def check_outside(outside: str) -> str:
     return outside
 
 
-def calibration_inputs(teff: Any, logg: Any, feh: Any) -> np.ndarray:
-    """Stack the model inputs (Teff / :data:`TEFF_NORMALISATION_K`, log g, [Fe/H]) as (n, 3).
+def calibration_inputs(teff: Any, logg: Any, feh: Any,
+                       teff_scale: float = TEFF_NORMALISATION_K) -> np.ndarray:
+    """Stack the model inputs (Teff / ``teff_scale``, log g, [Fe/H]) as (n, 3).
 
     Parameters
     ----------
     teff, logg, feh : array_like
         The survey's own values (K, dex, dex); NaN is kept (such rows get no prediction).
+    teff_scale : float
+        Divisor of Teff (default :data:`TEFF_NORMALISATION_K`; 1.0 keeps Teff in K exactly).
 
     Returns
     -------
@@ -99,18 +106,21 @@ def calibration_inputs(teff: Any, logg: Any, feh: Any) -> np.ndarray:
     if len(sizes) != 1:
         raise ValueError(f"calibration inputs differ in length: teff {cols[0].size}, "
                          f"logg {cols[1].size}, feh {cols[2].size}")
-    return np.column_stack([cols[0] / TEFF_NORMALISATION_K, cols[1], cols[2]])
+    teff = cols[0] if teff_scale == 1.0 else cols[0] / teff_scale
+    return np.column_stack([teff, cols[1], cols[2]])
 
 
-def table_inputs(table: Table, columns: dict[str, str] | None = None) -> np.ndarray:
-    """Model inputs from a table; ``columns`` maps ``teff``/``logg``/``feh`` to its column names."""
+def table_inputs(table: Table, columns: dict[str, str] | None = None,
+                 teff_scale: float = TEFF_NORMALISATION_K) -> np.ndarray:
+    """Model inputs from a table; ``columns`` maps ``teff``/``logg``/``feh`` to its column names
+    (``teff_scale`` as in :func:`calibration_inputs`)."""
     names = {lab: lab for lab in INPUT_LABELS} | (columns or {})
     missing = [names[lab] for lab in INPUT_LABELS if names[lab] not in table.colnames]
     if missing:
         raise SchemaError(f"table lacks calibration input column(s) {', '.join(missing)} "
                           f"(has: {', '.join(table.colnames)})")
     return calibration_inputs(*(np.ma.filled(np.ma.asarray(table[names[lab]], dtype=float), np.nan)
-                                for lab in INPUT_LABELS))
+                                for lab in INPUT_LABELS), teff_scale=teff_scale)
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,10 @@ class Calibration(ABC):
     """
 
     method: ClassVar[str] = ""
+    teff_normalisation_k: ClassVar[float] = TEFF_NORMALISATION_K
+    """Divisor of Teff in the model inputs (see :data:`TEFF_NORMALISATION_K`)."""
+    min_pairs: ClassVar[int] = MIN_PAIRS
+    """Fewest usable pairs :meth:`fit` accepts."""
 
     def __init__(self, target: str = "feh", coverage: CoverageModel | None = None,
                  outside: str = DEFAULT_OUTSIDE) -> None:
@@ -151,6 +165,7 @@ class Calibration(ABC):
         self.coverage = coverage if coverage is not None else CoverageModel()
         self.outside = check_outside(outside)
         self.n_pairs = 0
+        self._fitted = False
 
     # ---------------------------------------------------------------- to be implemented
     @abstractmethod
@@ -172,8 +187,12 @@ class Calibration(ABC):
     # ---------------------------------------------------------------- public API
     @property
     def is_fitted(self) -> bool:
-        """True once :meth:`fit` (or :func:`load_calibration`) has run."""
-        return self.n_pairs > 0
+        """True once :meth:`fit` (or :func:`load_calibration`, or a preset) has set the model."""
+        return self._fitted
+
+    def inputs(self, teff: Any, logg: Any, feh: Any) -> np.ndarray:
+        """Model inputs of this method (:func:`calibration_inputs` with its Teff divisor)."""
+        return calibration_inputs(teff, logg, feh, teff_scale=self.teff_normalisation_k)
 
     def fit(self, teff: Any, logg: Any, feh: Any, delta: Any) -> Calibration:
         """Fit the offset model and the coverage region on matched pairs.
@@ -193,20 +212,21 @@ class Calibration(ABC):
         Raises
         ------
         EmptyInputError
-            If fewer than :data:`MIN_PAIRS` pairs have finite inputs and offset.
+            If fewer than :attr:`min_pairs` pairs have finite inputs and offset.
         """
-        x = calibration_inputs(teff, logg, feh)
+        x = self.inputs(teff, logg, feh)
         y = np.asarray(delta, dtype=np.float64).ravel()
         if y.size != x.shape[0]:
             raise ValueError(f"delta has {y.size} values but the inputs have {x.shape[0]} rows")
         ok = np.all(np.isfinite(x), axis=1) & np.isfinite(y)
-        if ok.sum() < MIN_PAIRS:
+        if ok.sum() < self.min_pairs:
             raise EmptyInputError(
                 f"{self.method} calibration of {self.target}: {int(ok.sum())} usable pairs out of "
-                f"{y.size} (need at least {MIN_PAIRS} with finite teff, logg, feh and offset)")
+                f"{y.size} (need at least {self.min_pairs} with finite teff, logg, feh and offset)")
         self.coverage.fit(x[ok])
         self._fit_model(x[ok], y[ok])
         self.n_pairs = int(ok.sum())
+        self._fitted = True
         return self
 
     def fit_pairs(self, pairs: Table) -> Calibration:
@@ -217,9 +237,9 @@ class Calibration(ABC):
         ref = f"ref_{self.target}"
         if ref not in pairs.colnames:
             raise SchemaError(f"pairs table lacks column {ref!r} (has: {', '.join(pairs.colnames)})")
-        x = table_inputs(pairs)
+        x = table_inputs(pairs, teff_scale=self.teff_normalisation_k)
         delta = _filled(pairs[self.target]) - _filled(pairs[ref])
-        return self.fit(x[:, 0] * TEFF_NORMALISATION_K, x[:, 1], x[:, 2], delta)
+        return self.fit(x[:, 0] * self.teff_normalisation_k, x[:, 1], x[:, 2], delta)
 
     def predict_offset(self, teff: Any, logg: Any, feh: Any,
                        outside: str | None = None) -> CalibrationPrediction:
@@ -239,7 +259,7 @@ class Calibration(ABC):
         """
         self._check_fitted()
         policy = check_outside(outside or self.outside)
-        x = calibration_inputs(teff, logg, feh)
+        x = self.inputs(teff, logg, feh)
         finite = np.all(np.isfinite(x), axis=1)
         inside = self.coverage.contains(x)
         n_out = int(np.count_nonzero(finite & ~inside))
@@ -264,8 +284,8 @@ class Calibration(ABC):
         """
         self._check_fitted()
         names = {lab: lab for lab in INPUT_LABELS} | (columns or {})
-        x = table_inputs(table, names)
-        pred = self.predict_offset(x[:, 0] * TEFF_NORMALISATION_K, x[:, 1], x[:, 2], outside)
+        x = table_inputs(table, names, teff_scale=self.teff_normalisation_k)
+        pred = self.predict_offset(x[:, 0] * self.teff_normalisation_k, x[:, 1], x[:, 2], outside)
         out = table.copy()
         col = names[self.target]
         original = _filled(out[col])
@@ -288,7 +308,7 @@ class Calibration(ABC):
             self.coverage.save(tmp / COVERAGE_FILE)
             meta = {"format_version": FORMAT_VERSION, "method": self.method, "target": self.target,
                     "outside": self.outside, "n_pairs": self.n_pairs,
-                    "teff_normalisation_k": TEFF_NORMALISATION_K, "model": state}
+                    "teff_normalisation_k": self.teff_normalisation_k, "model": state}
             (tmp / CALIBRATION_FILE).write_text(json.dumps(meta, indent=1))
         return Path(path)
 
@@ -313,19 +333,20 @@ def load_calibration(path: str | os.PathLike) -> Calibration:
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelFormatError(f"{meta_file}: format_version {meta.get('format_version')!r}, "
                                f"this sos-vo reads {FORMAT_VERSION}")
-    if meta.get("teff_normalisation_k") != TEFF_NORMALISATION_K:
-        raise ModelFormatError(f"{meta_file}: Teff normalisation {meta.get('teff_normalisation_k')!r}"
-                               f" K differs from {TEFF_NORMALISATION_K} K")
     method = meta.get("method")
     if method not in METHOD_CLASSES:
         raise ModelFormatError(f"{meta_file}: unknown method {method!r} "
                                f"(known: {', '.join(METHOD_CLASSES)})")
     module_name, class_name = METHOD_CLASSES[method].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
+    if meta.get("teff_normalisation_k") != cls.teff_normalisation_k:
+        raise ModelFormatError(f"{meta_file}: Teff normalisation {meta.get('teff_normalisation_k')!r}"
+                               f" K differs from the {method} method's {cls.teff_normalisation_k} K")
     cal = cls(target=meta["target"], outside=meta["outside"])
     cal.coverage = CoverageModel.load(folder / COVERAGE_FILE)
     cal._load_model(folder, meta["model"])
     cal.n_pairs = int(meta["n_pairs"])
+    cal._fitted = True
     return cal
 
 

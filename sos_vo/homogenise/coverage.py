@@ -16,12 +16,18 @@ named choices:
 ``hull``
     The convex hull of the scaled calibration sample (scipy Delaunay).  It covers everything
     between the outermost calibration stars, holes included.
+
+A calibration given by published coefficients has no calibration sample to draw a region
+from: :class:`UnboundedCoverage` (method ``"none"``) covers every star with finite inputs.
+T25 (Sect. 3.1) applies its Eq. 2 with the Table 1 coefficients to the whole SoS-Spectro
+catalogue in this way.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.spatial import Delaunay
@@ -32,8 +38,11 @@ from ..extras import require
 from ..io import atomic_path
 from ..stats import mad
 
-# the ``homogenise`` extra: a one-line hint instead of a traceback where it is missing
-NearestNeighbors = require("sklearn.neighbors", "survey calibration", "homogenise").NearestNeighbors
+
+def _nearest_neighbors(**kwargs):
+    """scikit-learn's NearestNeighbors, imported on first use (the ``homogenise`` extra: a
+    one-line hint instead of a traceback where it is missing; the package imports without it)."""
+    return require("sklearn.neighbors", "survey calibration", "homogenise").NearestNeighbors(**kwargs)
 
 COVERAGE_METHODS: tuple[str, ...] = ("knn", "hull")
 """Named ways of drawing the coverage region (see the module docstring)."""
@@ -80,7 +89,7 @@ class CoverageModel:
         self.scale: np.ndarray | None = None
         self.points: np.ndarray | None = None
         self.threshold = np.nan
-        self._index: NearestNeighbors | Delaunay | None = None
+        self._index: Any = None  # sklearn NearestNeighbors or scipy Delaunay
 
     def describe(self) -> str:
         """One line naming the method and its parameters."""
@@ -111,7 +120,7 @@ class CoverageModel:
 
     def _build(self) -> None:
         if self.method == "knn":
-            self._index = NearestNeighbors(n_neighbors=self.k + 1).fit(self.points)
+            self._index = _nearest_neighbors(n_neighbors=self.k + 1).fit(self.points)
         else:
             self._index = Delaunay(self.points)
 
@@ -145,11 +154,13 @@ class CoverageModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CoverageModel:
-        """Read a model written by :meth:`save`."""
+        """Read a model written by :meth:`save` (or by :meth:`UnboundedCoverage.save`)."""
         path = Path(path)
         if not path.is_file():
             raise ModelFormatError(f"coverage file {path} is missing")
         with np.load(path, allow_pickle=False) as data:
+            if "method" in data and str(data["method"]) == UnboundedCoverage.method:
+                return UnboundedCoverage()
             try:
                 model = cls(method=str(data["method"]), k=int(data["k"]),
                             quantile=float(data["quantile"]))
@@ -161,6 +172,47 @@ class CoverageModel:
                 raise ModelFormatError(f"coverage file {path} lacks {exc}") from None
         model._build()
         return model
+
+
+class UnboundedCoverage(CoverageModel):
+    """No region: every star with finite inputs is covered (method ``"none"``).
+
+    For calibrations given by published coefficients rather than fitted on a sample here
+    (T25 Table 1), and for calibrations that are by design applied to every star (T25 Sect.
+    3.1 corrects the whole SoS-Spectro catalogue with Eq. 2).  Saved and loaded like a
+    :class:`CoverageModel`.
+    """
+
+    method = "none"
+
+    def __init__(self) -> None:  # no parameters: nothing is fitted
+        self.k = 0
+        self.quantile = 1.0
+        self.centre = self.scale = self.points = None
+        self.threshold = np.nan
+        self._index = None
+
+    def describe(self) -> str:
+        """One line naming the (absent) region."""
+        return "no coverage region: every star with finite inputs is covered"
+
+    def fit(self, x: np.ndarray) -> UnboundedCoverage:
+        """Check ``x`` is a finite 2-D array; there is nothing to learn."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or not np.all(np.isfinite(x)):
+            raise ValueError("coverage inputs must be a finite 2-D array (n_stars, n_inputs)")
+        return self
+
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """True for every row of ``x`` with finite inputs (False for NaN rows)."""
+        return np.all(np.isfinite(np.asarray(x, dtype=np.float64)), axis=1)
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the method name as a NPZ file (no pickles)."""
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, method=np.array(self.method))
+        return Path(path)
 
 
 def coverage_fraction(model: CoverageModel, x: np.ndarray) -> float:

@@ -25,8 +25,12 @@ from ..extras import require
 from .base import DEFAULT_OUTSIDE, Calibration
 from .coverage import CoverageModel
 
-PolynomialFeatures = require("sklearn.preprocessing", "survey calibration",
-                             "homogenise").PolynomialFeatures
+
+def _polynomial_features(degree: int):
+    """scikit-learn's PolynomialFeatures, imported on first use (the ``homogenise`` extra), so
+    that :mod:`sos_vo.homogenise` imports without scikit-learn."""
+    return require("sklearn.preprocessing", "survey calibration",
+                   "homogenise").PolynomialFeatures(degree, include_bias=True)
 
 POLYNOMIAL_DEGREE = 4
 """Total degree of the polynomial (Avdeeva et al. 2025 talk: "4th-order polynomial with crossed terms")."""
@@ -66,7 +70,7 @@ class PolynomialCalibration(Calibration):
         self.centre = x.mean(axis=0)
         std = x.std(axis=0)
         self.scale = np.where(std > 0, std, 1.0)
-        self.powers = PolynomialFeatures(self.degree, include_bias=True).fit(x).powers_
+        self.powers = _polynomial_features(self.degree).fit(x).powers_
         design = self._design(x)
         if design.shape[0] < design.shape[1]:
             raise ValueError(f"degree-{self.degree} polynomial has {design.shape[1]} terms but only "

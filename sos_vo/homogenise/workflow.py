@@ -79,7 +79,8 @@ def homogenise_survey(survey: Table, references: Mapping[str, Table], out: str |
                 f"diagnostics_{method}.png",
                 f"{method}: residuals before/after vs each input, train and test"),
                 title=f"{label} {target}: {method}")
-            covered = coverage_fraction(cal.coverage, table_inputs(survey))
+            covered = coverage_fraction(cal.coverage, table_inputs(
+                survey, teff_scale=cal.teff_normalisation_k))
             for s in diag.meta["summary"]:
                 summaries.append({"method": method, **s, "survey_in_coverage_fraction": covered})
             if save_calibrations:

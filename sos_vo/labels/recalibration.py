@@ -18,10 +18,20 @@ See ``tests/labels/test_recalibration.py``.
 
 A star lacking any of its three SoS parameters gets NaN for every corrected parameter (its
 Delta f cannot be evaluated).
+
+The model, its fit and its evaluation are those of the package's calibration framework:
+:class:`sos_vo.homogenise.linear.LinearCalibration` (method ``"linear"``), with T25 Table 1 as
+its preset (:data:`sos_vo.homogenise.linear.T25_TABLE1`, :func:`sos_vo.homogenise.linear.t25_table1`).
+This module adds what is particular to the PASTEL recalibration: the column names of the SoS
+and PASTEL tables, the physical range check, the pairing of every PASTEL measurement with its
+star, and the before/after statistics.  Coverage: T25 correct every SoS-Spectro star with Eq. 2,
+so the recalibration (preset or refitted) is applied with
+:class:`~sos_vo.homogenise.coverage.UnboundedCoverage`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import astropy.units as u
@@ -29,6 +39,14 @@ import numpy as np
 from astropy.table import Table, join
 
 from ..exceptions import EmptyInputError, LabelRangeError
+from ..homogenise.coverage import UnboundedCoverage
+from ..homogenise.linear import (
+    MIN_LINEAR_PAIRS,
+    T25_TABLE1,
+    T25_TABLE1_SOURCE,
+    LinearCalibration,
+    LinearCorrection,
+)
 from ..prepare.columns import float_values, require_columns
 from ..schema import LABELS
 from ..stats import mad
@@ -56,33 +74,20 @@ catalogue filters, Sect. 5.2, are narrower and applied to the ML output): wide e
 any star the spectroscopic surveys and PASTEL list, narrow enough to catch unit slips
 (Teff in kK, log g in cgs g, [Fe/H] as Z)."""
 
-MIN_FIT_PAIRS = 10
-"""Fewest complete SoS-PASTEL pairs :func:`fit_recalibration` accepts (4 unknowns; T25 used
-about 15 000 pairs)."""
+MIN_FIT_PAIRS = MIN_LINEAR_PAIRS
+"""Fewest complete SoS-PASTEL pairs :func:`fit_recalibration` accepts
+(:data:`sos_vo.homogenise.linear.MIN_LINEAR_PAIRS`: 4 unknowns; T25 used about 15 000 pairs)."""
 
+__all__ = [
+    "LABEL_RANGES", "MIN_FIT_PAIRS", "PASTEL_LABEL_COLUMNS", "SOS_ARCHIVE_LABEL_COLUMNS",
+    "SOS_LABEL_COLUMNS", "T25_MEAN_CORRECTIONS", "T25_TABLE1", "LinearCorrection",
+    "RecalibrationFit", "as_calibrations", "check_label_ranges", "corrections",
+    "fit_recalibration", "recalibrate",
+]
 
-@dataclass(frozen=True)
-class LinearCorrection:
-    """Coefficients of T25 Eq. 2 for one parameter: Delta f = a + b*Teff + c*logg + d*[Fe/H]."""
-
-    a: float
-    b: float
-    c: float
-    d: float
-
-    def delta(self, teff: np.ndarray, logg: np.ndarray, feh: np.ndarray) -> np.ndarray:
-        """Evaluate Delta f (SoS minus PASTEL) on the SoS values (Teff in K, logg/[Fe/H] in dex)."""
-        return (self.a + self.b * np.asarray(teff, dtype=np.float64)
-                + self.c * np.asarray(logg, dtype=np.float64)
-                + self.d * np.asarray(feh, dtype=np.float64))
-
-
-T25_TABLE1: dict[str, LinearCorrection] = {
-    "teff": LinearCorrection(112.0, -6.66e-3, -28.1, -40.7),
-    "logg": LinearCorrection(0.159, -2.21e-5, -0.00242, -0.0689),
-    "feh": LinearCorrection(0.0769, -3.84e-7, -0.0186, -0.0262),
-}
-"""T25 Table 1 ("Fitted correction coefficients"), the default coefficients."""
+Coefficients = Mapping[str, LinearCorrection | LinearCalibration]
+"""Label -> Eq. 2 coefficients (:class:`LinearCorrection`) or a fitted/preset
+:class:`LinearCalibration`."""
 
 T25_MEAN_CORRECTIONS = {"teff": -36.8, "logg": 0.05, "feh": -0.008}
 """T25 Sect. 3.1: "On average, the computed error correction values are -36.8 K for Teff,
@@ -113,15 +118,45 @@ def check_label_ranges(values: dict[str, np.ndarray], columns: dict[str, str],
             )
 
 
-def corrections(table: Table, coefficients: dict[str, LinearCorrection] = T25_TABLE1,
+def as_calibrations(coefficients: Coefficients = T25_TABLE1) -> dict[str, LinearCalibration]:
+    """Label -> :class:`LinearCalibration` of ``coefficients`` (Table 1 by default).
+
+    :class:`LinearCorrection` values become calibrations with no coverage limit
+    (:meth:`LinearCalibration.from_coefficients`); calibrations are passed through.
+    """
+    missing = [k for k in LABELS if k not in coefficients]
+    if missing:
+        raise ValueError(f"recalibration coefficients lack {', '.join(missing)}")
+    out: dict[str, LinearCalibration] = {}
+    for k in LABELS:
+        c = coefficients[k]
+        if isinstance(c, LinearCalibration):
+            out[k] = c
+        else:
+            source = T25_TABLE1_SOURCE if c == T25_TABLE1[k] else "given coefficients"
+            out[k] = LinearCalibration.from_coefficients(k, c, source=source)
+    return out
+
+
+def _offsets(values: dict[str, np.ndarray], calibrations: dict[str, LinearCalibration]
+             ) -> dict[str, np.ndarray]:
+    """Delta f of every label, all evaluated on the original SoS (Teff, log g, [Fe/H]).
+
+    Applied to every star (``outside="flag"``): T25 correct the whole SoS-Spectro catalogue.
+    """
+    return {k: calibrations[k].predict_offset(values["teff"], values["logg"], values["feh"],
+                                              outside="flag").offset for k in LABELS}
+
+
+def corrections(table: Table, coefficients: Coefficients = T25_TABLE1,
                 columns: dict[str, str] = SOS_LABEL_COLUMNS) -> dict[str, np.ndarray]:
     """Delta f of T25 Eq. 2 for each label, evaluated on the SoS values of ``table``."""
     v = _labels(table, columns, "recalibration")
     check_label_ranges(v, columns)
-    return {k: coefficients[k].delta(v["teff"], v["logg"], v["feh"]) for k in LABELS}
+    return _offsets(v, as_calibrations(coefficients))
 
 
-def recalibrate(table: Table, coefficients: dict[str, LinearCorrection] = T25_TABLE1,
+def recalibrate(table: Table, coefficients: Coefficients = T25_TABLE1,
                 columns: dict[str, str] = SOS_LABEL_COLUMNS) -> Table:
     """Return a copy of ``table`` with the label columns replaced by ``SoS - Delta f``.
 
@@ -130,8 +165,8 @@ def recalibrate(table: Table, coefficients: dict[str, LinearCorrection] = T25_TA
     table
         SoS-Spectro labels (default columns ``spec_teff``, ``spec_logg``, ``spec_feh``).
     coefficients
-        Per-label :class:`LinearCorrection`; default T25 Table 1, or the output of
-        :func:`fit_recalibration` (its ``coefficients``).
+        Per-label :class:`LinearCorrection` or :class:`LinearCalibration`; default T25 Table 1,
+        or the output of :func:`fit_recalibration` (its ``coefficients`` or ``calibrations``).
     columns
         Label -> column name.
 
@@ -144,23 +179,26 @@ def recalibrate(table: Table, coefficients: dict[str, LinearCorrection] = T25_TA
     """
     v = _labels(table, columns, "recalibration")
     check_label_ranges(v, columns)
+    calibrations = as_calibrations(coefficients)
+    offsets = _offsets(v, calibrations)
     out = table.copy()
     for k in LABELS:
-        delta = coefficients[k].delta(v["teff"], v["logg"], v["feh"])
         unit = out[columns[k]].unit
-        out[columns[k]] = v[k] - delta
+        out[columns[k]] = v[k] - offsets[k]
         out[columns[k]].unit = unit
-    out.meta["recalibration"] = {k: vars(coefficients[k]) for k in LABELS}
+    out.meta["recalibration"] = {k: vars(calibrations[k].coefficients) for k in LABELS}
     return out
 
 
 @dataclass
 class RecalibrationFit:
-    """Result of :func:`fit_recalibration`: coefficients (same structure as
-    :data:`T25_TABLE1`) and the residual statistics of SoS minus PASTEL before and after."""
+    """Result of :func:`fit_recalibration`: the fitted :class:`LinearCalibration` per label, its
+    coefficients (same structure as :data:`T25_TABLE1`) and the residual statistics of SoS
+    minus PASTEL before and after."""
 
     coefficients: dict[str, LinearCorrection]
     stats: Table
+    calibrations: dict[str, LinearCalibration]
 
 
 def _pairs(sos: Table, pastel: Table, key: str | None, sos_columns: dict[str, str],
@@ -186,7 +224,7 @@ def _pairs(sos: Table, pastel: Table, key: str | None, sos_columns: dict[str, st
 def fit_recalibration(sos: Table, pastel: Table, *, key: str | None = None,
                       sos_columns: dict[str, str] = SOS_LABEL_COLUMNS,
                       pastel_columns: dict[str, str] = PASTEL_LABEL_COLUMNS) -> RecalibrationFit:
-    """Refit T25 Eq. 2 by ordinary least squares on SoS-PASTEL matched pairs.
+    """Refit T25 Eq. 2 on SoS-PASTEL matched pairs (:class:`LinearCalibration`, least squares).
 
     Parameters
     ----------
@@ -203,7 +241,8 @@ def fit_recalibration(sos: Table, pastel: Table, *, key: str | None = None,
     Returns
     -------
     RecalibrationFit
-        ``coefficients[label]`` (a :class:`LinearCorrection`) and ``stats``, one row per
+        ``calibrations[label]`` (a fitted :class:`LinearCalibration`, no coverage limit),
+        ``coefficients[label]`` (its :class:`LinearCorrection`) and ``stats``, one row per
         label: ``n`` pairs used, ``median``/``mad`` of SoS minus PASTEL before the correction
         and ``median_after``/``mad_after``/``rms_after`` after it (MAD scaled by 1.4826).
 
@@ -218,15 +257,19 @@ def fit_recalibration(sos: Table, pastel: Table, *, key: str | None = None,
     if n < MIN_FIT_PAIRS:
         raise EmptyInputError(f"recalibration fit: {n} complete SoS-PASTEL pairs, need at least "
                               f"{MIN_FIT_PAIRS}")
-    design = np.column_stack([np.ones(n), s["teff"][ok], s["logg"][ok], s["feh"][ok]])
-    coefficients, rows = {}, []
+    x = {k: s[k][ok] for k in LABELS}
+    design = LinearCalibration.design(np.column_stack([x["teff"], x["logg"], x["feh"]]))
+    calibrations, coefficients, rows = {}, {}, []
     for k in LABELS:
         diff = s[k][ok] - p[k][ok]
-        sol, *_ = np.linalg.lstsq(design, diff, rcond=None)
-        coefficients[k] = LinearCorrection(*(float(x) for x in sol))
+        cal = LinearCalibration(target=k, coverage=UnboundedCoverage())
+        cal.fit(x["teff"], x["logg"], x["feh"], diff)
+        calibrations[k], coefficients[k] = cal, cal.coefficients
+        sol = np.array([cal.coefficients.a, cal.coefficients.b, cal.coefficients.c,
+                        cal.coefficients.d])
         after = diff - design @ sol
         rows.append((k, n, float(np.median(diff)), mad(diff), float(np.median(after)),
                      mad(after), float(np.sqrt(np.mean(after**2)))))
     stats = Table(rows=rows, names=("label", "n", "median", "mad", "median_after", "mad_after",
                                     "rms_after"))
-    return RecalibrationFit(coefficients, stats)
+    return RecalibrationFit(coefficients, stats, calibrations)

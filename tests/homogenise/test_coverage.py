@@ -61,3 +61,13 @@ def test_outside_policies_never_extrapolate_silently():
     assert cal.predict_offset(*probe).offset[1] != cal.predict_offset(*probe).offset[1]  # default nan
     with pytest.raises(ValueError, match="outside-coverage policy"):
         cal.predict_offset(*probe, outside="extrapolate")
+
+
+def test_unbounded_coverage_covers_every_finite_row_and_round_trips(tmp_path):
+    from sos_vo.homogenise.coverage import CoverageModel, UnboundedCoverage
+
+    x = np.array([[1.0, 2.0, 3.0], [1e6, -1e6, 0.0], [np.nan, 0.0, 0.0]])
+    cov = UnboundedCoverage().fit(x[:2])
+    assert cov.contains(x).tolist() == [True, True, False]
+    back = CoverageModel.load(cov.save(tmp_path / "cov.npz"))
+    assert isinstance(back, UnboundedCoverage) and back.contains(x).tolist() == [True, True, False]

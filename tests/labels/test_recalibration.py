@@ -123,3 +123,98 @@ def test_teff_in_kilokelvin_is_converted():
               units={"spec_teff": "kK"})
     ref = Table({"spec_teff": [5000.0], "spec_logg": [4.0], "spec_feh": [0.0]})
     assert R.recalibrate(t)["spec_teff"][0] == pytest.approx(R.recalibrate(ref)["spec_teff"][0])
+
+
+# --- T25 Eq. 2 through the calibration framework (sos_vo.homogenise.linear) -----------------
+
+def _eq2_by_hand(t: Table, coefficients=None) -> dict[str, np.ndarray]:
+    """Eq. 2 in its written order, a + b*Teff + c*logg + d*[Fe/H], subtracted from the SoS value
+    (the operations of the module before it was expressed in the calibration framework)."""
+    coefficients = coefficients or R.T25_TABLE1
+    v = {k: np.asarray(t[f"spec_{k}"], dtype=np.float64) for k in ("teff", "logg", "feh")}
+    out = {}
+    for k, c in coefficients.items():
+        out[k] = v[k] - (c.a + c.b * v["teff"] + c.c * v["logg"] + c.d * v["feh"])
+    return out
+
+
+def _spec(t: Table, names: tuple[str, str, str]) -> Table:
+    """SoS-like label table from three survey columns, rows within the physical ranges."""
+    cols = {f"spec_{k}": np.ma.filled(np.ma.asarray(t[c], dtype=float), np.nan)
+            for k, c in zip(("teff", "logg", "feh"), names, strict=True)}
+    keep = np.ones(len(t), bool)
+    for k, (lo, hi) in R.LABEL_RANGES.items():
+        with np.errstate(invalid="ignore"):
+            keep &= ~((cols[f"spec_{k}"] < lo) | (cols[f"spec_{k}"] > hi))
+    return Table({k: v[keep] for k, v in cols.items()},
+                 units={"spec_teff": "K", "spec_logg": "dex", "spec_feh": "dex"})
+
+
+@pytest.mark.parametrize("name", ["Apogee_data_filtered_1612.fits", "Galah_data_filtered_1061.fits"])
+def test_framework_recalibration_is_bit_identical_on_real_rows(name):
+    """Real APOGEE DR17 / GALAH DR3 rows: the framework gives Eq. 2 bit for bit (largest
+    change 0: the linear calibration keeps Teff in K and the written order of operations)."""
+    from realdata_files import realdata
+
+    t = _spec(Table.read(realdata(f"apogee_galah_gaia/{name}")), ("teff", "logg", "fe_h"))
+    assert len(t) > 1000
+    out = R.recalibrate(t)
+    for k, expected in _eq2_by_hand(t).items():
+        assert np.array_equal(np.asarray(out[f"spec_{k}"], float), expected, equal_nan=True), k
+
+
+def test_framework_recalibration_is_bit_identical_on_demo_labels():
+    from sos_vo import api
+
+    sky = api.simulate(center=(180.0, 0.0), radius=0.5, seed=3, n_stars=800)
+    lab = _spec(sky.tables["sos_spectro.main"], ("teff", "logg", "feh"))
+    assert len(lab) > 50
+    out = R.recalibrate(lab)
+    for k, expected in _eq2_by_hand(lab).items():
+        assert np.array_equal(np.asarray(out[f"spec_{k}"], float), expected, equal_nan=True), k
+
+
+@pytest.mark.parametrize("name, names", [
+    ("galah_dr3.main_star.ecsv", ("teff", "logg", "fe_h")),
+    ("sdss_dr17.sppparams.ecsv", ("teffadop", "loggadop", "fehadop")),
+    ("vizier.iii_286_catalog.ecsv", ("Teff", "logg", "[Fe/H]")),
+])
+def test_framework_recalibration_is_bit_identical_on_mirror_labels(name, names):
+    """The label tables of the local TAP mirror (built by tools/setup_dachs.sh)."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    path = Path(os.environ.get("SOS_VO_DACHS_FIXTURES", root / "build" / "dachs")) / "fixture" \
+        / "labels" / name
+    if not path.is_file():
+        pytest.skip(f"mirror fixture {path} not built")
+    lab = _spec(Table.read(path), names)
+    assert len(lab) > 100
+    out = R.recalibrate(lab)
+    for k, expected in _eq2_by_hand(lab).items():
+        assert np.array_equal(np.asarray(out[f"spec_{k}"], float), expected, equal_nan=True), k
+
+
+def test_refit_equals_plain_least_squares_bit_for_bit():
+    """The refitted coefficients (printed by build-model next to Table 1 at full precision) are
+    those of a plain lstsq on [1, Teff, logg, [Fe/H]] of the complete pairs."""
+    sos = _pastel_like_sample(500, 4)
+    rng = np.random.default_rng(5)
+    pastel = Table({f"pastel_{k}": np.asarray(sos[f"spec_{k}"]) + rng.normal(0, s, 500)
+                    for k, s in (("teff", 80.0), ("logg", 0.1), ("feh", 0.05))})
+    pastel["pastel_logg"][:7] = np.nan  # incomplete pairs are left out of every label's fit
+    fit = R.fit_recalibration(sos, pastel)
+    ok = np.isfinite(np.asarray(pastel["pastel_logg"]))
+    design = np.column_stack([np.ones(ok.sum())] + [np.asarray(sos[f"spec_{k}"])[ok]
+                                                   for k in ("teff", "logg", "feh")])
+    for k in ("teff", "logg", "feh"):
+        diff = np.asarray(sos[f"spec_{k}"])[ok] - np.asarray(pastel[f"pastel_{k}"])[ok]
+        ref, *_ = np.linalg.lstsq(design, diff, rcond=None)
+        c = fit.coefficients[k]
+        assert [c.a, c.b, c.c, c.d] == [float(v) for v in ref]
+        assert fit.calibrations[k].coefficients == c and fit.calibrations[k].method == "linear"
+    assert fit.stats["n"][0] == 493
+    # the fitted calibrations and their coefficients recalibrate identically
+    a, b = R.recalibrate(sos, fit.coefficients), R.recalibrate(sos, fit.calibrations)
+    assert all(np.array_equal(a[c], b[c]) for c in ("spec_teff", "spec_logg", "spec_feh"))
