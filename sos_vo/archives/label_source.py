@@ -83,8 +83,9 @@ class LabelSource:
     columns : dict
         Role -> column name (the :data:`LABEL_ROLES` plus the flag roles of ``quality``).
     template : str
-        ADQL template in ``sos_vo/tap_queries/`` (placeholders: ``table``, one per role,
-        ``region``, ``chunk``).
+        ADQL template in ``sos_vo/tap_queries/`` (placeholders: ``table``, ``region``,
+        ``chunk``, ``label_columns`` -- the common select list, :func:`label_select_list` --
+        ``source_id`` and one per extra role).
     quality : callable
         ``quality(rows) -> bool mask``: the survey's documented quality rule on fetched rows
         (columns named by role).
@@ -173,13 +174,32 @@ def get_source(key: str) -> LabelSource:
     return sources[key]
 
 
+SELECT_INDENT = " " * len("SELECT ")
+"""Indentation of the select list's continuation lines (aligned under the first column)."""
+
+
+def label_select_list(columns: Mapping[str, str]) -> str:
+    """The select list of the common label schema, the ``{label_columns}`` of every template.
+
+    One ``<column> AS <role>`` per :data:`LABEL_ROLES` entry, in that order, one per line
+    aligned under ``SELECT`` (so the ADQL stays readable in the provenance); ``columns`` maps
+    each role to its resolved, delimited ADQL column.  The templates hold only what is
+    particular to a survey: the extra columns of its quality rule, its table and filters.
+    """
+    missing = [role for role in LABEL_ROLES if role not in columns]
+    if missing:
+        raise KeyError(f"label select list needs columns for {', '.join(missing)}")
+    return f",\n{SELECT_INDENT}".join(f"{columns[role]} AS {role}" for role in LABEL_ROLES)
+
+
 def label_query(source: LabelSource, resolved: ResolvedTable, region: Region,
                 chunk: str = "1 = 1") -> str:
     """ADQL of ``source``'s template with the resolved names, for ``region`` and ``chunk``."""
     alias = "l"
     cols = {role: resolved.adql_column(role, alias) for role in resolved.columns}
     where = region.adql(cols["ra"], cols["dec"], cols["source_id"])
-    return render(source.template, region=where, chunk=chunk, table=resolved.adql_table, **cols)
+    return render(source.template, region=where, chunk=chunk, table=resolved.adql_table,
+                  label_columns=label_select_list(cols), **cols)
 
 
 def _filled(column) -> np.ndarray:
@@ -342,11 +362,13 @@ def all_finite_labels(rows: Table) -> np.ndarray:
 
 
 def template_placeholders(source: LabelSource) -> set[str]:
-    """Placeholders of ``source``'s template other than ``table``, ``region``, ``chunk``."""
+    """Placeholders of ``source``'s template other than ``table``, ``region``, ``chunk`` and
+    the generated ``label_columns``."""
     from .adql import placeholders
     from .tables import ARCHIVE_TABLES
 
-    return placeholders(source.template) - {"table", "region", "chunk"} - set(ARCHIVE_TABLES)
+    return (placeholders(source.template) - {"table", "region", "chunk", "label_columns"}
+            - set(ARCHIVE_TABLES))
 
 
 __all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "LabelSource", "fetch_labels", "get_source",

@@ -41,7 +41,11 @@ def sql_names(monkeypatch):
 def test_every_template_matches_its_roles(key):
     src = label_sources()[key]
     assert set(LABEL_ROLES) <= set(src.columns)
-    assert placeholders(src.template) == set(src.columns) | {"table", "region", "chunk"}
+    # the common select list is generated (label_columns); the template names only the
+    # survey's extra roles, and source_id for its IS NOT NULL filter
+    extra = set(src.columns) - set(LABEL_ROLES)
+    assert placeholders(src.template) == extra | {"source_id", "label_columns", "table", "region",
+                                                  "chunk"}
     resolved = ResolvedTable("http://x/tap", src.table, src.table.strip('"'), dict(src.columns))
     adql = label_query(src, resolved, parse_region("circle 10 20 1deg"))
     assert f'FROM {resolved.adql_table} AS l' in adql
@@ -49,6 +53,45 @@ def test_every_template_matches_its_roles(key):
     assert "CONTAINS" in adql
     for role in src.columns:
         assert f" AS {role}" in adql
+    # output columns in the order of the common label schema, then the extra roles
+    select = adql.split("\nFROM ")[0].removeprefix("SELECT ")
+    assert [item.rsplit(" AS ", 1)[1] for item in select.split(",\n       ")] == \
+        list(LABEL_ROLES) + [r for r in src.columns if r not in LABEL_ROLES]
+
+
+APOGEE_ADQL_BEFORE = """SELECT l."GaiaEDR3" AS source_id,
+       l."APOGEE" AS survey_id,
+       l."RAJ2000" AS ra,
+       l."DEJ2000" AS dec,
+       l."Teff" AS teff,
+       l."e_Teff" AS e_teff,
+       l."logg" AS logg,
+       l."e_logg" AS e_logg,
+       l."[Fe/H]" AS feh,
+       l."e_[Fe/H]" AS e_feh,
+       l."AFlag" AS aspcapflag
+FROM "III/286/catalog" AS l
+WHERE 1 = CONTAINS(POINT('ICRS', l."RAJ2000", l."DEJ2000"), CIRCLE('ICRS', 10.0, 20.0, 1.0))
+  AND 1 = 1
+  AND l."GaiaEDR3" IS NOT NULL"""
+"""The APOGEE ADQL as rendered when every template spelled out its select list (copied from
+that version's output): generating the common list must not change what is sent."""
+
+
+def test_generated_select_list_sends_the_same_adql():
+    src = label_sources()["apogee-dr17"]
+    resolved = ResolvedTable("http://x/tap", src.table, src.table.strip('"'), dict(src.columns))
+    assert label_query(src, resolved, parse_region("circle 10 20 1deg")) == APOGEE_ADQL_BEFORE
+
+
+def test_select_list_needs_every_common_role():
+    from sos_vo.archives.label_source import label_select_list
+
+    cols = {role: f'l."{role.upper()}"' for role in LABEL_ROLES}
+    assert label_select_list(cols).splitlines()[1] == '       l."SURVEY_ID" AS survey_id,'
+    del cols["e_feh"]
+    with pytest.raises(KeyError, match="e_feh"):
+        label_select_list(cols)
 
 
 def test_vizier_sql_names(sql_names):
