@@ -8,15 +8,19 @@ Built with CDS's own ``cdspyreadme``.  The folder written holds
     [Fe/H]; see :mod:`sos_vo.publish.metadata`), value limits, ``?`` for columns with blanks,
     and the column notes as ``Note (n): ...``;
 ``<name>.dat``
-    the fixed-width data file;
+    the fixed-width data file, written by cdspyreadme (``CDSTable.makeCDSTable``);
 ``<name>.mrt`` (``mrt=True``)
     the same table as a single AAS Machine-Readable Table (header + data), which STILTS
-    (``ifmt=mrt``) and astropy (``format="ascii.mrt"``) read.  cdspyreadme's own MRT output
-    (``CDSTablesMaker.toMRT``) has blank lines and an empty ``Table:`` that STILTS rejects,
-    so the MRT is assembled here from the ReadMe's byte-by-byte block and the data file.
+    (``ifmt=mrt``) and astropy (``format="ascii.mrt"``) read.  Neither library writes one
+    that does: cdspyreadme's ``CDSTablesMaker.toMRT`` (1.9.2) leaves a blank line and an empty
+    ``Table:`` that STILTS refuses ("Unparsable MRT format line"), and astropy's
+    ``ascii.mrt`` writer (8.0) stops on float32 columns (ValueError) and masked float32
+    columns (TypeError), which the catalogue has.  So the MRT is the three header lines
+    (Title, Authors, Table) put before cdspyreadme's own byte-by-byte block, taken from the
+    ReadMe, and cdspyreadme's data file.
 
-CDS asks for plain ASCII: any non-ASCII character in the title, authors, descriptions or
-notes is refused with :class:`CDSFormatError` naming the field and the character.
+CDS asks for plain ASCII: any non-ASCII character in the title, authors, descriptions, notes
+or a text value is refused with :class:`CDSFormatError` naming the field and the character.
 """
 
 from __future__ import annotations
@@ -178,6 +182,10 @@ def write_cds(table: Table, path: str | os.PathLike, *, title: str, authors: Seq
              **{f"note on column {k!r}": v for k, v in notes.items()}}
     for field, text in texts.items():
         check_ascii(field, text)
+    for m in metas:
+        if prepared[m.name].dtype.kind in "US":
+            for value in np.unique(np.ma.filled(np.ma.asarray(prepared[m.name]).astype(str), "")):
+                check_ascii(f"a value of column {m.name!r}", str(value))
 
     cds_table = Table([_cds_ready_column(prepared[m.name]) for m in metas], names=prepared.colnames)
     maker = CDSTablesMaker()
@@ -203,9 +211,7 @@ def write_cds(table: Table, path: str | os.PathLike, *, title: str, authors: Seq
         tmp.mkdir()
         maker.setReadmeTemplate(str(Path(cdspyreadme.__file__).parent / "ReadMe.template"),
                                 {"seealso": "", "bibcode": f"={bibcode}" if bibcode else ""})
-        with open(tmp / data_name, "w", encoding="ascii") as fh:
-            for number in range(len(cds_table)):
-                fh.write(" ".join(c.value(number) for c in _parsed(added)) + "\n")
+        added.makeCDSTable(outfolder=str(tmp))  # cdspyreadme >= 1.8 (outfolder)
         buffer = io.StringIO()
         maker.makeReadMe(out=buffer)
         (tmp / "ReadMe").write_text(_tidy_readme(buffer.getvalue()), encoding="ascii")
@@ -217,10 +223,3 @@ def write_cds(table: Table, path: str | os.PathLike, *, title: str, authors: Seq
                 encoding="ascii")
     return Path(path)
 
-
-def _parsed(cds_table):
-    """The CDSColumns of ``cds_table``, parsed (formats and widths fixed)."""
-    columns = cds_table.get_column()
-    for c in columns:
-        c.parse()
-    return columns

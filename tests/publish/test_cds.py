@@ -131,6 +131,16 @@ def test_non_ascii_column_description_is_refused(tmp_path, catalogue):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_non_ascii_text_value_is_refused(tmp_path, catalogue):
+    """cdspyreadme writes the data file in the locale's encoding: a non-ASCII value is refused
+    before anything is written, with the column named."""
+    catalogue["source"] = catalogue["source"].astype("U8")
+    catalogue["source"][2] = "SDSS\u2013SM"
+    with pytest.raises(CDSFormatError, match=r"value of column 'source'.*U\+2013"):
+        write_cds(catalogue, tmp_path / "cds", **OPTIONS)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_tables_are_refused(tmp_path, catalogue):
     with pytest.raises(EmptyInputError):
         write_cds(catalogue[:0], tmp_path / "cds", **OPTIONS)
