@@ -114,3 +114,26 @@ def test_apply_through_the_framework_table_interface():
 
 def test_linear_is_a_named_method():
     assert METHODS["linear"] is LinearCalibration
+
+
+def test_linear_method_in_the_homogenisation_workflow(tmp_path):
+    """The workflow computes the survey's coverage with the method's own Teff scaling (K for
+    'linear', Teff/5040 for 'polynomial'): both cover the same share of the survey."""
+    from sos_vo.homogenise import homogenise_survey
+
+    teff, logg, feh = _stars(3000, seed=7)
+    rng = np.random.default_rng(8)
+    ids = np.arange(teff.size)
+    truth = LinearCorrection(0.1, -2e-5, 0.01, 0.05)
+    survey = Table({"gaia_dr3_id": ids, "teff": teff, "logg": logg, "feh": feh})
+    reference = Table({"gaia_dr3_id": ids, "teff": teff, "logg": logg,
+                       "feh": feh - truth.delta(teff, logg, feh) + rng.normal(0, 0.02, teff.size)})
+    summary = homogenise_survey(survey, {"ref": reference}, tmp_path / "report",
+                                methods=("linear", "polynomial"), save_calibrations=True)
+    covered = {m: float(summary["survey_in_coverage_fraction"][summary["method"] == m][0])
+               for m in ("linear", "polynomial")}
+    assert covered["linear"] > 0.95 and covered["linear"] == pytest.approx(covered["polynomial"],
+                                                                         abs=0.01)
+    back = load_calibration(tmp_path / "report" / "calibration_linear")
+    assert back.coefficients.b == pytest.approx(truth.b, abs=3e-6)
+    assert back.coefficients.d == pytest.approx(truth.d, abs=3e-3)
