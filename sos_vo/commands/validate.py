@@ -133,7 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     h.add_argument("--key", default="gaia_dr3_id")
     h.add_argument("--target", default="feh", choices=("teff", "logg", "feh"))
     h.add_argument("--methods", default="polynomial,xgboost",
-                   help="comma-separated: polynomial, xgboost, pysr (optional extra)")
+                   help="comma-separated: polynomial, xgboost, pysr (optional extra), linear (T25 Eq. 2)")
     h.add_argument("--test-fraction", type=float, default=0.2, help="pairs held out for the test diagnostics")
     h.add_argument("--seed", type=int, default=0)
     h.add_argument("--coverage", default="knn", choices=("knn", "hull"))
