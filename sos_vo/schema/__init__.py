@@ -15,7 +15,7 @@ dtype).  The stages talk to each other through astropy Tables whose columns are 
     T25 Table 6 (Turchi et al. 2025) with ADQL-safe names; the paper's names are kept in
     :attr:`~sos_vo.schema.column.Column.paper_name`.
 
-This package imports neither astropy nor a submodule heavier than numpy.
+Importing this package imports neither numpy nor astropy, so that command parsers may use it.
 """
 
 from __future__ import annotations

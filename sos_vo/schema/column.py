@@ -11,8 +11,10 @@ checked against a real Gaia archive VOTable in ``tests/archives/test_tables.py``
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 STR = "str"
 """The dtype of a text column (its width is the data's, not the schema's)."""
@@ -32,6 +34,8 @@ def adql_type(dtype: str | np.dtype) -> str:
     """
     if isinstance(dtype, str) and dtype == STR:
         return "text"
+    import numpy as np  # here: naming columns needs no numpy (``sos-vo --help`` imports this)
+
     np_dtype = np.dtype(dtype)
     kind, size = np_dtype.kind, np_dtype.itemsize
     if kind == "b":
