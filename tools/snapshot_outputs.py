@@ -107,8 +107,8 @@ def write(out: Path, demo: bool) -> None:
         write_catalogue(cat, files / "catalogue_cds", "cds", title="Snapshot catalogue",
                         authors=["Doe J."])
         cat.write(files / "catalogue.ecsv")
-        # the RD writer reads units as VOUnit, which has no dex: the catalogue columns take
-        # their units from the catalogue schema instead
+        # from a unit-less copy (the catalogue columns take their units from the catalogue
+        # schema), which the RD writer before the column model could write as well
         bare = cat.copy()
         for col in bare.itercols():
             col.unit = None

@@ -50,14 +50,24 @@ def sql_type(column) -> str:
                            "cannot hold (use numbers, booleans or strings)") from None
 
 
+def _unit_text(unit) -> str | None:
+    """VOUnit spelling of an astropy unit; astropy's own where VOUnit has none (``dex``, the
+    logarithms of the catalogue, see :mod:`sos_vo.publish.metadata`)."""
+    if unit is None:
+        return None
+    try:
+        return unit.to_string("vounit") or None
+    except ValueError:
+        return unit.to_string() or None
+
+
 def columns_from_table(table: Table, ucds: Mapping[str, str] | None = None) -> list[Column]:
     """Column specifications (dtype, unit, UCD, description) read from an astropy Table."""
     ucds = dict(ucds or {})
     out = []
     for col in table.itercols():
         sql_type(col)  # refuse a dtype without an ADQL type here, naming the column
-        unit = None if col.unit is None else col.unit.to_string("vounit")
-        out.append(Column(col.name, dtype=dtype_name(col.dtype), unit=unit or None,
+        out.append(Column(col.name, dtype=dtype_name(col.dtype), unit=_unit_text(col.unit),
                           ucd=ucds.get(col.name, col.meta.get("ucd", "")),
                           description=col.description or ""))
     return out
