@@ -20,8 +20,8 @@ import os
 import numpy as np
 from astropy.table import Table
 
-from ..archive_schema import astropy_unit
 from ..schema import GAIA_COLUMNS, SURVEY_COLUMNS, SURVEY_ID_COLUMN, check_survey
+from ..schema.archive import astropy_unit
 from . import gaia
 from .chunking import run_chunked
 from .exceptions import ArchiveError
@@ -61,7 +61,7 @@ def restore_units(rows: Table, survey: str) -> Table:
 
     VOTable units pass through the VOUnit syntax, which has no ``dex``; astropy then reads
     ``'dex'`` or ``log(cm.s**-2)`` as unrecognised units, so the units are re-read from
-    :mod:`sos_vo.archives.tables` with :func:`sos_vo.archive_schema.astropy_unit`
+    :mod:`sos_vo.archives.tables` with :func:`sos_vo.schema.archive.astropy_unit`
     (``'dex'`` -> ``u.dex``, ``log(cm.s**-2)`` -> ``dex(cm / s2)``).
     """
     for name, unit in _archive_units(survey).items():

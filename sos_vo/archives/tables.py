@@ -2,9 +2,11 @@
 
 Each :class:`ArchiveTable` names one table under a *logical key* (``gaia_source``,
 ``sdss_photo``, ...), its real name in the archive that serves it, and the columns sos-vo
-selects.  This module chooses only *which* columns: each column's type, unit, UCD and
-description come from :mod:`sos_vo.archive_schema` (the real archive schema, shared with the
-simulator; SQL types from :data:`sos_vo.archive_schema.SQL_TYPES`).  The ADQL templates in
+selects.  This module chooses only *which* columns: each is the
+:class:`~sos_vo.schema.column.Column` of :mod:`sos_vo.schema.archive` (the real archive schema,
+shared with the simulator: dtype, ADQL type, unit, UCD, description), and the selections of the
+Gaia source and photometric tables are the joined-table columns of
+:mod:`sos_vo.schema.joined` under their archive names.  The ADQL templates in
 ``sos_vo/tap_queries/`` select these columns (``gaia_source``: all but ``pmra``, ``pmdec``, which only
 the PASTEL comparison fetches, :func:`sos_vo.archives.gaia.astrometry_by_ids`); the DaCHS fixture mirror used by the tests
 (``tools/make_dachs_fixtures.py``) publishes exactly these columns under the same names,
@@ -30,19 +32,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .. import archive_schema
-from ..schema import BANDS
-
-
-@dataclass(frozen=True)
-class ArchiveColumn:
-    """One column of an archive table: name, ADQL/PostgreSQL type, unit, UCD, description."""
-
-    name: str
-    type: str
-    unit: str | None = None
-    ucd: str = ""
-    description: str = ""
+from ..schema import GAIA_COLUMNS, SDSS_COLUMNS, SKYMAPPER_COLUMNS, SURVEY_ID_COLUMN
+from ..schema import archive as archive_schema
+from ..schema.column import Column
 
 
 @dataclass(frozen=True)
@@ -52,7 +44,7 @@ class ArchiveTable:
     key: str
     service: str
     name: str
-    columns: tuple[ArchiveColumn, ...]
+    columns: tuple[Column, ...]
     description: str
     ra_column: str | None = None
     dec_column: str | None = None
@@ -73,14 +65,22 @@ class ArchiveTable:
         return tuple(c.name for c in self.columns)
 
 
-def _columns(table: str, names: Iterable[str]) -> tuple[ArchiveColumn, ...]:
-    """The columns ``names`` of archive table ``table``, described by :mod:`sos_vo.archive_schema`."""
-    out = []
-    for name in names:
-        spec = archive_schema.column_spec(table, name)
-        out.append(ArchiveColumn(spec.name, archive_schema.sql_type(spec), spec.unit,
-                                 spec.ucd or "", spec.description))
-    return tuple(out)
+def _columns(table: str, names: Iterable[str]) -> tuple[Column, ...]:
+    """The columns ``names`` of archive table ``table``, as :mod:`sos_vo.schema.archive` describes them."""
+    return tuple(archive_schema.column_spec(table, name) for name in names)
+
+
+def _archive_names(joined: tuple[str, ...], survey: str, identifier_and_position: tuple[str, ...]
+                   ) -> tuple[str, ...]:
+    """Archive names of a photometric table's joined-table columns: the table's identifier and
+    position columns, then ``joined`` without its renamed identifier (``sdss_objid``, ...)."""
+    return identifier_and_position + tuple(c for c in joined if c != SURVEY_ID_COLUMN[survey])
+
+
+def _gaia_source_names() -> tuple[str, ...]:
+    """:data:`sos_vo.schema.GAIA_COLUMNS` with ``pmra``, ``pmdec`` after ``parallax_error``."""
+    at = GAIA_COLUMNS.index("parallax_error") + 1
+    return GAIA_COLUMNS[:at] + ("pmra", "pmdec") + GAIA_COLUMNS[at:]
 
 
 def _table(key: str, name: str, names: Iterable[str], description: str,
@@ -90,13 +90,7 @@ def _table(key: str, name: str, names: Iterable[str], description: str,
 
 
 GAIA_SOURCE = _table(
-    "gaia_source", archive_schema.GAIA_SOURCE,
-    ("source_id", "ra", "dec", "l", "b", "parallax", "parallax_error", "pmra", "pmdec",
-     "astrometric_sigma5d_max",
-     "ruwe", "ipd_frac_multi_peak", "ipd_frac_odd_win", "non_single_star", "phot_g_mean_mag",
-     "phot_bp_mean_mag", "phot_rp_mean_mag", "phot_variable_flag", "in_qso_candidates",
-     "in_galaxy_candidates", "vbroad",
-     *(f"{p}_gspphot{s}" for p in ("teff", "logg") for s in ("", "_lower", "_upper"))),
+    "gaia_source", archive_schema.GAIA_SOURCE, _gaia_source_names(),
     "Gaia DR3 main source table (Gaia Collaboration, Vallenari et al. 2023)",
     ra_column="ra", dec_column="dec", primary="source_id",
 )
@@ -130,17 +124,14 @@ SKYMAPPER_NEIGHBOUR = _table(
 
 SDSS_PHOTO = _table(
     "sdss_photo", archive_schema.SDSS_PHOTO,
-    ("objid", "ra", "dec", "type", "clean",
-     *(f"{q}_{b}" for q in ("psfmag", "psfmagerr", "extinction") for b in BANDS["sdss"])),
+    _archive_names(SDSS_COLUMNS, "sdss", ("objid", "ra", "dec")),
     "SDSS DR13 PhotoPrimary (Albareti et al. 2017), Gaia archive copy",
     ra_column="ra", dec_column="dec", primary="objid",
 )
 
 SKYMAPPER_MASTER = _table(
     "skymapper_master", archive_schema.SKYMAPPER_MASTER,
-    ("object_id", "raj2000", "dej2000", "class_star", "flags", "flags_psf", "ebmv_sfd",
-     *(f"{b}_psf" for b in BANDS["skymapper"]), *(f"e_{b}_psf" for b in BANDS["skymapper"]),
-     *(f"{b}_flags" for b in BANDS["skymapper"])),
+    _archive_names(SKYMAPPER_COLUMNS, "skymapper", ("object_id", "raj2000", "dej2000")),
     "SkyMapper DR2 master table (Onken et al. 2019), Gaia archive copy",
     ra_column="raj2000", dec_column="dej2000", primary="object_id",
 )
@@ -153,4 +144,4 @@ ARCHIVE_TABLES: dict[str, ArchiveTable] = {
 
 NEIGHBOUR_TABLE = {"sdss": "sdss_neighbour", "skymapper": "skymapper_neighbour"}
 PHOTO_TABLE = {"sdss": "sdss_photo", "skymapper": "skymapper_master"}
-PHOTO_ID_COLUMN = {"sdss": "objid", "skymapper": "object_id"}
+PHOTO_ID_COLUMN = archive_schema.PHOTOMETRY_ID

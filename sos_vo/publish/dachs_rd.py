@@ -22,6 +22,7 @@ import datetime
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -29,9 +30,9 @@ import numpy as np
 from astropy.table import Table
 
 from ..archives.exceptions import ArchiveError
-from ..archives.tables import ArchiveColumn
 from ..io import atomic_path, check_writable
-from ..schema import CATALOGUE_COLUMNS
+from ..schema import CATALOGUE_COLUMNS, Column
+from ..schema.column import adql_type, dtype_name
 
 INTEGER_NULLS = {"smallint": -32768, "integer": -2147483648, "bigint": -9223372036854775808}
 """VOTable null values of integer columns (the most negative value of each type)."""
@@ -41,29 +42,34 @@ SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def sql_type(column) -> str:
-    """PostgreSQL type DaCHS uses for an astropy column (by numpy dtype)."""
-    kind, size = column.dtype.kind, column.dtype.itemsize
-    if kind == "b":
-        return "boolean"
-    if kind in "iu":
-        return {1: "smallint", 2: "smallint", 4: "integer"}.get(size, "bigint")
-    if kind == "f":
-        return "real" if size <= 4 else "double precision"
-    if kind in "US":
-        return "text"
-    raise ArchiveError(f"column {column.name!r} has dtype {column.dtype}, which a DaCHS RD "
-                       "cannot hold (use numbers, booleans or strings)")
+    """PostgreSQL type DaCHS uses for an astropy column (:func:`sos_vo.schema.adql_type` of its dtype)."""
+    try:
+        return adql_type(column.dtype)
+    except ValueError:
+        raise ArchiveError(f"column {column.name!r} has dtype {column.dtype}, which a DaCHS RD "
+                           "cannot hold (use numbers, booleans or strings)") from None
 
 
-def columns_from_table(table: Table, ucds: Mapping[str, str] | None = None) -> list[ArchiveColumn]:
-    """Column specifications (type, unit, UCD, description) read from an astropy Table."""
+def _unit_text(unit) -> str | None:
+    """VOUnit spelling of an astropy unit; astropy's own where VOUnit has none (``dex``, the
+    logarithms of the catalogue, see :mod:`sos_vo.publish.metadata`)."""
+    if unit is None:
+        return None
+    try:
+        return unit.to_string("vounit") or None
+    except ValueError:
+        return unit.to_string() or None
+
+
+def columns_from_table(table: Table, ucds: Mapping[str, str] | None = None) -> list[Column]:
+    """Column specifications (dtype, unit, UCD, description) read from an astropy Table."""
     ucds = dict(ucds or {})
     out = []
     for col in table.itercols():
-        unit = None if col.unit is None else col.unit.to_string("vounit")
-        out.append(ArchiveColumn(col.name, sql_type(col), unit or None,
-                                 ucds.get(col.name, col.meta.get("ucd", "")),
-                                 col.description or ""))
+        sql_type(col)  # refuse a dtype without an ADQL type here, naming the column
+        out.append(Column(col.name, dtype=dtype_name(col.dtype), unit=_unit_text(col.unit),
+                          ucd=ucds.get(col.name, col.meta.get("ucd", "")),
+                          description=col.description or ""))
     return out
 
 
@@ -75,9 +81,9 @@ def _check_identifier(kind: str, name: str) -> str:
     return name
 
 
-def _column_xml(col: ArchiveColumn, primary: str | None) -> str:
+def _column_xml(col: Column, primary: str | None) -> str:
     _check_identifier("column", col.name)
-    attrs = [f"name={quoteattr(col.name)}", f"type={quoteattr(col.type)}"]
+    attrs = [f"name={quoteattr(col.name)}", f"type={quoteattr(col.adql_type)}"]
     if col.unit:
         attrs.append(f"unit={quoteattr(col.unit)}")
     if col.ucd:
@@ -86,16 +92,16 @@ def _column_xml(col: ArchiveColumn, primary: str | None) -> str:
     attrs.append(f"description={quoteattr(' '.join(col.description.split()) or col.name)}")
     if col.name == primary:
         attrs.append('required="True"')
-    elif col.type in INTEGER_NULLS:
+    elif col.adql_type in INTEGER_NULLS:
         # integers need an explicit VOTable null value (DaCHS warns otherwise)
         return ("    <column " + " ".join(attrs) + ">"
-                f'<values nullLiteral="{INTEGER_NULLS[col.type]}"/></column>')
+                f'<values nullLiteral="{INTEGER_NULLS[col.adql_type]}"/></column>')
     return "    <column " + " ".join(attrs) + "/>"
 
 
-def _make_xml(name: str, columns: Sequence[ArchiveColumn]) -> list[str]:
+def _make_xml(name: str, columns: Sequence[Column]) -> list[str]:
     """``<make>`` element; VOTable booleans arrive as integers, so they are mapped explicitly."""
-    booleans = [c.name for c in columns if c.type == "boolean"]
+    booleans = [c.name for c in columns if c.adql_type == "boolean"]
     if not booleans:
         return [f"    <make table={quoteattr(name)}/>"]
     maps = [f'        <map key={quoteattr(b)} nullExpr="None">bool(@{b})</map>' for b in booleans]
@@ -103,12 +109,12 @@ def _make_xml(name: str, columns: Sequence[ArchiveColumn]) -> list[str]:
             "      </rowmaker>", "    </make>"]
 
 
-def _has_position(columns: Sequence[ArchiveColumn]) -> bool:
+def _has_position(columns: Sequence[Column]) -> bool:
     ucds = {c.ucd for c in columns}
     return "pos.eq.ra;meta.main" in ucds and "pos.eq.dec;meta.main" in ucds
 
 
-def rd_xml(schema: str, tables: Mapping[str, Sequence[ArchiveColumn]], *, title: str,
+def rd_xml(schema: str, tables: Mapping[str, Sequence[Column]], *, title: str,
            description: str, resdir: str, creator: str = "sos-vo",
            primary: Mapping[str, str] | None = None,
            table_descriptions: Mapping[str, str] | None = None) -> str:
@@ -156,7 +162,7 @@ def rd_xml(schema: str, tables: Mapping[str, Sequence[ArchiveColumn]], *, title:
     return "\n".join(parts) + "\n"
 
 
-def _votable_ready(table: Table, columns: Sequence[ArchiveColumn]) -> Table:
+def _votable_ready(table: Table, columns: Sequence[Column]) -> Table:
     """A copy with exactly ``columns``, in order, masked values kept as VOTable nulls."""
     missing = [c.name for c in columns if c.name not in table.colnames]
     if missing:
@@ -173,7 +179,7 @@ def _votable_ready(table: Table, columns: Sequence[ArchiveColumn]) -> Table:
 
 
 def write_rd(folder: str | os.PathLike, schema: str, tables: Mapping[str, Table], *,
-             title: str, description: str, columns: Mapping[str, Sequence[ArchiveColumn]] | None = None,
+             title: str, description: str, columns: Mapping[str, Sequence[Column]] | None = None,
              primary: Mapping[str, str] | None = None,
              table_descriptions: Mapping[str, str] | None = None,
              creator: str = "sos-vo", overwrite: bool = False) -> Path:
@@ -227,8 +233,8 @@ def write_catalogue_rd(catalogue: Table, folder: str | os.PathLike, *, schema: s
     for col in columns_from_table(catalogue):
         ref = known.get(col.name)
         if ref is not None:
-            col = ArchiveColumn(col.name, col.type, ref.unit, ref.ucd,
-                                f"{ref.description} (T25 Table 6: {ref.paper_name})")
+            col = replace(col, unit=ref.unit, ucd=ref.ucd,
+                          description=f"{ref.description} (T25 Table 6: {ref.paper_name})")
         specs.append(col)
     primary = "sosid" if "sosid" in catalogue.colnames else None
     description = description or (

@@ -20,14 +20,15 @@ from astropy.table import Table
 from astropy.units import UnitsWarning
 
 from ..io import atomic_path
-from .metadata import ColumnMeta, ColumnsArg, prepare_table, unit_string
+from ..schema import Column
+from .metadata import ColumnsArg, prepare_table, unit_string
 from .provenance import PROVENANCE_META_KEY, Provenance, resolve_provenance
 
 DEFAULT_EXTNAME = "SOS_ML"
 """EXTNAME of the table HDU when the caller gives none."""
 
 
-def build_hdu(table: Table, metas: Sequence[ColumnMeta], prov: Provenance, *,
+def build_hdu(table: Table, metas: Sequence[Column], prov: Provenance, *,
               extname: str = DEFAULT_EXTNAME, description: str | None = None) -> fits.BinTableHDU:
     """Binary-table HDU of a table prepared by :func:`sos_vo.publish.metadata.prepare_table`."""
     clean = table.copy(copy_data=False)

@@ -8,6 +8,9 @@ and resolves, column by column, the unit, UCD and description it will write:
 3. what the Table column itself carries (``col.unit``, ``col.description``,
    ``col.meta["ucd"]``).
 
+Column metadata is a :class:`sos_vo.schema.Column`; the metadata written is that column with
+its T25 Table 6 name folded into the description (:func:`written_column`).
+
 Logarithmic units
 -----------------
 log g and [Fe/H] are logarithms: log10(g / [cm s-2]) and log10 of an abundance ratio
@@ -32,14 +35,15 @@ tests/publish/test_votable_fits.py and test_cds.py):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 
 import astropy.units as u
 import numpy as np
-from astropy.table import Column, MaskedColumn, Table
+from astropy.table import Column as TableColumn
+from astropy.table import MaskedColumn, Table
 
 from ..exceptions import SchemaError
-from ..schema import CATALOGUE_COLUMNS, CatalogueColumn
+from ..schema import CATALOGUE_COLUMNS, Column
 
 LOG_UNIT = "dex"
 """Unit string written for logarithmic quantities (log g, [Fe/H]) in VOTable and FITS."""
@@ -52,68 +56,40 @@ FLAG_UCD = "meta.code.qual"
 """UCD for quality flags (UCD1+ list)."""
 
 
-@dataclass(frozen=True)
-class ColumnMeta:
-    """Metadata written with one column.
-
-    Parameters
-    ----------
-    name : str
-        Column name.
-    unit : str or None
-        Unit string (``None`` for dimensionless columns, ``"dex"`` for logarithms).
-    ucd : str
-        UCD1+ word(s), e.g. ``"stat.error;phys.gravity"``.
-    description : str
-        Free-text description (ASCII for CDS output).
-    dtype : str or None
-        numpy dtype the column is written with (``None`` keeps the Table's dtype).
-    """
-
-    name: str
-    unit: str | None
-    ucd: str
-    description: str
-    dtype: str | None = None
-
-    @classmethod
-    def from_catalogue_column(cls, col: CatalogueColumn) -> ColumnMeta:
-        """Metadata of a :class:`sos_vo.schema.CatalogueColumn` (paper name kept in the description)."""
-        description = col.description
-        if col.paper_name and col.paper_name != col.name:
-            description = f"{description} [T25 Table 6: {col.paper_name}]"
-        return cls(col.name, col.unit, col.ucd, description, col.dtype)
+def written_column(col: Column) -> Column:
+    """``col`` as the writers attach it: a paper name that differs from the column name is
+    appended to the description (``... [T25 Table 6: ml_[Fe/H]]``) and cleared, so that applying
+    this twice changes nothing."""
+    if not col.paper_name:
+        return col
+    description = col.description
+    if col.paper_name != col.name:
+        description = f"{description} [T25 Table 6: {col.paper_name}]"
+    return replace(col, description=description, paper_name="")
 
 
-CATALOGUE_META: dict[str, ColumnMeta] = {
-    c.name: ColumnMeta.from_catalogue_column(c) for c in CATALOGUE_COLUMNS
-}
-"""Default metadata of the catalogue columns (T25 Table 6), by name."""
+CATALOGUE_META: dict[str, Column] = {c.name: written_column(c) for c in CATALOGUE_COLUMNS}
+"""Default metadata of the catalogue columns (T25 Table 6), by name, as written."""
 
-ColumnsArg = Mapping[str, ColumnMeta] | Iterable[ColumnMeta | CatalogueColumn] | None
+ColumnsArg = Mapping[str, Column] | Iterable[Column] | None
 
 
-def _as_mapping(columns: ColumnsArg) -> dict[str, ColumnMeta]:
+def _as_mapping(columns: ColumnsArg) -> dict[str, Column]:
     if columns is None:
         return {}
     if isinstance(columns, Mapping):
-        return {k: v if isinstance(v, ColumnMeta) else ColumnMeta.from_catalogue_column(v)
-                for k, v in columns.items()}
-    out = {}
-    for c in columns:
-        meta = c if isinstance(c, ColumnMeta) else ColumnMeta.from_catalogue_column(c)
-        out[meta.name] = meta
-    return out
+        return {k: written_column(v) for k, v in columns.items()}
+    return {c.name: written_column(c) for c in columns}
 
 
-def _unit_string(col: Column) -> str | None:
+def _unit_string(col: TableColumn) -> str | None:
     if col.unit is None:
         return None
     return col.unit.to_string()
 
 
 def resolve_metadata(table: Table, columns: ColumnsArg = None, *,
-                     use_catalogue_defaults: bool = True) -> list[ColumnMeta]:
+                     use_catalogue_defaults: bool = True) -> list[Column]:
     """Metadata for every column of ``table``, in table order (see the module docstring)."""
     given = _as_mapping(columns)
     out = []
@@ -124,8 +100,8 @@ def resolve_metadata(table: Table, columns: ColumnsArg = None, *,
         elif use_catalogue_defaults and name in CATALOGUE_META:
             out.append(CATALOGUE_META[name])
         else:
-            out.append(ColumnMeta(name, _unit_string(col), col.meta.get("ucd", "") or "",
-                                  col.description or "", None))
+            out.append(Column(name, unit=_unit_string(col), ucd=col.meta.get("ucd", "") or "",
+                              description=col.description or ""))
     return out
 
 
@@ -137,7 +113,7 @@ def check_required(table: Table, required: Sequence[str], what: str = "table") -
                           f"(it has {len(table.colnames)} columns, {len(table)} rows)")
 
 
-def check_complete(metas: Sequence[ColumnMeta]) -> None:
+def check_complete(metas: Sequence[Column]) -> None:
     """Raise SchemaError naming the columns without a description or a UCD."""
     no_desc = [m.name for m in metas if not m.description.strip()]
     no_ucd = [m.name for m in metas if not m.ucd.strip()]
@@ -148,10 +124,10 @@ def check_complete(metas: Sequence[ColumnMeta]) -> None:
         problems.append(f"no UCD for {', '.join(no_ucd)}")
     if problems:
         raise SchemaError("column metadata incomplete: " + "; ".join(problems)
-                          + " (pass columns=[ColumnMeta(...)] or strict=False)")
+                          + " (pass columns=[Column(...)] or strict=False)")
 
 
-def _cast_column(col: Column, meta: ColumnMeta) -> Column:
+def _cast_column(col: TableColumn, meta: Column) -> TableColumn:
     """Return ``col`` cast to ``meta.dtype``; refuse NaN or non-integral values for integers."""
     target = np.dtype(meta.dtype) if meta.dtype not in (None, "str") else None
     if meta.dtype == "str" and col.dtype.kind not in "US":
@@ -183,19 +159,19 @@ def _cast_column(col: Column, meta: ColumnMeta) -> Column:
     if isinstance(col, MaskedColumn):
         return MaskedColumn(cast, name=col.name, mask=mask, unit=col.unit, description=col.description,
                             meta=new.meta)
-    return Column(cast, name=col.name, unit=col.unit, description=col.description, meta=new.meta)
+    return TableColumn(cast, name=col.name, unit=col.unit, description=col.description, meta=new.meta)
 
 
 def prepare_table(table: Table, columns: ColumnsArg = None, *, required: Sequence[str] = (),
                   strict: bool = True, use_catalogue_defaults: bool = True,
-                  what: str = "table") -> tuple[Table, list[ColumnMeta]]:
+                  what: str = "table") -> tuple[Table, list[Column]]:
     """Check ``table`` and return a copy ready for the writers with its resolved metadata.
 
     Parameters
     ----------
     table : astropy.table.Table
         Table to write.
-    columns : mapping or iterable of ColumnMeta / CatalogueColumn, optional
+    columns : mapping or iterable of Column, optional
         Metadata overriding the catalogue defaults and what the columns carry.
     required : sequence of str
         Columns that must be present (e.g. :data:`sos_vo.schema.CATALOGUE_NAMES`).
@@ -208,7 +184,7 @@ def prepare_table(table: Table, columns: ColumnsArg = None, *, required: Sequenc
 
     Returns
     -------
-    (Table, list of ColumnMeta)
+    (Table, list of Column)
         The copy (columns cast to the declared dtypes, metadata attached as ``unit``,
         ``description`` and ``meta["ucd"]``) and the metadata in column order.
 
@@ -234,7 +210,7 @@ def prepare_table(table: Table, columns: ColumnsArg = None, *, required: Sequenc
     return out, metas
 
 
-def unit_string(meta: ColumnMeta, fmt: str) -> str | None:
+def unit_string(meta: Column, fmt: str) -> str | None:
     """Unit of ``meta`` in the syntax ``fmt`` ("cds" for VOTable 1.3 and ReadMe, or "fits").
 
     ``dex`` becomes ``[cm/s2]`` (log g) or ``[-]`` in CDS syntax (:data:`CDS_LOG_UNITS`, chosen

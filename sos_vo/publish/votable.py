@@ -10,7 +10,8 @@ from astropy.io.votable.tree import Info, Param, Resource, TableElement, VOTable
 from astropy.table import Table
 
 from ..io import atomic_path
-from .metadata import ColumnMeta, ColumnsArg, prepare_table, unit_string
+from ..schema import Column
+from .metadata import ColumnsArg, prepare_table, unit_string
 from .provenance import PROVENANCE_META_KEY, Provenance, resolve_provenance
 
 VOTABLE_ENCODINGS = {"binary2": "binary2", "tabledata": "tabledata"}
@@ -40,7 +41,7 @@ def _add_provenance(votable: VOTableFile, prov: Provenance) -> None:
         table.params.append(p)
 
 
-def build_votable(table: Table, metas: Sequence[ColumnMeta], prov: Provenance, *,
+def build_votable(table: Table, metas: Sequence[Column], prov: Provenance, *,
                   table_name: str | None = None, description: str | None = None) -> VOTableFile:
     """Build the VOTable tree of a table prepared by :func:`sos_vo.publish.metadata.prepare_table`."""
     clean = table.copy(copy_data=False)
@@ -80,7 +81,7 @@ def write_votable(table: Table, path: str | os.PathLike, *, columns: ColumnsArg 
         Table to write.
     path : path-like
         Output file (written atomically).
-    columns : mapping or iterable of ColumnMeta, optional
+    columns : mapping or iterable of Column, optional
         Column metadata overriding the catalogue defaults (:mod:`sos_vo.publish.metadata`).
     provenance : Provenance or dict, optional
         Provenance; merged with ``table.meta["provenance"]``.

@@ -1,7 +1,7 @@
 """Synthetic archive tables with the real archives' names, columns, dtypes, units and UCDs.
 
 The schema itself (which tables, which columns, their dtypes, units, UCDs, descriptions and
-where each comes from) is :mod:`sos_vo.archive_schema`, shared with :mod:`sos_vo.archives.tables`;
+where each comes from) is :mod:`sos_vo.schema.archive`, shared with :mod:`sos_vo.archives.tables`;
 its names stay importable from here.  This module adds :func:`build_table`, which assembles
 one table of the synthetic sky and marks it SYNTHETIC.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from astropy.table import MaskedColumn, Table
 
-from ..archive_schema import (  # noqa: F401  (re-exported: the simulator's historical names)
+from ..schema.archive import (  # noqa: F401  (re-exported: the simulator's historical names)
     ANDRAE,
     ANDRAE_COLUMNS,
     DEX,
@@ -43,8 +43,8 @@ from ..archive_schema import (  # noqa: F401  (re-exported: the simulator's hist
     SOS_SPECTRO_COLUMNS,
     TABLE_COLUMNS,
     TABLE_DESCRIPTIONS,
-    ColumnSpec,
 )
+from ..schema.column import Column
 
 SYNTHETIC_DESCRIPTION = (
     "SYNTHETIC DATA made by sos_vo.simulate: imitates the archive schema; not real measurements."
@@ -67,7 +67,7 @@ def build_table(name: str, values: Mapping[str, np.ndarray], masks: Mapping[str,
     meta
         Extra table metadata; ``SYNTHETIC=True`` and a DESCRIPTION are always added.
     """
-    specs: Sequence[ColumnSpec] = TABLE_COLUMNS[name]
+    specs: Sequence[Column] = TABLE_COLUMNS[name]
     masks = masks or {}
     missing = [s.name for s in specs if s.name not in values]
     if missing:

@@ -166,7 +166,7 @@ ANDRAE_2023 = VizierTable(
      "logg": "logg_xgboost"},
     note="Columns are the authors' names as served by the Gaia archive's copy "
          "external.xgboost_table1 (source_id, mh_xgboost, teff_xgboost, logg_xgboost; see "
-         "sos_vo.archive_schema, from version 2.1 of doi:10.5281/zenodo.7945154; the gaia_access "
+         "sos_vo.schema.archive, from version 2.1 of doi:10.5281/zenodo.7945154; the gaia_access "
          "crate's generated module for external.xgboost_table1 on docs.rs names it 'table 1 of "
          "Andrae et al. (2023)' with column source_id).  NOT verified: VizieR's table name "
          "('table1' is our guess) and whether VizieR kept those labels (it often renames, e.g. "

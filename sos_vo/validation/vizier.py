@@ -267,8 +267,8 @@ def with_gaia_astrometry(catalogue: Table, *, catalogue_key: str = "gaia_dr3_id"
     """
     from astropy.table import MaskedColumn
 
-    from ..archive_schema import GAIA_SOURCE, astropy_unit, column_spec
     from ..archives.gaia import astrometry_by_ids
+    from ..schema.archive import GAIA_SOURCE, astropy_unit, column_spec
 
     ids = _ids(catalogue, catalogue_key)
     astro = astrometry_by_ids(ids, tap_url=gaia_tap_url, **client_kwargs)

@@ -6,6 +6,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
@@ -51,6 +52,20 @@ def test_rd_carries_catalogue_metadata(tmp_path):
     assert (tmp_path / RESOURCE / "data" / "sos_ml.vot").exists()
     with pytest.raises(FileExistsError):
         write_catalogue_rd(_catalogue(), tmp_path / RESOURCE)
+
+
+def test_catalogue_with_astropy_units_gets_the_schema_units(tmp_path):
+    # a catalogue as the pipeline returns it carries astropy units, dex among them (no VOUnit)
+    cat = _catalogue()
+    for c in CATALOGUE_COLUMNS:
+        if c.unit:
+            cat[c.name].unit = u.Unit(c.unit)
+    cat["extra"] = cat["ml_logg"]  # a column outside the catalogue schema keeps its own unit
+    root = ET.parse(write_catalogue_rd(cat, tmp_path / RESOURCE)).getroot()
+    cols = {c.get("name"): c for c in root.iter("column")}
+    for c in CATALOGUE_COLUMNS:
+        assert (cols[c.name].get("unit") or None) == c.unit
+    assert cols["extra"].get("unit") == "dex"
 
 
 def test_rejects_non_sql_names(tmp_path):

@@ -15,7 +15,7 @@ from helpers import make_catalogue
 
 from sos_vo.exceptions import SchemaError
 from sos_vo.publish import (
-    ColumnMeta,
+    Column,
     Provenance,
     read_table,
     write_catalogue,
@@ -62,9 +62,9 @@ def generic_table(n: int = 8) -> Table:
     return t
 
 
-GENERIC_META = [ColumnMeta("pm", "mas/yr", "pos.pm", "Total proper motion"),
-                ColumnMeta("survey", None, "meta.id;instr.setup", "Photometric survey"),
-                ColumnMeta("clean", None, "meta.code.qual", "SDSS clean photometry flag")]
+GENERIC_META = [Column("pm", unit="mas/yr", ucd="pos.pm", description="Total proper motion"),
+                Column("survey", ucd="meta.id;instr.setup", description="Photometric survey"),
+                Column("clean", ucd="meta.code.qual", description="SDSS clean photometry flag")]
 
 
 @pytest.mark.parametrize("encoding", ["binary2", "tabledata"])

@@ -1,12 +1,13 @@
 """The schema of the archive tables sos-vo reads: names, columns, dtypes, units, UCDs.
 
-This module is the single source of truth for each column's numpy dtype, unit (in the
-archive's own VOUnit spelling), UCD and description.  Two consumers share it:
+This module is the single source of truth for each archive table's name and each of its
+columns (a :class:`~sos_vo.schema.column.Column`: numpy dtype, unit in the archive's own VOUnit
+spelling, UCD, description; the ADQL type follows from the dtype).  Two consumers share it:
 
 * :mod:`sos_vo.simulate.archive_tables` writes synthetic tables with every column listed here;
 * :mod:`sos_vo.archives.tables` selects a subset of the columns (the ones the ADQL templates
-  in ``sos_vo/tap_queries/`` read and the DaCHS fixture mirror publishes) and takes their
-  SQL type (:data:`SQL_TYPES`), unit, UCD and description from here.
+  in ``sos_vo/tap_queries/`` read and the DaCHS fixture mirror publishes), the very
+  :class:`~sos_vo.schema.column.Column` objects listed here.
 
 Where each schema comes from
 ----------------------------
@@ -56,43 +57,44 @@ Where each schema comes from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import astropy.units as u
+from .column import STR, Column
 
-from . import schema
+if TYPE_CHECKING:
+    import astropy.units as u
 
-GAIA_SOURCE = schema.GAIA_SOURCE_TABLE
-GAIA_DISTANCE = schema.DISTANCE_TABLE
-ANDRAE = schema.ANDRAE_TABLE
-SDSS_PHOTO = schema.PHOTOMETRY_TABLES["sdss"]
-SDSS_NEIGHBOUR = schema.NEIGHBOUR_TABLES["sdss"]
-SKYMAPPER_MASTER = schema.PHOTOMETRY_TABLES["skymapper"]
-SKYMAPPER_NEIGHBOUR = schema.NEIGHBOUR_TABLES["skymapper"]
-PASTEL = schema.PASTEL_TABLE
-SOS_SPECTRO = schema.SOS_SPECTRO_TABLE
+# --------------------------------------------------------------------------------------
+# Archive table names (fully qualified, as the archives serve them)
+# --------------------------------------------------------------------------------------
+GAIA_SOURCE = "gaiadr3.gaia_source"
+"""Gaia DR3 main source table in the ESA Gaia archive."""
+GAIA_DISTANCE = "external.gaiaedr3_distance"
+"""Bailer-Jones et al. (2021) distances in the Gaia archive."""
+ANDRAE = "external.xgboost_table1"
+"""Andrae, Rix & Chandra (2023) Table 1 in the Gaia archive (also VizieR J/ApJS/267/8)."""
+SDSS_PHOTO = "external.sdssdr13_photoprimary"
+SDSS_NEIGHBOUR = "gaiadr3.sdssdr13_best_neighbour"
+SKYMAPPER_MASTER = "external.skymapperdr2_master"
+SKYMAPPER_NEIGHBOUR = "gaiadr3.skymapperdr2_best_neighbour"
+PASTEL = "B/pastel/pastel"
+"""VizieR PASTEL (Soubiran et al. 2016); columns ID, RAJ2000, DEJ2000, Teff, e_Teff, logg, e_logg,
+[Fe/H], e_[Fe/H], bibcode."""
+SOS_SPECTRO = "sos_spectro.main"
+"""SoS-Spectro parameters: not public, schema chosen by sos-vo (source_id, teff, e_teff, logg,
+e_logg, feh, e_feh, n_surveys), see :data:`SOS_SPECTRO_COLUMNS`."""
 
-PHOTOMETRY_TABLE = schema.PHOTOMETRY_TABLES
-NEIGHBOUR_TABLE = schema.NEIGHBOUR_TABLES
-PHOTOMETRY_ID = schema.PHOTOMETRY_ID_COLUMNS
+PHOTOMETRY_TABLE = {"sdss": SDSS_PHOTO, "skymapper": SKYMAPPER_MASTER}
+NEIGHBOUR_TABLE = {"sdss": SDSS_NEIGHBOUR, "skymapper": SKYMAPPER_NEIGHBOUR}
+PHOTOMETRY_ID = {"sdss": "objid", "skymapper": "object_id"}
 """Identifier column of each photometric table (= ``original_ext_source_id`` of its best neighbour)."""
 
 SDSS_NULL = -9999.0
 """SDSS's value for an unmeasured magnitude or error (SDSS DR13 schema browser)."""
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column of an archive table: name, numpy dtype, unit string, UCD, description."""
 
-    name: str
-    dtype: str
-    unit: str | None
-    ucd: str | None
-    description: str
-
-
-def _c(name: str, dtype: str, unit: str | None, ucd: str | None, description: str) -> ColumnSpec:
-    return ColumnSpec(name, dtype, unit, ucd, description)
+def _c(name: str, dtype: str, unit: str | None, ucd: str | None, description: str) -> Column:
+    return Column(name, dtype=dtype, unit=unit, ucd=ucd or "", description=description)
 
 
 FLUX = "'electron'.s**-1"
@@ -102,7 +104,7 @@ LOGG = "log(cm.s**-2)"
 DEX = "'dex'"
 
 
-def _band_flux(band: str, ucd_band: str) -> list[ColumnSpec]:
+def _band_flux(band: str, ucd_band: str) -> list[Column]:
     b = band
     return [
         _c(f"phot_{b}_n_obs", "int16", None, "meta.number", f"Number of observations contributing to {b.upper()} photometry"),
@@ -113,7 +115,7 @@ def _band_flux(band: str, ucd_band: str) -> list[ColumnSpec]:
     ]
 
 
-def _gspphot(name: str, unit: str, ucd: str, what: str, lohi: bool = True) -> list[ColumnSpec]:
+def _gspphot(name: str, unit: str, ucd: str, what: str, lohi: bool = True) -> list[Column]:
     out = [_c(name, "float32", unit, ucd, f"{what} from GSP-Phot Aeneas best library using BP/RP spectra")]
     if lohi:
         out += [
@@ -123,7 +125,7 @@ def _gspphot(name: str, unit: str, ucd: str, what: str, lohi: bool = True) -> li
     return out
 
 
-def _with_error(name: str, dtype: str, unit: str | None, ucd: str, description: str) -> list[ColumnSpec]:
+def _with_error(name: str, dtype: str, unit: str | None, ucd: str, description: str) -> list[Column]:
     """A value and its error ``e_<name>`` (VizieR's naming), described as ``Error on <name>``,
     with the value's dtype and unit and the UCD ``stat.error;<ucd>``."""
     return [
@@ -132,7 +134,7 @@ def _with_error(name: str, dtype: str, unit: str | None, ucd: str, description: 
     ]
 
 
-def _distance_posterior(kind: str, label: str) -> list[ColumnSpec]:
+def _distance_posterior(kind: str, label: str) -> list[Column]:
     """Median, 16th and 84th percentile of one Bailer-Jones et al. (2021) distance posterior."""
     return [
         _c(f"r_med_{kind}", "float32", "pc", "pos.distance", f"Median of the {label} distance posterior"),
@@ -141,9 +143,9 @@ def _distance_posterior(kind: str, label: str) -> list[ColumnSpec]:
     ]
 
 
-GAIA_SOURCE_COLUMNS: tuple[ColumnSpec, ...] = (
+GAIA_SOURCE_COLUMNS: tuple[Column, ...] = (
     _c("solution_id", "int64", None, "meta.version", "Solution Identifier"),
-    _c("designation", "str", None, "meta.id;meta.main", "Unique source designation (unique across all Data Releases)"),
+    _c("designation", STR, None, "meta.id;meta.main", "Unique source designation (unique across all Data Releases)"),
     _c("source_id", "int64", None, "meta.id", "Unique source identifier (unique within a particular Data Release)"),
     _c("random_index", "int64", None, "meta.code", "Random index for use when selecting subsets"),
     _c("ref_epoch", "float64", "yr", "meta.ref;time.epoch", "Reference epoch"),
@@ -178,7 +180,7 @@ GAIA_SOURCE_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("vbroad", "float32", KMS, "spect.dopplerVeloc.opt;em.opt.I", "Spectral line broadening parameter"),
     _c("vbroad_error", "float32", KMS, "stat.error;spect.dopplerVeloc.opt;em.opt.I", "Uncertainty on the spectral line broadening"),
     _c("grvs_mag", "float32", "mag", "phot.mag;em.opt", "Integrated Grvs magnitude"),
-    _c("phot_variable_flag", "str", None, "meta.code;src.var", "Photometric variability flag"),
+    _c("phot_variable_flag", STR, None, "meta.code;src.var", "Photometric variability flag"),
     _c("l", "float64", "deg", "pos.galactic.lon", "Galactic longitude"),
     _c("b", "float64", "deg", "pos.galactic.lat", "Galactic latitude"),
     _c("ecl_lon", "float64", "deg", "pos.ecliptic.lon", "Ecliptic longitude"),
@@ -193,17 +195,17 @@ GAIA_SOURCE_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("distance_gspphot", "float32", "pc", "pos.distance;pos.eq", "Distance from GSP-Phot Aeneas best library using BP/RP spectra"),
     _c("ag_gspphot", "float32", "mag", "phys.absorption;em.opt", "Extinction in G band from GSP-Phot Aeneas best library using BP/RP spectra"),
     _c("ebpminrp_gspphot", "float32", "mag", "phot.color.excess", "Reddening E(GBP - GRP) from GSP-Phot Aeneas best library using BP/RP spectra"),
-    _c("libname_gspphot", "str", None, "meta.note", "Name of library that achieves the highest mean log-posterior in MCMC samples"),
+    _c("libname_gspphot", STR, None, "meta.note", "Name of library that achieves the highest mean log-posterior in MCMC samples"),
 )
 
-DISTANCE_COLUMNS: tuple[ColumnSpec, ...] = (
+DISTANCE_COLUMNS: tuple[Column, ...] = (
     _c("source_id", "int64", None, "meta.id;meta.main", "Gaia (E)DR3 unique source identifier"),
     *_distance_posterior("geo", "geometric"),
     *_distance_posterior("photogeo", "photogeometric"),
-    _c("flag", "str", None, "meta.code", "Additional information on the source (Bailer-Jones et al. 2021, Sect. 2.5)"),
+    _c("flag", STR, None, "meta.code", "Additional information on the source (Bailer-Jones et al. 2021, Sect. 2.5)"),
 )
 
-ANDRAE_COLUMNS: tuple[ColumnSpec, ...] = (
+ANDRAE_COLUMNS: tuple[Column, ...] = (
     _c("source_id", "int64", None, "meta.id;meta.main", "Gaia DR3 source identifier"),
     _c("catwise_w1", "float32", "mag", "phot.mag;em.IR.3-4um", "Apparent CatWISE 2020 W1 magnitude"),
     _c("catwise_w2", "float32", "mag", "phot.mag;em.IR.4-8um", "Apparent CatWISE 2020 W2 magnitude"),
@@ -217,7 +219,7 @@ _SDSS_BANDS = ("u", "g", "r", "i", "z")
 _SM_BANDS = ("u", "v", "g", "r", "i", "z")
 _BAND_UCD = {"u": "em.opt.U", "v": "em.opt.U", "g": "em.opt.B", "r": "em.opt.R", "i": "em.opt.I", "z": "em.opt.I"}
 
-SDSS_PHOTO_COLUMNS: tuple[ColumnSpec, ...] = (
+SDSS_PHOTO_COLUMNS: tuple[Column, ...] = (
     _c("objid", "int64", None, "meta.id;meta.main", "Unique SDSS identifier composed from [skyVersion,rerun,run,camcol,field,obj]"),
     _c("ra", "float64", "deg", "pos.eq.ra;meta.main", "J2000 Right Ascension (r-band)"),
     _c("dec", "float64", "deg", "pos.eq.dec;meta.main", "J2000 Declination (r-band)"),
@@ -228,7 +230,7 @@ SDSS_PHOTO_COLUMNS: tuple[ColumnSpec, ...] = (
     *(_c(f"extinction_{b}", "float32", "mag", f"phys.absorption;{_BAND_UCD[b]}", f"Extinction in {b}-band") for b in _SDSS_BANDS),
 )
 
-_NEIGHBOUR_TAIL: tuple[ColumnSpec, ...] = (
+_NEIGHBOUR_TAIL: tuple[Column, ...] = (
     _c("original_ext_source_id", "int64", None, "meta.id.cross", "Original External Catalogue source identifier"),
     _c("angular_distance", "float32", "arcsec", "pos.angDistance", "Angular Distance between the two sources"),
     _c("number_of_neighbours", "int16", None, "meta.number", "Number of neighbours in External Catalogue"),
@@ -236,18 +238,18 @@ _NEIGHBOUR_TAIL: tuple[ColumnSpec, ...] = (
     _c("xm_flag", "int16", None, "meta.code.status", "Cross-match algorithm flag"),
 )
 
-SDSS_NEIGHBOUR_COLUMNS: tuple[ColumnSpec, ...] = (
+SDSS_NEIGHBOUR_COLUMNS: tuple[Column, ...] = (
     _c("source_id", "int64", None, "meta.id;meta.main", "Unique Gaia source identifier"),
     _c("clean_sdssdr13_oid", "int32", None, "meta.id.cross", "External Catalogue source identifier"),
     *_NEIGHBOUR_TAIL,
 )
 
-SKYMAPPER_NEIGHBOUR_COLUMNS: tuple[ColumnSpec, ...] = (
+SKYMAPPER_NEIGHBOUR_COLUMNS: tuple[Column, ...] = (
     _c("source_id", "int64", None, "meta.id;meta.main", "Unique Gaia source identifier"),
     *_NEIGHBOUR_TAIL,
 )
 
-SKYMAPPER_MASTER_COLUMNS: tuple[ColumnSpec, ...] = (
+SKYMAPPER_MASTER_COLUMNS: tuple[Column, ...] = (
     _c("object_id", "int64", None, "meta.id;meta.main", "Global unique object ID in the master table"),
     _c("raj2000", "float64", "deg", "pos.eq.ra;meta.main", "Mean ICRS Right Ascension of the object"),
     _c("dej2000", "float64", "deg", "pos.eq.dec;meta.main", "Mean ICRS Declination of the object"),
@@ -263,17 +265,17 @@ SKYMAPPER_MASTER_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("ebmv_sfd", "float32", "mag", "phot.color.excess", "E(B-V) from Schlegel+1998 extinction maps at the ICRS coordinates"),
 )
 
-PASTEL_COLUMNS: tuple[ColumnSpec, ...] = (
-    _c("ID", "str", None, "meta.id;meta.main", "Star identifier"),
+PASTEL_COLUMNS: tuple[Column, ...] = (
+    _c("ID", STR, None, "meta.id;meta.main", "Star identifier"),
     _c("RAJ2000", "float64", "deg", "pos.eq.ra;meta.main", "Right ascension (J2000, epoch 2000)"),
     _c("DEJ2000", "float64", "deg", "pos.eq.dec;meta.main", "Declination (J2000, epoch 2000)"),
     *_with_error("Teff", "float32", "K", "phys.temperature.effective", "Effective temperature"),
     *_with_error("logg", "float32", "[cm/s2]", "phys.gravity", "Surface gravity"),
     *_with_error("[Fe/H]", "float32", "[-]", "phys.abund.Fe", "Metallicity"),
-    _c("bibcode", "str", None, "meta.bib.bibcode", "Bibcode of the reference"),
+    _c("bibcode", STR, None, "meta.bib.bibcode", "Bibcode of the reference"),
 )
 
-SOS_SPECTRO_COLUMNS: tuple[ColumnSpec, ...] = (
+SOS_SPECTRO_COLUMNS: tuple[Column, ...] = (
     _c("source_id", "int64", None, "meta.id;meta.main", "Gaia DR3 source identifier"),
     *_with_error("teff", "float32", "K", "phys.temperature.effective", "SoS-Spectro effective temperature (not recalibrated)"),
     *_with_error("logg", "float32", "dex", "phys.gravity", "SoS-Spectro surface gravity log10(g/[cm s-2]) (not recalibrated)"),
@@ -281,7 +283,7 @@ SOS_SPECTRO_COLUMNS: tuple[ColumnSpec, ...] = (
     _c("n_surveys", "int16", None, "meta.number", "Number of spectroscopic surveys combined"),
 )
 
-TABLE_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
+TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
     GAIA_SOURCE: GAIA_SOURCE_COLUMNS,
     GAIA_DISTANCE: DISTANCE_COLUMNS,
     ANDRAE: ANDRAE_COLUMNS,
@@ -307,19 +309,7 @@ TABLE_DESCRIPTIONS = {
 }
 
 
-SQL_TYPES: dict[str, str] = {
-    "int64": "bigint",
-    "int32": "integer",
-    "int16": "smallint",
-    "float32": "real",
-    "float64": "double precision",
-    "bool": "boolean",
-    "str": "text",
-}
-"""ADQL/PostgreSQL type of each :attr:`ColumnSpec.dtype` (the types a TAP service and DaCHS use)."""
-
-
-def column_spec(table: str, name: str) -> ColumnSpec:
+def column_spec(table: str, name: str) -> Column:
     """The specification of column ``name`` of archive table ``table`` (a :data:`TABLE_COLUMNS` key).
 
     Raises
@@ -330,13 +320,8 @@ def column_spec(table: str, name: str) -> ColumnSpec:
     for spec in TABLE_COLUMNS[table]:
         if spec.name == name:
             return spec
-    raise KeyError(f"{table}: no column {name!r} in sos_vo.archive_schema "
+    raise KeyError(f"{table}: no column {name!r} in sos_vo.schema.archive "
                    f"(known: {', '.join(s.name for s in TABLE_COLUMNS[table])})")
-
-
-def sql_type(spec: ColumnSpec) -> str:
-    """ADQL/PostgreSQL type of a column (see :data:`SQL_TYPES`)."""
-    return SQL_TYPES[spec.dtype]
 
 
 def astropy_unit(text: str) -> u.UnitBase:
@@ -353,6 +338,8 @@ def astropy_unit(text: str) -> u.UnitBase:
     ValueError
         If no syntax reads ``text``.
     """
+    import astropy.units as u  # here: reading the table names needs no astropy
+
     text = text.strip().replace("'", "")
     if text.startswith("log(") and text.endswith(")"):
         return u.dex(u.Unit(text[4:-1], format="vounit"))

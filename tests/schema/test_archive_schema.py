@@ -5,7 +5,7 @@ from __future__ import annotations
 import astropy.units as u
 import pytest
 
-from sos_vo import archive_schema
+from sos_vo.schema import archive as archive_schema
 
 
 def test_quoted_dex_is_astropy_dex():
