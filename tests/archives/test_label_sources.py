@@ -37,6 +37,18 @@ def sql_names(monkeypatch):
     monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
 
 
+def _resolved_as_named(src):
+    """The source's tables resolved to the names it asks for (no service)."""
+    cols = dict(src.columns)
+    if src.crossmatch is None:
+        return ResolvedTable("http://x/tap", src.table, src.table.strip('"'), cols), None
+    main = ResolvedTable("http://x/tap", src.table, src.table,
+                         {r: c for r, c in cols.items() if r != "source_id"})
+    xmatch = ResolvedTable("http://x/tap", src.crossmatch.table, src.crossmatch.table,
+                           {"source_id": cols["source_id"], "match": src.crossmatch.match})
+    return main, xmatch
+
+
 @pytest.mark.parametrize("key", sorted(label_sources()))
 def test_every_template_matches_its_roles(key):
     src = label_sources()[key]
@@ -44,12 +56,14 @@ def test_every_template_matches_its_roles(key):
     # the common select list is generated (label_columns); the template names only the
     # survey's extra roles, and source_id for its IS NOT NULL filter
     extra = set(src.columns) - set(LABEL_ROLES)
-    assert placeholders(src.template) == extra | {"source_id", "label_columns", "table", "region",
-                                                  "chunk"}
-    resolved = ResolvedTable("http://x/tap", src.table, src.table.strip('"'), dict(src.columns))
-    adql = label_query(src, resolved, parse_region("circle 10 20 1deg"))
+    join = {"crossmatch_table", "crossmatch_match", "survey_id"} if src.crossmatch else set()
+    assert placeholders(src.template) == extra | join | {"source_id", "label_columns", "table",
+                                                         "region", "chunk"}
+    resolved, xmatch = _resolved_as_named(src)
+    adql = label_query(src, resolved, parse_region("circle 10 20 1deg"), crossmatch=xmatch)
     assert f'FROM {resolved.adql_table} AS l' in adql
-    assert 'l."' + src.columns["source_id"] + '" IS NOT NULL' in adql
+    alias = "x" if src.crossmatch else "l"
+    assert f'{alias}."' + src.columns["source_id"] + '" IS NOT NULL' in adql
     assert "CONTAINS" in adql
     for role in src.columns:
         assert f" AS {role}" in adql
@@ -129,6 +143,68 @@ def test_one_per_star_keeps_smallest_feh_error():
     t = Table({"source_id": [3, 1, 3, 3], "e_feh": [0.05, 0.1, 0.02, np.nan], "x": [0, 1, 2, 3]})
     kept = one_per_star(t)
     assert sorted(kept["x"].tolist()) == [1, 2]
+
+
+class _SchemaOnly:
+    """A TAP service that answers only TAP_SCHEMA look-ups, from a dict table -> columns."""
+
+    url = "http://schema-only/tap"
+
+    def __init__(self, tables):
+        self.tables = tables
+        self.queries = []
+
+    def run(self, adql, maxrec=None, **kwargs):
+        import fnmatch
+        import re
+
+        self.queries.append(adql)
+        value = re.search(r"'([^']*)'", adql).group(1)
+        if "TAP_SCHEMA.tables" in adql:
+            pattern = value.replace("%", "*").lower()
+            return Table({"table_name": [t for t in self.tables
+                                         if fnmatch.fnmatchcase(t.lower(), pattern)] or
+                          np.zeros(0, dtype="U1")})
+        return Table({"column_name": self.tables.get(value, []) or np.zeros(0, dtype="U1")})
+
+
+SSPP_SERVICE = {
+    "sdss_dr16.sppparams": ["specobjid", "ra", "dec", "teffadop", "teffadopunc", "loggadop",
+                            "loggadopunc", "fehadop", "fehadopunc", "flag"],
+    "gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj": ["id1", "id2", "distance"],
+}
+"""sppParams without a Gaia id and the Gaia DR3 cross-match, as the Astro Data Lab names them."""
+
+
+def test_segue_takes_the_gaia_id_from_the_crossmatch():
+    from sos_vo.archives.label_source import resolve_source
+
+    src = label_sources()["segue-sspp"]
+    client = _SchemaOnly(SSPP_SERVICE)
+    name, cols = src.names()
+    main, xmatch = resolve_source(client, src, name, cols)
+    assert main.table == "sdss_dr16.sppparams" and "source_id" not in main.columns
+    assert xmatch.table == "gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj"
+    assert xmatch.columns == {"source_id": "id1", "match": "id2"}
+    adql = label_query(src, main, whole_sky(), 'x."id1" >= 0', xmatch)
+    assert ('JOIN gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj AS x ON x."id2" = l."specobjid"'
+            in adql)
+    assert adql.startswith('SELECT x."id1" AS source_id,') and 'x."id1" IS NOT NULL' in adql
+    # the cross-match table is checked like the survey table, and can be renamed
+    client = _SchemaOnly({"sdss_dr16.sppparams": SSPP_SERVICE["sdss_dr16.sppparams"]})
+    with pytest.raises(SchemaResolutionError, match="x1p5__gaia_source__sdss_dr16__specobj"):
+        resolve_source(client, src, name, cols)
+    client = _SchemaOnly({**SSPP_SERVICE, "mine.sspp_gaia": ["gaia_id", "id2"]})
+    _, xmatch = resolve_source(client, src, name, {**cols, "source_id": "gaia_id"},
+                               {"segue_sspp_gaia": "mine.sspp_gaia"})
+    assert xmatch.table == "mine.sspp_gaia" and xmatch.columns["source_id"] == "gaia_id"
+
+
+def test_label_query_refuses_a_missing_crossmatch():
+    src = label_sources()["segue-sspp"]
+    main, _ = _resolved_as_named(src)
+    with pytest.raises(ValueError, match="cross-match"):
+        label_query(src, main, whole_sky())
 
 
 # --------------------------------------------------------------------------------------------
