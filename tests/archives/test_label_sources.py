@@ -314,3 +314,34 @@ def test_column_override_reaches_the_resolver(dachs_url, fast_client_kwargs):
     with pytest.raises(SchemaResolutionError, match="'fe_h_dr4'"):
         fetch_labels("galah-dr3", parse_region("circle 60 -60 10deg"), client=client,
                      columns={"feh": "fe_h_dr4"}, cache_dir=False, progress=False)
+
+
+@pytest.mark.dachs
+def test_crossmatch_join_runs_on_the_server(dachs_url, fast_client_kwargs):
+    """The cross-match join of the label query, run by DaCHS: GALAH DR3 joined to itself on
+    sobject_id (the join the SEGUE query makes to the Data Lab cross-match) returns the same
+    stars and labels as the plain GALAH query."""
+    import dataclasses
+
+    from sos_vo.archives.label_source import GaiaCrossmatch, all_finite_labels
+
+    plain = label_sources()["galah-dr3"]
+    joined = dataclasses.replace(
+        plain, key="galah-dr3-joined", template="labels_segue_sspp", quality=all_finite_labels,
+        columns={**plain.columns, "sspp_flag": "flag_sp"},
+        crossmatch=GaiaCrossmatch(table="galah_dr3.main_star", match="sobject_id",
+                                  table_key="galah_dr3_gaia"))
+    region = parse_region("circle 60 -60 15deg")
+    kw = dict(cache_dir=False, progress=False, use_async=False, **fast_client_kwargs)
+    a = fetch_labels(plain, region, tap_url=dachs_url, quality=all_finite_labels, **kw)
+    b = fetch_labels(joined, region, tap_url=dachs_url, **kw)
+    assert "JOIN galah_dr3.main_star AS x ON x.\"sobject_id\" = l.\"sobject_id\"" in \
+        b.meta["provenance"]["adql"]
+    assert b.meta["provenance"]["crossmatch"]["columns"] == {"source_id": "dr3_source_id",
+                                                             "match": "sobject_id"}
+    assert len(a) > 20
+    a.sort("source_id")
+    b.sort("source_id")
+    for c in ("source_id", "survey_id", "teff", "logg", "feh", "e_feh"):
+        assert np.array_equal(np.asarray(a[c]), np.asarray(b[c]), equal_nan=True) \
+            if a[c].dtype.kind == "f" else np.array_equal(np.asarray(a[c]), np.asarray(b[c])), c
