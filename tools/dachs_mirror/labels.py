@@ -7,7 +7,9 @@ documented SQL mapping of VizieR names, :func:`sos_vo.archives.conf.sql_table_na
   ``../shared/realdata/apogee_galah_gaia/Galah_data_filtered_1061.fits`` (Buder et al. 2021;
   MIT licence of the repository that published the file), columns as Data Central names them.
   ``ra``/``dec`` are the file's Gaia DR2 positions (``ra_dr2``/``dec_dr2``): the file has no
-  GALAH ``ra``/``dec``.
+  GALAH ``ra``/``dec``.  ``galah_dr3.vac_gaiaedr3`` in the same resource: the file's **real**
+  ``sobject_id``, ``star_id`` and ``dr3_source_id``, the cross-match the GALAH labels are joined
+  to (:mod:`sos_vo.archives.galah`).
 * ``"III/286/catalog"`` -> ``vizier.iii_286_catalog`` (added to the ``sosvo_vizier`` resource):
   the **real** APOGEE DR17 rows of ``Apogee_data_filtered_1612.fits`` under the VizieR labels
   (SQL-mapped).  ``AFlag`` is 0 for every row: the file was filtered by its authors and does
@@ -184,6 +186,8 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
                                           "flag_sp", "flag_fe_h")}})
     for c in ("ra", "dec"):
         gal[c].meta["ucd"] = f"pos.eq.{c};meta.main"
+    gal_gaia = Table({"sobject_id": gal["sobject_id"], "star_id": gal["star_id"],
+                      "dr3_source_id": gal["dr3_source_id"]})
     lab = {k: np.asarray(stars[k], float) for k in ("teff", "logg", "feh")}
     n = len(stars)
     # LAMOST: 60% of the stars, reference + trend + noise
@@ -246,7 +250,8 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
     labelsky["b_pastel_pastel"] = _vizier_sql(pastel)
     return {"vizier": {"III/286/catalog": apo, "V/162/dr11sl": lamost,
                        "J/A+A/676/A129/catalog": ges, "J/A+A/700/A195/catalog": sos},
-            "galah_dr3": {"main_star": gal}, SSPP_SCHEMA: {"sppparams": sspp},
+            "galah_dr3": {"main_star": gal, "vac_gaiaedr3": gal_gaia},
+            SSPP_SCHEMA: {"sppparams": sspp},
             SSPP_XMATCH_SCHEMA: {SSPP_XMATCH_TABLE: xmatch},
             "labelsky": labelsky, "_pastel_vizier_labels": {"b_pastel_pastel": pastel}}
 
