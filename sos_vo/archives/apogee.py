@@ -8,9 +8,14 @@ VizieR ReadMe itself):
 * ``GaiaEDR3``, ``APOGEE``, ``RAJ2000``, ``DEJ2000``, ``Teff``, ``e_Teff``, ``logg``,
   ``e_logg``, ``[Fe/H]``, ``e_[Fe/H]``: selected by name from ``"III/286/catalog"`` in those
   scripts;
-* ``AFlag`` (VizieR's label of the allStar ``ASPCAPFLAG``): seen in one astroquery column
-  list only -- a **guess** that it holds the integer bitmask (a text list of flag names is
-  handled too).
+* ``AFlag`` (VizieR's label of the allStar ``ASPCAPFLAG``): one public astroquery script asks
+  ``"III/286/catalog"`` for ``AFlag`` by name and tests bits 3, 7, 19, 23 of it as an integer
+  (it drops STAR_BAD, bit 23, among others), so the column exists and holds the integer
+  bitmask; not confirmed in the VizieR ReadMe (the byte-by-byte part of III/286 could not be
+  read here).  A text list of flag names is handled too.
+* bit 23 = STAR_BAD: SDSS DR17 "APOGEE Bitmasks" page (APOGEE_ASPCAPFLAG); the part of the page
+  read here lists bits 0-20 (STAR_WARN = 7, M_H_BAD = 19), bit 23 is taken from the SDSS
+  documentation as cited at :data:`STAR_BAD_BIT`.
 
 The allStar FITS names (``GAIAEDR3_SOURCE_ID``, ``TEFF``, ``LOGG``, ``FE_H``, ``ASPCAPFLAG``)
 are those of the SDSS data model; the real rows in the tests' fixture data carry them in
@@ -49,4 +54,5 @@ SOURCE = register(LabelSource(
              "feh": "[Fe/H]", "e_feh": "e_[Fe/H]", "aspcapflag": "AFlag"},
     template="labels_apogee_dr17", quality=quality,
     quality_doc=f"ASPCAPFLAG bit {STAR_BAD_BIT} (STAR_BAD) clear; Teff, logg, [Fe/H] present",
-    verified="table and label columns: public TAPVizieR scripts; AFlag: a guess"))
+    verified="table and label columns: public TAPVizieR scripts; AFlag: one public astroquery "
+             "script reading it as an integer bitmask (not the ReadMe)"))

@@ -161,11 +161,13 @@ _VIZIER_TAP = "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
 _label_item("apogee_dr17_tap_url", _VIZIER_TAP, "TAP service of the APOGEE DR17 labels (VizieR III/286).")
 _label_item("galah_dr3_tap_url", "https://datacentral.org.au/vo/tap",
             "TAP service of the GALAH DR3 labels (Data Central, galah_dr3.main_star).")
-_label_item("lamost_tap_url", _VIZIER_TAP, "TAP service of the LAMOST LRS labels (VizieR).")
+_label_item("lamost_tap_url", _VIZIER_TAP,
+            "TAP service of the LAMOST LRS labels (VizieR V/162, LAMOST DR11).")
 _label_item("gaia_eso_tap_url", _VIZIER_TAP,
-            "TAP service of the Gaia-ESO DR5 labels (VizieR J/A+A/666/A121).")
+            "TAP service of the Gaia-ESO DR5.1 labels (VizieR J/A+A/676/A129).")
 _label_item("segue_sspp_tap_url", "https://datalab.noirlab.edu/tap",
-            "TAP service of the SEGUE SSPP labels (a guess: NOIRLab Astro Data Lab).")
+            "TAP service of the SEGUE SSPP labels (NOIRLab Astro Data Lab; public scripts send "
+            "ADQL to its /tap/sync).")
 _label_item("sos_dr2_tap_url", _VIZIER_TAP,
             "TAP service of the Survey of Surveys DR2 catalogue (VizieR).")
 _label_item("pastel_tap_url", _VIZIER_TAP,

@@ -8,7 +8,8 @@ where, an ADQL template in ``sos_vo/tap_queries/`` and the survey's own quality 
 
 1. resolves the table and columns against the service's ``TAP_SCHEMA``
    (:func:`sos_vo.archives.tap_schema.resolve_table`; a clear error listing the closest names
-   when one is absent);
+   when one is absent), and the cross-match table that gives the Gaia DR3 id of a survey table
+   without one (:class:`GaiaCrossmatch`, joined on the server);
 2. runs the template over the region (or the whole sky), chunked by Gaia DR3 ``source_id``
    HEALPix cells and cached on disk (:func:`sos_vo.archives.chunking.run_chunked`: a killed
    fetch resumes without refetching finished chunks; overflowing chunks are split);
@@ -65,6 +66,32 @@ first listed.  Our choice; the surveys' own "best entry" flags are not served un
 
 
 @dataclass(frozen=True)
+class GaiaCrossmatch:
+    """A table of the same service that gives the Gaia DR3 ``source_id`` of a survey's rows.
+
+    For a survey table without a Gaia DR3 id (SDSS ``sppParams``), the label query joins the
+    survey table (alias ``l``) to this table (alias ``x``) on ``x.<match> = l.<survey_id>``;
+    the source's ``source_id`` role then names a column of this table.
+
+    Attributes
+    ----------
+    table : str
+        Table name as the service spells it in ADQL.
+    match : str
+        Column holding the survey's identifier (the ``survey_id`` role's values).
+    table_key : str
+        Key of the table-name override (``--table KEY=NAME``).
+    verified : str
+        What was checked about the names, and where.
+    """
+
+    table: str
+    match: str
+    table_key: str
+    verified: str = ""
+
+
+@dataclass(frozen=True)
 class LabelSource:
     """One spectroscopic survey table serving Teff, log g, [Fe/H] over TAP.
 
@@ -98,6 +125,9 @@ class LabelSource:
         :func:`sos_vo.archives.conf.sql_table_name`).
     labels : tuple
         Which of teff, logg, feh the survey provides (others are NaN).
+    crossmatch : GaiaCrossmatch, optional
+        Where the Gaia DR3 id comes from when the survey table has none (its template then
+        has the placeholders ``crossmatch_table`` and ``crossmatch_match``).
     """
 
     key: str
@@ -113,6 +143,7 @@ class LabelSource:
     vizier: bool = False
     labels: tuple[str, ...] = ("teff", "logg", "feh")
     extra: dict[str, Any] = field(default_factory=dict)
+    crossmatch: GaiaCrossmatch | None = None
 
     @property
     def table_key(self) -> str:
@@ -193,13 +224,46 @@ def label_select_list(columns: Mapping[str, str]) -> str:
 
 
 def label_query(source: LabelSource, resolved: ResolvedTable, region: Region,
-                chunk: str = "1 = 1") -> str:
-    """ADQL of ``source``'s template with the resolved names, for ``region`` and ``chunk``."""
+                chunk: str = "1 = 1", crossmatch: ResolvedTable | None = None) -> str:
+    """ADQL of ``source``'s template with the resolved names, for ``region`` and ``chunk``.
+
+    ``crossmatch`` (required when ``source.crossmatch`` is set): the resolved cross-match
+    table, roles ``source_id`` and ``match``; its columns take the alias ``x``.
+    """
     alias = "l"
     cols = {role: resolved.adql_column(role, alias) for role in resolved.columns}
+    extra: dict[str, str] = {}
+    if source.crossmatch is not None:
+        if crossmatch is None:
+            raise ValueError(f"{source.key}: the label query needs the resolved cross-match "
+                             f"table {source.crossmatch.table}")
+        cols["source_id"] = crossmatch.adql_column("source_id", CROSSMATCH_ALIAS)
+        extra = {"crossmatch_table": crossmatch.adql_table,
+                 "crossmatch_match": crossmatch.adql_column("match", CROSSMATCH_ALIAS)}
     where = region.adql(cols["ra"], cols["dec"], cols["source_id"])
     return render(source.template, region=where, chunk=chunk, table=resolved.adql_table,
-                  label_columns=label_select_list(cols), **cols)
+                  label_columns=label_select_list(cols), **cols, **extra)
+
+
+CROSSMATCH_ALIAS = "x"
+"""ADQL alias of a source's cross-match table (:class:`GaiaCrossmatch`)."""
+
+
+def resolve_source(client: TapClient, source: LabelSource, name: str, cols: Mapping[str, str],
+                   tables: Mapping[str, str] | None = None
+                   ) -> tuple[ResolvedTable, ResolvedTable | None]:
+    """Resolve ``source``'s table (and its cross-match table, if any) against TAP_SCHEMA.
+
+    ``name``, ``cols``: the names of :meth:`LabelSource.names`.  With a cross-match, the
+    ``source_id`` role is a column of the cross-match table and is resolved there, with the
+    ``match`` column; the other roles are resolved on the survey table.
+    """
+    xm = source.crossmatch
+    if xm is None:
+        return resolve_table(client, name, cols), None
+    main = resolve_table(client, name, {r: c for r, c in cols.items() if r != "source_id"})
+    xname = table_name(xm.table_key, xm.table, overrides=dict(tables or {}))
+    return main, resolve_table(client, xname, {"source_id": cols["source_id"], "match": xm.match})
 
 
 def _filled(column) -> np.ndarray:
@@ -301,13 +365,15 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     client = client or TapClient(src.url(tap_url), **client_kwargs)
     client.check_service()
     name, cols = src.names(tables, columns)
-    resolved = resolve_table(client, name, cols)
+    resolved, xres = resolve_source(client, src, name, cols, tables)
     all_sky = region is None
     reg = whole_sky() if all_sky else region
     order = ALL_SKY_CHUNK_ORDER if chunk_order is None else chunk_order
-    sid = resolved.adql_column("source_id", "l")
+    sid = (resolved.adql_column("source_id", "l") if xres is None
+           else xres.adql_column("source_id", CROSSMATCH_ALIAS))
     rows = run_chunked(
-        client, lambda chunk: label_query(src, resolved, reg, chunk.replace("g.source_id", sid)),
+        client, lambda chunk: label_query(src, resolved, reg, chunk.replace("g.source_id", sid),
+                                          xres),
         reg, order=order, single_job_max_area_deg2=reg.area_deg2 + 1.0 if all_sky else None,
         cache_dir=cache_dir, use_async=use_async, progress=progress,
         description=f"{src.key} labels")
@@ -326,7 +392,8 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     unique.meta["provenance"] = {
         "source": src.key, "title": src.title, "citation": src.citation,
         **resolved.provenance(),
-        "adql": label_query(src, resolved, reg),
+        **({} if xres is None else {"crossmatch": xres.provenance()}),
+        "adql": label_query(src, resolved, reg, crossmatch=xres),
         "region": "all sky" if all_sky else reg.describe(),
         "quality_rule": src.quality_doc if quality is None else getattr(quality, "__doc__", ""), "duplicates": DUPLICATE_RULE,
         "rows": {"fetched": n_fetched, "with_gaia_dr3_id": int(has_id.sum()),
@@ -367,12 +434,13 @@ def template_placeholders(source: LabelSource) -> set[str]:
     from .adql import placeholders
     from .tables import ARCHIVE_TABLES
 
-    return (placeholders(source.template) - {"table", "region", "chunk", "label_columns"}
+    return (placeholders(source.template) - {"table", "region", "chunk", "label_columns",
+                                             "crossmatch_table", "crossmatch_match"}
             - set(ARCHIVE_TABLES))
 
 
-__all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "LabelSource", "fetch_labels", "get_source",
-           "label_sources", "quote_column"]
+__all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "GaiaCrossmatch", "LabelSource", "fetch_labels",
+           "get_source", "label_sources", "quote_column"]
 
 
 def parse_column_overrides(items) -> dict[str, dict[str, str]]:

@@ -4,10 +4,13 @@ Its spectroscopic labels (``spec_*``, SoS-Spectro after the PASTEL recalibration
 paper's training labels; its ``ml_*`` values are what ``sos-vo query --compare sos-dr2`` sets
 beside the package's predictions.
 
-**Guesses**: the VizieR identifier ``J/A+A/700/A195`` is inferred from the journal reference,
-not verified; the table ``"J/A+A/700/A195/catalog"`` and the labels below follow the paper's
-Table 6 names (``Gaia DR3 id`` -> ``GaiaDR3``, ``spec_log_g``, ``spec_[Fe/H]``, ...).  All are
-resolved against TAPVizieR's TAP_SCHEMA at run time.
+Verified: the VizieR table ``"J/A+A/700/A195/catalog"`` (two public astroquery scripts list it
+among the catalogues they cone-search; T25 Sect. 8, "Data availability": the catalogue is at CDS).
+**Guesses**: the column labels, which follow the paper's Table 6 names (``SoSid``,
+``Gaia DR3 id`` -> ``GaiaDR3``, ``spec_Teff``, ``spec_log_g``, ``spec_[Fe/H]``, ``ml_*``,
+``SDSS_train_set``; Table 6 as extracted here names the SkyMapper flag both ``SM_train_set`` and
+``SM_train_area``): no public code or page found shows VizieR's labels.  All are resolved
+against TAPVizieR's TAP_SCHEMA at run time.
 """
 
 from __future__ import annotations
@@ -44,5 +47,5 @@ SOURCE = register(LabelSource(
              "sdss_train_set": "SDSS_train_set", "sm_train_set": "SM_train_set"},
     template="labels_sos_dr2", quality=quality,
     quality_doc="spec_Teff, spec_log_g, spec_[Fe/H] present",
-    verified="a guess: identifier inferred, table and labels from T25 Table 6, not verified",
+    verified="table: public astroquery scripts; labels: a guess from T25 Table 6",
     extra={"ml_roles": ML_ROLES}))

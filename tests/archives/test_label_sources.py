@@ -37,6 +37,18 @@ def sql_names(monkeypatch):
     monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
 
 
+def _resolved_as_named(src):
+    """The source's tables resolved to the names it asks for (no service)."""
+    cols = dict(src.columns)
+    if src.crossmatch is None:
+        return ResolvedTable("http://x/tap", src.table, src.table.strip('"'), cols), None
+    main = ResolvedTable("http://x/tap", src.table, src.table,
+                         {r: c for r, c in cols.items() if r != "source_id"})
+    xmatch = ResolvedTable("http://x/tap", src.crossmatch.table, src.crossmatch.table,
+                           {"source_id": cols["source_id"], "match": src.crossmatch.match})
+    return main, xmatch
+
+
 @pytest.mark.parametrize("key", sorted(label_sources()))
 def test_every_template_matches_its_roles(key):
     src = label_sources()[key]
@@ -44,12 +56,14 @@ def test_every_template_matches_its_roles(key):
     # the common select list is generated (label_columns); the template names only the
     # survey's extra roles, and source_id for its IS NOT NULL filter
     extra = set(src.columns) - set(LABEL_ROLES)
-    assert placeholders(src.template) == extra | {"source_id", "label_columns", "table", "region",
-                                                  "chunk"}
-    resolved = ResolvedTable("http://x/tap", src.table, src.table.strip('"'), dict(src.columns))
-    adql = label_query(src, resolved, parse_region("circle 10 20 1deg"))
+    join = {"crossmatch_table", "crossmatch_match", "survey_id"} if src.crossmatch else set()
+    assert placeholders(src.template) == extra | join | {"source_id", "label_columns", "table",
+                                                         "region", "chunk"}
+    resolved, xmatch = _resolved_as_named(src)
+    adql = label_query(src, resolved, parse_region("circle 10 20 1deg"), crossmatch=xmatch)
     assert f'FROM {resolved.adql_table} AS l' in adql
-    assert 'l."' + src.columns["source_id"] + '" IS NOT NULL' in adql
+    alias = "x" if src.crossmatch else "l"
+    assert f'{alias}."' + src.columns["source_id"] + '" IS NOT NULL' in adql
     assert "CONTAINS" in adql
     for role in src.columns:
         assert f" AS {role}" in adql
@@ -131,6 +145,68 @@ def test_one_per_star_keeps_smallest_feh_error():
     assert sorted(kept["x"].tolist()) == [1, 2]
 
 
+class _SchemaOnly:
+    """A TAP service that answers only TAP_SCHEMA look-ups, from a dict table -> columns."""
+
+    url = "http://schema-only/tap"
+
+    def __init__(self, tables):
+        self.tables = tables
+        self.queries = []
+
+    def run(self, adql, maxrec=None, **kwargs):
+        import fnmatch
+        import re
+
+        self.queries.append(adql)
+        value = re.search(r"'([^']*)'", adql).group(1)
+        if "TAP_SCHEMA.tables" in adql:
+            pattern = value.replace("%", "*").lower()
+            return Table({"table_name": [t for t in self.tables
+                                         if fnmatch.fnmatchcase(t.lower(), pattern)] or
+                          np.zeros(0, dtype="U1")})
+        return Table({"column_name": self.tables.get(value, []) or np.zeros(0, dtype="U1")})
+
+
+SSPP_SERVICE = {
+    "sdss_dr16.sppparams": ["specobjid", "ra", "dec", "teffadop", "teffadopunc", "loggadop",
+                            "loggadopunc", "fehadop", "fehadopunc", "flag"],
+    "gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj": ["id1", "id2", "distance"],
+}
+"""sppParams without a Gaia id and the Gaia DR3 cross-match, as the Astro Data Lab names them."""
+
+
+def test_segue_takes_the_gaia_id_from_the_crossmatch():
+    from sos_vo.archives.label_source import resolve_source
+
+    src = label_sources()["segue-sspp"]
+    client = _SchemaOnly(SSPP_SERVICE)
+    name, cols = src.names()
+    main, xmatch = resolve_source(client, src, name, cols)
+    assert main.table == "sdss_dr16.sppparams" and "source_id" not in main.columns
+    assert xmatch.table == "gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj"
+    assert xmatch.columns == {"source_id": "id1", "match": "id2"}
+    adql = label_query(src, main, whole_sky(), 'x."id1" >= 0', xmatch)
+    assert ('JOIN gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj AS x ON x."id2" = l."specobjid"'
+            in adql)
+    assert adql.startswith('SELECT x."id1" AS source_id,') and 'x."id1" IS NOT NULL' in adql
+    # the cross-match table is checked like the survey table, and can be renamed
+    client = _SchemaOnly({"sdss_dr16.sppparams": SSPP_SERVICE["sdss_dr16.sppparams"]})
+    with pytest.raises(SchemaResolutionError, match="x1p5__gaia_source__sdss_dr16__specobj"):
+        resolve_source(client, src, name, cols)
+    client = _SchemaOnly({**SSPP_SERVICE, "mine.sspp_gaia": ["gaia_id", "id2"]})
+    _, xmatch = resolve_source(client, src, name, {**cols, "source_id": "gaia_id"},
+                               {"segue_sspp_gaia": "mine.sspp_gaia"})
+    assert xmatch.table == "mine.sspp_gaia" and xmatch.columns["source_id"] == "gaia_id"
+
+
+def test_label_query_refuses_a_missing_crossmatch():
+    src = label_sources()["segue-sspp"]
+    main, _ = _resolved_as_named(src)
+    with pytest.raises(ValueError, match="cross-match"):
+        label_query(src, main, whole_sky())
+
+
 # --------------------------------------------------------------------------------------------
 # against the mirror
 # --------------------------------------------------------------------------------------------
@@ -172,7 +248,10 @@ def test_region_fetch_equals_local_selection_and_resumes(dachs_url, sql_names, t
     assert sorted(got["source_id"].tolist()) == sorted(np.asarray(real["dr3_source_id"])[inside].tolist())
     first_jobs = client.jobs_sent
     sent = client.jobs_sent
-    resolve_table(client, "galah_dr3.main_star", dict(label_sources()["galah-dr3"].columns))
+    from sos_vo.archives.label_source import resolve_source
+
+    src = label_sources()["galah-dr3"]
+    resolve_source(client, src, *src.names())  # the survey table and its Gaia cross-match
     resolve_jobs = client.jobs_sent - sent
     sent = client.jobs_sent
     again = fetch_labels("galah-dr3", region, client=client, cache_dir=tmp_path, progress=False,
@@ -238,3 +317,34 @@ def test_column_override_reaches_the_resolver(dachs_url, fast_client_kwargs):
     with pytest.raises(SchemaResolutionError, match="'fe_h_dr4'"):
         fetch_labels("galah-dr3", parse_region("circle 60 -60 10deg"), client=client,
                      columns={"feh": "fe_h_dr4"}, cache_dir=False, progress=False)
+
+
+@pytest.mark.dachs
+def test_crossmatch_join_runs_on_the_server(dachs_url, fast_client_kwargs):
+    """The cross-match join of the label query, run by DaCHS: GALAH DR3 joined to itself on
+    sobject_id (main_star carries dr3_source_id in the mirror) returns the real stars and
+    labels of the region."""
+    import dataclasses
+
+    from sos_vo.archives.label_source import GaiaCrossmatch, all_finite_labels
+
+    joined = dataclasses.replace(
+        label_sources()["galah-dr3"], key="galah-dr3-self-joined",
+        crossmatch=GaiaCrossmatch(table="galah_dr3.main_star", match="sobject_id",
+                                  table_key="galah_dr3_self"))
+    region = parse_region("circle 60 -60 15deg")
+    got = fetch_labels(joined, region, tap_url=dachs_url, quality=all_finite_labels,
+                       cache_dir=False, progress=False, use_async=False, **fast_client_kwargs)
+    prov = got.meta["provenance"]
+    assert 'JOIN galah_dr3.main_star AS x ON x."sobject_id" = l."sobject_id"' in prov["adql"]
+    assert prov["crossmatch"]["columns"] == {"source_id": "dr3_source_id", "match": "sobject_id"}
+    real = Table.read(realdata(GALAH_FILE))
+    inside = region.contains(np.asarray(real["ra_dr2"], float), np.asarray(real["dec_dr2"], float))
+    real = real[inside]
+    assert len(real) > 20 and len(got) == len(np.unique(real["dr3_source_id"]))
+    real.sort("dr3_source_id")
+    got.sort("source_id")
+    assert np.array_equal(got["source_id"], np.asarray(real["dr3_source_id"]))
+    assert np.array_equal(got["survey_id"], np.asarray(real["sobject_id"]).astype(str))
+    for mine, theirs in (("teff", "teff"), ("logg", "logg"), ("feh", "fe_h"), ("e_feh", "e_fe_h")):
+        np.testing.assert_allclose(got[mine], np.asarray(real[theirs], float), rtol=1e-6)

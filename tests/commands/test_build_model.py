@@ -94,11 +94,15 @@ def test_build_model_writes_a_real_label_model(built, capsys):
     assert set(label_sources()) >= {"apogee-dr17", "galah-dr3", "lamost-lrs", "gaia-eso", "segue-sspp"}
     # the labelled-star count equals the union of the label tables the mirror serves
     ids = set()
-    for name in ("vizier.iii_286_catalog", "galah_dr3.main_star", "vizier.v_164_stellar5",
-                 "vizier.j_a_a_666_a121_tableb5", "sdss_dr17.sppparams"):
-        t = Table.read(fixture_dir() / "fixture" / "labels" / f"{name}.ecsv")
-        col = next(c for c in ("GaiaEDR3", "dr3_source_id", "Gaia", "GaiaDR3", "gaia_dr3_source_id")
-                   if c in t.colnames)
+    labels_dir = fixture_dir() / "fixture" / "labels"
+    for name in ("vizier.iii_286_catalog", "galah_dr3.main_star", "vizier.v_162_dr11sl",
+                 "vizier.j_a_a_676_a129_catalog", "sdss_dr16.sppparams"):
+        t = Table.read(labels_dir / f"{name}.ecsv")
+        if name == "sdss_dr16.sppparams":  # Gaia DR3 ids from the Data Lab cross-match
+            x = Table.read(labels_dir / "gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj.ecsv")
+            gaia = dict(zip(np.asarray(x["id2"]).tolist(), np.asarray(x["id1"]).tolist(), strict=True))
+            t["id1"] = [gaia[s] for s in np.asarray(t["specobjid"]).tolist()]
+        col = next(c for c in ("GaiaEDR3", "dr3_source_id", "GaiaDR3", "id1") if c in t.colnames)
         keep = np.ones(len(t), bool)
         if "flag" in t.colnames:  # SEGUE SSPP rule: flag nnnnn
             keep = np.asarray(t["flag"]) == "nnnnn"
@@ -175,7 +179,7 @@ def test_bad_label_table_is_a_clear_error(mirror_env, tmp_path, capsys):
     assert rc == 2 and "vizier.iii_286_catalogue" in err and "vizier.iii_286_catalog" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     # a table with other columns: the missing ones and the closest names are listed
-    rc, err = _run([*base, *_tables(), "--table", "apogee_dr17=vizier.v_164_stellar5"], capsys)
+    rc, err = _run([*base, *_tables(), "--table", "apogee_dr17=vizier.v_162_dr11sl"], capsys)
     assert rc == 2 and "lacks column(s)" in err and "'aflag'" in err
     assert not out.exists()
 

@@ -176,7 +176,7 @@ def test_framework_recalibration_is_bit_identical_on_demo_labels():
 
 @pytest.mark.parametrize("name, names", [
     ("galah_dr3.main_star.ecsv", ("teff", "logg", "fe_h")),
-    ("sdss_dr17.sppparams.ecsv", ("teffadop", "loggadop", "fehadop")),
+    ("sdss_dr16.sppparams.ecsv", ("teffadop", "loggadop", "fehadop")),
     ("vizier.iii_286_catalog.ecsv", ("Teff", "logg", "[Fe/H]")),
 ])
 def test_framework_recalibration_is_bit_identical_on_mirror_labels(name, names):

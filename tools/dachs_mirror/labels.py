@@ -7,15 +7,20 @@ documented SQL mapping of VizieR names, :func:`sos_vo.archives.conf.sql_table_na
   ``../shared/realdata/apogee_galah_gaia/Galah_data_filtered_1061.fits`` (Buder et al. 2021;
   MIT licence of the repository that published the file), columns as Data Central names them.
   ``ra``/``dec`` are the file's Gaia DR2 positions (``ra_dr2``/``dec_dr2``): the file has no
-  GALAH ``ra``/``dec``.
+  GALAH ``ra``/``dec``.  ``galah_dr3.vac_gaiaedr3`` in the same resource: the file's **real**
+  ``sobject_id``, ``star_id`` and ``dr3_source_id``, the cross-match the GALAH labels are joined
+  to (:mod:`sos_vo.archives.galah`).
 * ``"III/286/catalog"`` -> ``vizier.iii_286_catalog`` (added to the ``sosvo_vizier`` resource):
   the **real** APOGEE DR17 rows of ``Apogee_data_filtered_1612.fits`` under the VizieR labels
   (SQL-mapped).  ``AFlag`` is 0 for every row: the file was filtered by its authors and does
   not carry ASPCAPFLAG (documented, synthetic column).
-* ``"V/164/stellar5"``, ``"J/A+A/666/A121/tableb5"`` (LAMOST, Gaia-ESO) and
+* ``"V/162/dr11sl"``, ``"J/A+A/676/A129/catalog"`` (LAMOST, Gaia-ESO) and
   ``"J/A+A/700/A195/catalog"`` (SoS DR2): **synthetic** rows for subsets of the same real stars:
   the real APOGEE/GALAH labels plus known trends and noise (:data:`LAMOST_TREND`, ...), so the
-  homogenisation and the comparison have something to recover; ``sdss_dr17.sppparams`` likewise.
+  homogenisation and the comparison have something to recover; ``sdss_dr16.sppparams`` likewise
+  (resource ``sosvo_sdss_dr16``), without a Gaia id, as the Astro Data Lab serves it, and its
+  cross-match ``gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj`` (resource ``sosvo_gaia_dr3``:
+  ``id1`` = Gaia DR3 source_id, ``id2`` = specobjid, ``distance``; the distances are synthetic).
 * ``labelsky.*`` (resource ``sosvo_labelsky``): Gaia-side tables for the label stars --
   ``gaia_source``, ``gaiaedr3_distance``, ``xgboost_table1``, both best-neighbour tables and both
   photometry tables.  Only ``source_id``, ``ra``, ``dec``, ``l``, ``b`` are real (the label
@@ -52,7 +57,13 @@ GALAH_FILE = "Galah_data_filtered_1061.fits"
 LABEL_SKY_SCHEMA = "labelsky"
 LABEL_SKY_RESOURCE = "sosvo_labelsky"
 GALAH_RESOURCE = "sosvo_galah_dr3"
-SSPP_RESOURCE = "sosvo_sdss_dr17"
+SSPP_SCHEMA = "sdss_dr16"
+SSPP_RESOURCE = "sosvo_sdss_dr16"
+SSPP_XMATCH_SCHEMA = "gaia_dr3"
+SSPP_XMATCH_TABLE = "x1p5__gaia_source__sdss_dr16__specobj"
+SSPP_XMATCH_RESOURCE = "sosvo_gaia_dr3"
+"""Schemas, tables and resources of the SEGUE SSPP labels as :mod:`sos_vo.archives.segue` names
+them (the Astro Data Lab's)."""
 
 LABEL_SKY_OVERRIDES: dict[str, str] = {
     key: f"{LABEL_SKY_SCHEMA}.{spec.table_name}" for key, spec in ARCHIVE_TABLES.items()}
@@ -157,7 +168,8 @@ def _trend(lab: dict[str, np.ndarray], coef: tuple[float, float, float, float]) 
 
 def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
     """Mirror tables by resource: ``vizier`` (VizieR path -> rows with VizieR labels),
-    ``galah_dr3`` (table -> rows), ``labelsky`` (table -> rows), ``sdss_dr17``."""
+    ``galah_dr3`` (table -> rows), ``labelsky`` (table -> rows), ``sdss_dr16`` (sppParams) and
+    ``gaia_dr3`` (its Gaia DR3 cross-match)."""
     rng = np.random.default_rng(seed)
     apogee, galah = real_labels()
     stars = _stars(apogee, galah)
@@ -174,20 +186,22 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
                                           "flag_sp", "flag_fe_h")}})
     for c in ("ra", "dec"):
         gal[c].meta["ucd"] = f"pos.eq.{c};meta.main"
+    gal_gaia = Table({"sobject_id": gal["sobject_id"], "star_id": gal["star_id"],
+                      "dr3_source_id": gal["dr3_source_id"]})
     lab = {k: np.asarray(stars[k], float) for k in ("teff", "logg", "feh")}
     n = len(stars)
     # LAMOST: 60% of the stars, reference + trend + noise
     pick = np.sort(rng.choice(n, int(0.6 * n), replace=False))
     sub = {k: v[pick] for k, v in lab.items()}
     lamost = Table({"ObsID": (100_000_000 + pick).astype(np.int64),
-                    "Gaia": np.asarray(stars["source_id"])[pick],
+                    "GaiaDR3": np.asarray(stars["source_id"])[pick],
                     "RAJ2000": np.asarray(stars["ra"])[pick], "DEJ2000": np.asarray(stars["dec"])[pick]})
     for k, label in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
         lamost[label] = sub[k] + _trend(sub, LAMOST_TREND[k]) + rng.normal(0, LAMOST_NOISE[k], pick.size)
         lamost[f"e_{label}"] = np.full(pick.size, LAMOST_NOISE[k])
     # Gaia-ESO: 15% of the stars, constant offsets
     pick = np.sort(rng.choice(n, int(0.15 * n), replace=False))
-    ges = Table({"CName": np.char.add("GES", pick.astype(str)), "GaiaDR3": np.asarray(stars["source_id"])[pick],
+    ges = Table({"Object": np.char.add("GES", pick.astype(str)), "GaiaDR3": np.asarray(stars["source_id"])[pick],
                  "RAJ2000": np.asarray(stars["ra"])[pick], "DEJ2000": np.asarray(stars["dec"])[pick]})
     for k, label in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
         ges[label] = lab[k][pick] + GES_OFFSET[k] + rng.normal(0, 0.5 * LAMOST_NOISE[k], pick.size)
@@ -205,8 +219,11 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
     # SEGUE SSPP: 20% of the stars, SSPP names, some flagged
     pick = np.sort(rng.choice(n, int(0.2 * n), replace=False))
     sspp = Table({"specobjid": (7_000_000_000 + pick).astype(np.int64),
-                  "gaia_dr3_source_id": np.asarray(stars["source_id"])[pick],
                   "ra": np.asarray(stars["ra"])[pick], "dec": np.asarray(stars["dec"])[pick]})
+    xmatch = Table({"id1": np.asarray(stars["source_id"])[pick].astype(np.int64),
+                    "id2": np.asarray(sspp["specobjid"]),
+                    # own generator: the rows of every other table stay as before
+                    "distance": np.random.default_rng(seed + 1).uniform(0.0, 1.5, pick.size)})
     for k, c in (("teff", "teffadop"), ("logg", "loggadop"), ("feh", "fehadop")):
         sspp[c] = lab[k][pick] + rng.normal(0, LAMOST_NOISE[k], pick.size)
         sspp[f"{c}unc"] = np.full(pick.size, LAMOST_NOISE[k])
@@ -231,14 +248,17 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
     pastel["bibcode"] = np.char.add("2099LABEL..", np.arange(pick.size).astype(str))
     labelsky = {ARCHIVE_TABLES[k].table_name: t for k, t in sky.items()}
     labelsky["b_pastel_pastel"] = _vizier_sql(pastel)
-    return {"vizier": {"III/286/catalog": apo, "V/164/stellar5": lamost,
-                       "J/A+A/666/A121/tableb5": ges, "J/A+A/700/A195/catalog": sos},
-            "galah_dr3": {"main_star": gal}, "sdss_dr17": {"sppparams": sspp},
+    return {"vizier": {"III/286/catalog": apo, "V/162/dr11sl": lamost,
+                       "J/A+A/676/A129/catalog": ges, "J/A+A/700/A195/catalog": sos},
+            "galah_dr3": {"main_star": gal, "vac_gaiaedr3": gal_gaia},
+            SSPP_SCHEMA: {"sppparams": sspp},
+            SSPP_XMATCH_SCHEMA: {SSPP_XMATCH_TABLE: xmatch},
             "labelsky": labelsky, "_pastel_vizier_labels": {"b_pastel_pastel": pastel}}
 
 
 def write_label_mirror(tables: dict[str, dict[str, Table]], out: str | os.PathLike) -> dict:
-    """Write the resources ``sosvo_galah_dr3``, ``sosvo_sdss_dr17``, ``sosvo_labelsky`` and
+    """Write the resources ``sosvo_galah_dr3``, ``sosvo_sdss_dr16``, ``sosvo_gaia_dr3``,
+    ``sosvo_labelsky`` and
     ECSV copies under ``out/fixture/labels/``; the VizieR tables are returned for the caller to
     add to the ``sosvo_vizier`` resource (one RD per schema).
 
@@ -252,7 +272,8 @@ def write_label_mirror(tables: dict[str, dict[str, Table]], out: str | os.PathLi
     fixture = out / "fixture" / "labels"
     fixture.mkdir(parents=True, exist_ok=True)
     resources, names, rows = [], {}, {}
-    for schema, resource in (("galah_dr3", GALAH_RESOURCE), ("sdss_dr17", SSPP_RESOURCE),
+    for schema, resource in (("galah_dr3", GALAH_RESOURCE), (SSPP_SCHEMA, SSPP_RESOURCE),
+                             (SSPP_XMATCH_SCHEMA, SSPP_XMATCH_RESOURCE),
                              (LABEL_SKY_SCHEMA, LABEL_SKY_RESOURCE)):
         members = tables[schema]
         write_rd(out / "rd" / resource, schema, members,
