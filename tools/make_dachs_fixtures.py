@@ -7,7 +7,7 @@ OUT_DIR/fixture/<key>.ecsv (the same rows, which the tests read to compute expec
 answers independently of the server), plus OUT_DIR/manifest.json.  The VizieR reference
 catalogues of the validation (tools/dachs_mirror/references.py) go to the resource sosvo_vizier, listed
 under "references" in the manifest; the label sources (tools/dachs_mirror/labels.py) add their
-VizieR tables to it and three resources of their own, listed under "labels".
+VizieR tables to it and resources of their own (GALAH DR3, SDSS DR16, the Gaia DR3 cross-match table and the labelled sky), listed under "labels".
 """
 
 from __future__ import annotations
