@@ -20,9 +20,13 @@ Stages (each one's row counts go into the model's provenance):
    :func:`sos_vo.pipeline.train_survey`, one model folder per survey.
 
 Resuming: every TAP result (label chunks, id-upload chunks) is cached on disk (``cache_dir``),
-so a killed build started again refetches nothing it had finished.  Training is not resumable
-member by member (:func:`sos_vo.pipeline.train_survey` trains the ensemble in one call); a
-killed training leaves no model folder (written atomically) and starts again.
+so a killed build started again refetches nothing it had finished; every finished ensemble
+member is checkpointed (``checkpoint_dir``, default ``<cache_dir>/members``,
+:mod:`sos_vo.ml.checkpoint`), so the rerun trains only the members it had not finished.  The
+model folder is written atomically: a killed build leaves none.
+
+Training on dask: ``scheduler`` (an address) or ``client`` (a ``distributed.Client``) trains
+the members as dask tasks, with the same checkpoints.
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ class BuildResult:
     homogenisation: Table | None = None
     recalibration: Table | None = None
     labels: dict[str, Table] = field(default_factory=dict)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per survey: members ``loaded`` from checkpoints and ``trained``, and the ``engine``."""
 
 
 def _spectro_from_sos_dr2(t: Table) -> Table:
@@ -110,7 +116,8 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
                 columns: Mapping[str, Mapping[str, str]] | None = None,
                 cache_dir: str | os.PathLike | None | bool = None, n_members: int = 10,
                 options=None, seed: int = 0, overwrite: bool = False, progress: bool = True,
-                use_async: bool = False, **client_kwargs) -> BuildResult:
+                use_async: bool = False, checkpoint_dir: str | os.PathLike | None | bool = None,
+                scheduler: str | None = None, client=None, **client_kwargs) -> BuildResult:
     """Fetch real labels, homogenise, recalibrate, join, cut, train; save model folder(s).
 
     Parameters
@@ -144,6 +151,15 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         Cache of every TAP result (None: ``~/.cache/sos-vo/tap``; False: none).
     n_members, options, seed
         Ensemble size, :class:`sos_vo.ml.options.NetworkOptions`, seed.
+    checkpoint_dir : path, None or False
+        Member checkpoints (None: ``<cache_dir>/members``, none when ``cache_dir`` is False;
+        False: none).  They are kept after the build (a rebuild with the same inputs loads
+        them); delete the folder to reclaim the space.
+    scheduler : str, optional
+        Address of a dask scheduler (``tcp://host:8786``): the members are trained there as
+        tasks (workers with one thread each keep the training reproducible).
+    client : distributed.Client, optional
+        An existing client instead of ``scheduler``.
 
     Raises
     ------
@@ -152,8 +168,6 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
     SchemaResolutionError, EmptyInputError, RegionError, ServiceError
         As their messages say; no model folder is left behind.
     """
-    from ..pipeline import prepare_survey, train_survey
-
     out = check_writable(Path(out), overwrite)
     surveys = surveys_for(survey)
     keys = label_keys(labels)
@@ -171,6 +185,54 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         raise ValueError("give either a REGION or --all-sky")
     reg: Region | None = None if all_sky else as_region(region)
     tables = dict(tables or {})
+    ckpt = _checkpoint_root(checkpoint_dir, cache_dir)
+    own_client = None
+    if scheduler is not None and client is None:
+        client = own_client = connect_scheduler(scheduler, client_kwargs.get("timeout") or 20.0)
+    try:
+        return _build(reg, all_sky, surveys, keys, reference, method, recalibration, out,
+                      tap_url, label_tap_url, tables, columns, cache_dir, n_members, options,
+                      seed, overwrite, progress, use_async, ckpt, client, client_kwargs)
+    finally:
+        if own_client is not None:
+            own_client.close()
+
+
+def _checkpoint_root(checkpoint_dir, cache_dir) -> Path | None:
+    """Where the member checkpoints go (see :func:`build_model`)."""
+    if checkpoint_dir is False or (checkpoint_dir is None and cache_dir is False):
+        return None
+    if checkpoint_dir is not None:
+        return Path(checkpoint_dir).expanduser()
+    from ..archives.chunking import default_cache_dir
+
+    return Path(cache_dir if cache_dir else default_cache_dir()).expanduser() / "members"
+
+
+def connect_scheduler(address: str, timeout: float = 20.0):
+    """A ``distributed.Client`` connected to ``address``; a ValueError naming it if it cannot."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError("--scheduler needs dask.distributed: pip install 'sos-vo[scale]'") from None
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ValueError(f"cannot reach the dask scheduler {address!r}: {exc}") from None
+    threads = set(client.nthreads().values())
+    if threads - {1}:
+        log.warning("dask workers with %s threads: members trained side by side in one process "
+                    "share Keras's global seed; start workers with --nthreads 1 for "
+                    "reproducible members", sorted(threads))
+    return client
+
+
+def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, tap_url,
+           label_tap_url, tables, columns, cache_dir, n_members, options, seed, overwrite,
+           progress, use_async, ckpt, client, client_kwargs) -> BuildResult:
+    """The stages of :func:`build_model` after its checks."""
+    from ..pipeline import prepare_survey, train_survey
+
     gaia_client = gaia.client(tap_url, **client_kwargs)
     gaia_client.check_service()
     prov: dict[str, Any] = {"real_labels": True, "labels": keys, "region": "all sky" if all_sky
@@ -271,7 +333,8 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         prov["rows"][s] = {"joined": len(joined_rows[s]), "after_cuts": len(p.joined),
                            "labelled_after_cuts": int(p.labelled().sum())}
         folders[s] = train_survey(p, out, n_members=n_members, options=options, seed=seed,
-                                  progress=progress, overwrite=overwrite, provenance=_flat(prov))
+                                  progress=progress, overwrite=overwrite, provenance=_flat(prov),
+                                  checkpoint_dir=ckpt, client=client)
     else:
         prepared = {s: prepared_for(s) for s in surveys}
         for s, p in prepared.items():
@@ -281,10 +344,19 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
             tmp.mkdir()
             for s, p in prepared.items():
                 train_survey(p, tmp / s, n_members=n_members, options=options, seed=seed,
-                             progress=progress, provenance=_flat(prov))
+                             progress=progress, provenance=_flat(prov), checkpoint_dir=ckpt,
+                             client=client)
         folders = {s: out / s for s in surveys}
+    members = {}
+    for s, folder in folders.items():
+        meta = folder / "model.json"
+        if meta.is_file():  # absent only where train_survey is replaced (tests)
+            import json
+
+            card = json.loads(meta.read_text())
+            members[s] = card.get("provenance", {}).get("member_checkpoints", {})
     return BuildResult(out=out, folders=folders, provenance=prov, homogenisation=homog,
-                       recalibration=fit_table, labels=fetched)
+                       recalibration=fit_table, labels=fetched, members=members)
 
 
 def _py(v):
