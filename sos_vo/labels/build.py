@@ -58,6 +58,22 @@ DEFAULT_WEIGHTS = "inverse_variance"
 KEY = "source_id"
 
 
+LABEL_VALUE_COLUMNS: tuple[str, ...] = ("teff", "e_teff", "logg", "e_logg", "feh", "e_feh")
+"""The label-schema columns the homogenisation reads, besides ``source_id``."""
+
+
+def compact_labels(t: Table) -> Table:
+    """A label-schema table reduced to ``source_id`` and :data:`LABEL_VALUE_COLUMNS` (float64,
+    NaN where missing): what :func:`homogenise_labels` reads, 56 bytes a row.  ``meta`` is
+    kept (provenance)."""
+    out = Table({KEY: np.asarray(t[KEY], dtype=np.int64)}, meta=dict(t.meta))
+    for col in LABEL_VALUE_COLUMNS:
+        out[col] = np.ma.filled(np.ma.asarray(t[col], dtype=float), np.nan)
+        if getattr(t[col], "unit", None) is not None:
+            out[col].unit = t[col].unit
+    return out
+
+
 def _survey_table(t: Table) -> Table:
     """Label-schema rows -> the homogenise layout (``teff``, ``err_teff``, ...)."""
     out = Table({KEY: np.asarray(t[KEY], dtype=np.int64)})

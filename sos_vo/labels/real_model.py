@@ -53,6 +53,7 @@ from .build import (
     DEFAULT_METHOD,
     DEFAULT_REFERENCE,
     coefficients_table,
+    compact_labels,
     homogenise_labels,
     refit_recalibration,
 )
@@ -94,6 +95,7 @@ class BuildResult:
     homogenisation: Table | None = None
     recalibration: Table | None = None
     labels: dict[str, Table] = field(default_factory=dict)
+    """Per label source, its rows reduced to ``source_id`` and the labels with their errors."""
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per survey: members ``loaded`` from checkpoints and ``trained``, and the ``engine``."""
 
@@ -239,26 +241,16 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
                             else reg.describe(), "gaia_service": gaia_client.url,
                             "recalibration_mode": recalibration, "label_sources": {}}
 
-    # 2. labels
-    fetched: dict[str, Table] = {}
-    for key in keys:
-        t = fetch_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
-                         use_async=use_async, progress=progress,
-                         columns=(columns or {}).get(key), **client_kwargs)
-        fetched[key] = t
-        prov["label_sources"][key] = t.meta["provenance"]
-    # 3. homogenisation
-    homog = None
-    if keys == ["sos-dr2"]:
-        spectro = _spectro_from_sos_dr2(fetched["sos-dr2"])
-        prov["homogenisation"] = "none: published SoS DR2 spectroscopic labels"
-    else:
-        build = homogenise_labels(fetched, reference=reference, method=method)
-        spectro = build.spectro_table()
-        homog = build.report
-        prov["homogenisation"] = {**build.provenance,
-                                  "per_survey": [dict(zip(homog.colnames, [_py(v) for v in r], strict=True))
-                                                 for r in homog]}
+    # 2. labels, 3. homogenisation
+    def fetch(key: str) -> Table:
+        return fetch_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
+                            use_async=use_async, progress=progress,
+                            columns=(columns or {}).get(key), **client_kwargs)
+
+    stage = label_stage(keys, fetch, reference=reference, method=method)
+    fetched, spectro, homog = stage.labels, stage.spectro, stage.report
+    prov["label_sources"] = stage.provenance["label_sources"]
+    prov["homogenisation"] = stage.provenance["homogenisation"]
     full = np.all([np.isfinite(np.asarray(spectro[k], float)) for k in LABELS], axis=0)
     ids = np.asarray(spectro["source_id"], dtype=np.int64)[full]
     prov["rows"] = {"labelled_stars": len(spectro), "labelled_all_three": int(full.sum())}
@@ -357,6 +349,47 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
             members[s] = card.get("provenance", {}).get("member_checkpoints", {})
     return BuildResult(out=out, folders=folders, provenance=prov, homogenisation=homog,
                        recalibration=fit_table, labels=fetched, members=members)
+
+
+@dataclass
+class LabelStage:
+    """Labels fetched, homogenised and combined (:func:`label_stage`)."""
+
+    labels: dict[str, Table]
+    """Per source, the compact label rows (:func:`sos_vo.labels.build.compact_labels`)."""
+    spectro: Table
+    """One row per star, ``sos_spectro.main`` layout."""
+    report: Table | None
+    """Homogenisation report (None for ``sos-dr2`` alone)."""
+    provenance: dict[str, Any]
+
+
+def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAULT_REFERENCE,
+                method: str = DEFAULT_METHOD) -> LabelStage:
+    """Fetch each label source with ``fetch(key)``, keep only what the homogenisation reads,
+    homogenise and combine one row per star.
+
+    Memory: each fetched table (label schema: text survey ids, positions, masked columns) is
+    reduced to ``source_id`` and the six label columns as soon as it arrives
+    (:func:`sos_vo.labels.build.compact_labels`, 56 bytes a row), so only one source's full
+    table is alive at a time (measured by ``benchmarks/build_memory.py``).
+    """
+    labels: dict[str, Table] = {}
+    prov: dict[str, Any] = {"label_sources": {}}
+    for key in keys:
+        t = fetch(key)
+        prov["label_sources"][key] = t.meta["provenance"]
+        labels[key] = compact_labels(t)
+        del t
+    if list(keys) == ["sos-dr2"]:
+        prov["homogenisation"] = "none: published SoS DR2 spectroscopic labels"
+        return LabelStage(labels, _spectro_from_sos_dr2(labels["sos-dr2"]), None, prov)
+    build = homogenise_labels(labels, reference=reference, method=method)
+    report = build.report
+    prov["homogenisation"] = {**build.provenance,
+                              "per_survey": [dict(zip(report.colnames, [_py(v) for v in r],
+                                                      strict=True)) for r in report]}
+    return LabelStage(labels, build.spectro_table(), report, prov)
 
 
 def _py(v):
