@@ -70,7 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--members", type=positive_int, default=10,
                        help="ensemble members of the build plan (default 10, T25 Sect. 5.1)")
     build.add_argument("--rate-json", type=Path, default=None, metavar="FILE",
-                       help=f"speed benchmark JSON holding the measured rate (default {RATE_FILE})")
+                       help=f"speed benchmark JSON holding the measured rate (default "
+                       f"{RATE_FILE}; for the build-model plan {BUILD_RATE_FILE}, the path "
+                       "build-model trains with, where present)")
     build.add_argument("--rate", type=positive_float, default=None, metavar="ROWS/CPU-S",
                        help="measured network-rows per CPU-second, instead of a JSON file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -81,15 +83,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "CPU-hours")
 
 
-def _rate(args: argparse.Namespace) -> tuple[float, str]:
+BUILD_RATE_FILE = Path("benchmarks") / "results" / "speed-per-network-reduced.json"
+"""Default rate of the build-model plan: the speed benchmark of the path build-model trains
+with, network by network with Keras (``python -m benchmarks.speed --n-stars 30000 --epochs 5
+--repeats 2 --no-keras --predict-rows 20000 --quiet --json
+benchmarks/results/speed-per-network-reduced.json``); :data:`RATE_FILE` where it is absent."""
+
+
+def _rate(args: argparse.Namespace, default: Path = RATE_FILE) -> tuple[float, str]:
     from ..scale.plan import throughput_from_json
 
     if args.rate is not None:
         if args.rate <= 0:
             raise SosVoError(f"--rate must be > 0, got {args.rate}")
         return float(args.rate), "--rate"
+    roots = (Path(__file__).resolve().parents[2], Path.cwd())
     candidates = [args.rate_json] if args.rate_json else [
-        Path(__file__).resolve().parents[2] / RATE_FILE, Path.cwd() / RATE_FILE]
+        root / name for name in dict.fromkeys((default, RATE_FILE)) for root in roots]
     for path in candidates:
         if path.is_file():
             try:
@@ -124,7 +134,8 @@ def run_build_model(args: argparse.Namespace) -> int:
                            cores_per_worker=args.cores_per_worker, source=source)
     build = None
     if args.train_rows is None:  # the paper's all-sky samples: download + training, one plan
-        build = _build_plan("all-sky", surveys, args.build_model or "surveys", args, rate, source)
+        build = _build_plan("all-sky", surveys, args.build_model or "surveys", args,
+                            *_rate(args, BUILD_RATE_FILE))
     if args.json:
         body = plan.to_dict()
         if build is not None:
@@ -163,8 +174,8 @@ def run(args: argparse.Namespace) -> int:
     if args.build_model:
         from ..archives.query import surveys_for
 
-        rate, source = _rate(args)
-        build = _build_plan(args.region, surveys_for(survey), args.build_model, args, rate, source)
+        build = _build_plan(args.region, surveys_for(survey), args.build_model, args,
+                            *_rate(args, BUILD_RATE_FILE))
         print(json.dumps(build.to_dict(), indent=1) if args.json else build)
         return 0
     surveys = ("sdss", "skymapper") if survey == "both" else (survey,)

@@ -233,7 +233,7 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
            label_tap_url, tables, columns, cache_dir, n_members, options, seed, overwrite,
            progress, use_async, ckpt, client, client_kwargs) -> BuildResult:
     """The stages of :func:`build_model` after its checks."""
-    from ..pipeline import prepare_survey, train_survey
+    from ..pipeline import train_survey
 
     gaia_client = gaia.client(tap_url, **client_kwargs)
     gaia_client.check_service()
@@ -307,16 +307,8 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
 
     # 6. cuts, features, training
     def prepared_for(s: str):
-        tabs = archive_tables_from_rows(joined_rows[s], s)
-        g = tabs[GAIA_SOURCE_TABLE]
-        pm = astrometry[["source_id", "pmra", "pmdec"]]
-        g = join(g, pm, keys="source_id", join_type="left")
-        g.sort("source_id")
-        tabs[GAIA_SOURCE_TABLE] = g
-        tabs[SOS_SPECTRO_TABLE] = spectro
-        if len(pastel):
-            tabs[PASTEL_TABLE] = pastel
-        return prepare_survey(tabs, s, recalibration=coefficients, pastel_augmentation=True)
+        return prepare_joined(joined_rows[s], s, astrometry=astrometry, spectro=spectro,
+                              pastel=pastel, recalibration=coefficients)
 
     folders: dict[str, Path] = {}
     if len(surveys) == 1:
@@ -390,6 +382,75 @@ def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAUL
                               "per_survey": [dict(zip(report.colnames, [_py(v) for v in r],
                                                       strict=True)) for r in report]}
     return LabelStage(labels, build.spectro_table(), report, prov)
+
+
+PREPARE_CHUNK_ROWS = 200_000
+"""Joined rows prepared (cuts, recalibration, PASTEL augmentation, features) at a time by
+:func:`prepare_joined` (our choice: ~0.1 GB of intermediate tables per chunk)."""
+
+
+def prepare_joined(rows: Table, survey: str, *, astrometry: Table, spectro: Table,
+                   pastel: Table | None, recalibration, chunk_rows: int | None = None):
+    """:func:`sos_vo.pipeline.prepare_survey` of the joined rows of labelled stars, in chunks.
+
+    The rows are taken in ``source_id`` order, ``chunk_rows`` at a time: each chunk is split
+    into the archive tables, given the proper motions (``astrometry``), the labels of its stars
+    and the PASTEL table, and prepared; the kept rows, features and network inputs of the
+    chunks are concatenated and the cut counts added.  Every step of the preparation works
+    star by star (the cuts are per-row predicates, the recalibration and the features per row,
+    the PASTEL augmentation per matched star), so the result equals one call on all the rows
+    (tested); the intermediate tables of one chunk only are alive at a time.
+    """
+    from astropy.table import vstack
+
+    from ..pipeline import PreparedSurvey, prepare_survey
+    from ..prepare.cuts import CutReport, CutStep
+
+    chunk_rows = PREPARE_CHUNK_ROWS if chunk_rows is None else chunk_rows
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    ids = np.asarray(rows["source_id"], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    pm = astrometry[["source_id", "pmra", "pmdec"]]
+    spectro_ids = np.asarray(spectro["source_id"], dtype=np.int64)
+    parts = []
+    for start in range(0, len(order), chunk_rows):
+        take = order[start:start + chunk_rows]
+        tabs = archive_tables_from_rows(rows[take], survey)
+        g = join(tabs[GAIA_SOURCE_TABLE], pm, keys="source_id", join_type="left")
+        g.sort("source_id")
+        tabs[GAIA_SOURCE_TABLE] = g
+        tabs[SOS_SPECTRO_TABLE] = spectro[np.isin(spectro_ids, ids[take])]
+        if pastel is not None and len(pastel):
+            tabs[PASTEL_TABLE] = pastel
+        try:
+            parts.append(prepare_survey(tabs, survey, recalibration=recalibration,
+                                        pastel_augmentation=True))
+        except EmptyInputError:
+            if len(order) <= chunk_rows:
+                raise
+            continue  # a chunk whose rows all fail the cuts; the others may not
+        del tabs, g
+    if not parts:
+        raise EmptyInputError(f"{survey}: no row of {len(rows)} survives the quality cuts")
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    report = CutReport(survey)
+    for j, step in enumerate(first.cut_report.steps):
+        report.steps.append(CutStep(step.name, step.source,
+                                    sum(p.cut_report.steps[j].n_before for p in parts),
+                                    sum(p.cut_report.steps[j].n_removed for p in parts),
+                                    step.server_side))
+    for p in parts:
+        for col, n in p.cut_report.masked_values.items():
+            report.masked_values[col] = report.masked_values.get(col, 0) + n
+    joined = vstack([p.joined for p in parts], metadata_conflicts="silent")
+    features = vstack([p.features for p in parts], metadata_conflicts="silent")
+    X = np.concatenate([p.X for p in parts])
+    return PreparedSurvey(survey=survey, joined=joined, cut_report=report, features=features,
+                          X=X, input_names=first.input_names,
+                          synthetic=any(p.synthetic for p in parts))
 
 
 def _py(v):

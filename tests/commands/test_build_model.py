@@ -358,3 +358,36 @@ def test_bad_scheduler_is_one_line_and_exit_2(address, message, tmp_path, capsys
     assert rc == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, monkeypatch):
+    """Cuts, recalibration, PASTEL augmentation and features chunk by chunk (bounded memory)
+    give the rows, inputs and cut counts of one pass over all joined rows."""
+    import sos_vo.pipeline as pipeline
+    from sos_vo.labels import real_model
+
+    _, _, root = built
+    got = {}
+
+    def fake_train(prepared, folder, **kwargs):
+        got[len(got)] = prepared
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    kw = dict(all_sky=True, out=root / "unused", tap_url=mirror_env, label_tap_url=mirror_env,
+              tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", n_members=2, progress=False)
+    real_model.build_model(None, **kw)  # one chunk (the mirror has ~1 700 joined rows)
+    monkeypatch.setattr(real_model, "PREPARE_CHUNK_ROWS", 250)
+    real_model.build_model(None, **kw)
+    one, chunked = got[0], got[1]
+    assert len(one.joined) > 250  # several chunks really ran
+    np.testing.assert_array_equal(np.asarray(chunked.joined["source_id"]),
+                                  np.asarray(one.joined["source_id"]))
+    np.testing.assert_array_equal(chunked.X, one.X)
+    for k, v in one.labels().items():
+        np.testing.assert_array_equal(chunked.labels()[k], v)
+    assert [(s.name, s.n_before, s.n_removed) for s in chunked.cut_report.steps] == \
+        [(s.name, s.n_before, s.n_removed) for s in one.cut_report.steps]
+    assert chunked.cut_report.masked_values == one.cut_report.masked_values
+    assert chunked.input_names == one.input_names
