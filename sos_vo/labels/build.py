@@ -83,6 +83,25 @@ def _survey_table(t: Table) -> Table:
     return out
 
 
+OFFSET_CHUNK_ROWS = 200_000
+"""Stars whose calibration offsets are evaluated at a time (our choice: bounds the design
+matrices and coverage look-ups of a multi-million-row survey to ~0.1 GB)."""
+
+
+def _offsets(cal, teff: np.ndarray, logg: np.ndarray, feh: np.ndarray,
+             chunk_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``cal.predict_offset`` in chunks of rows: (offset, in_coverage), each star evaluated
+    on its own, so the result equals one call on all rows."""
+    chunk_rows = OFFSET_CHUNK_ROWS if chunk_rows is None else chunk_rows
+    offset = np.empty(teff.size)
+    inside = np.empty(teff.size, dtype=bool)
+    for start in range(0, teff.size, chunk_rows):
+        sl = slice(start, start + chunk_rows)
+        pred = cal.predict_offset(teff[sl], logg[sl], feh[sl])
+        offset[sl], inside[sl] = pred.offset, pred.in_coverage
+    return offset, inside
+
+
 def _median(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
     return float(np.median(x)) if x.size else float("nan")
@@ -202,11 +221,11 @@ def homogenise_labels(surveys: Mapping[str, Table], *,
         for lab in LABELS:
             cal = METHODS[method](target=lab, outside=outside).fit_pairs(pairs)
             calibrations[name][lab] = cal
-            pred = cal.predict_offset(orig["teff"], orig["logg"], orig["feh"])
-            out[lab] = orig[lab] - pred.offset
+            offset, inside = _offsets(cal, orig["teff"], orig["logg"], orig["feh"])
+            out[lab] = orig[lab] - offset
             finite = np.all([np.isfinite(orig[k]) for k in LABELS], axis=0)
-            row[f"outside_{lab}"] = int(np.count_nonzero(finite & ~pred.in_coverage))
-            p_off = cal.predict_offset(*(np.asarray(pairs[k], float) for k in LABELS)).offset
+            row[f"outside_{lab}"] = int(np.count_nonzero(finite & ~inside))
+            p_off = _offsets(cal, *(np.asarray(pairs[k], float) for k in LABELS))[0]
             row[f"offset_after_{lab}"] = _median(np.asarray(pairs[lab], float) - p_off
                                                  - np.asarray(pairs[f"ref_{lab}"], float))
         calibrated[name] = out

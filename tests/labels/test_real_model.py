@@ -50,3 +50,30 @@ def test_compact_labels_fills_masked_values_with_nan():
     t["feh"] = MaskedColumn([0.0, -0.2], mask=[False, True])
     c = compact_labels(t)
     assert np.isnan(c["feh"][1]) and c["feh"][0] == 0.0 and c["source_id"].dtype == np.int64
+
+
+def test_offsets_evaluated_in_chunks_equal_one_pass(real, monkeypatch):  # noqa: F811
+    from sos_vo.labels import build
+
+    apo, gal = real
+    rng = np.random.default_rng(2)
+    other = apo[np.sort(rng.choice(len(apo), 700, replace=False))]
+    other["teff"] = other["teff"] - 50.0 + rng.normal(0, 30, len(other))
+    other["feh"] = other["feh"] + 0.07
+    surveys = {"apogee-dr17": apo, "galah-dr3": gal, "lamost-lrs": other}
+    one = homogenise_labels(surveys)
+    monkeypatch.setattr(build, "OFFSET_CHUNK_ROWS", 97)
+    chunked = homogenise_labels(surveys)
+    # equal up to the last bit of a matrix product (BLAS sums a block of rows in another order)
+    for c in one.combined.colnames:
+        a, b = one.combined[c], chunked.combined[c]
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-12, atol=0)
+        else:
+            assert list(a) == list(b)
+    for c in one.report.colnames:
+        a, b = one.report[c], chunked.report[c]
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-12, atol=1e-12)
+        else:
+            assert list(a) == list(b)
