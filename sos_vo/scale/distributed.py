@@ -24,8 +24,9 @@ Training (:func:`train_members`): one task per ensemble member (all labels of th
 own random split), each running :func:`sos_vo.ml.training.train_member` exactly as
 :func:`sos_vo.ml.ensemble.train_ensemble` does; the weights come back as arrays and are
 assembled into the same :class:`~sos_vo.ml.ensemble.Ensemble`.  Keras keeps global state (the
-random seed), so training tasks need process workers (``LocalCluster(processes=True)``) with
-one thread each.
+random seed), so training tasks need workers with one thread each (process workers, or a
+single in-process worker).  With ``checkpoint_dir`` each member is checkpointed as its task
+returns and a rerun submits only the missing ones (:mod:`sos_vo.ml.checkpoint`).
 """
 
 from __future__ import annotations
