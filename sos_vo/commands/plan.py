@@ -85,9 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 BUILD_RATE_FILE = Path("benchmarks") / "results" / "speed-per-network-reduced.json"
 """Default rate of the build-model plan: the speed benchmark of the path build-model trains
-with, network by network with Keras (``python -m benchmarks.speed --n-stars 30000 --epochs 5
---repeats 2 --no-keras --predict-rows 20000 --quiet --json
-benchmarks/results/speed-per-network-reduced.json``); :data:`RATE_FILE` where it is absent."""
+with, network by network with Keras (``python -m benchmarks.speed --n-stars 30000 --members 1
+--epochs 5 --repeats 1 --no-keras --predict-rows 20000 --quiet --json
+benchmarks/results/speed-per-network-reduced.json``: three networks of 18 blocks on a shared
+machine); :data:`RATE_FILE` where it is absent."""
 
 
 def _rate(args: argparse.Namespace, default: Path = RATE_FILE) -> tuple[float, str]:

@@ -21,11 +21,14 @@ the plan, :data:`T25_LABELLED` x the sky fraction, times the training share of a
 :data:`sos_vo.scale.plan.T25_TRAIN_FRACTION`) x 30 networks x the epochs, at a measured rate
 (network-rows per CPU-second of ``benchmarks/speed.py``).  Wall time (our model):
 
-* one machine with C cores: ``CPU-hours / min(C, 30)`` per survey (networks trained side by
-  side, one core each, the surveys one after the other, as ``build-model --survey both`` does);
-* a dask cluster (``build-model --scheduler``): one task per ensemble member (its three label
-  networks in sequence, one core, :mod:`sos_vo.ml.checkpoint`), so at most ``n_members`` tasks
-  run at once per survey: ``CPU-hours / min(nodes x cores, n_members)`` per survey.
+* ``build-model --scheduler`` hands one task per ensemble member to dask (its three label
+  networks in sequence on one core, :mod:`sos_vo.ml.checkpoint`), the surveys one after the
+  other: at most ``n_members`` tasks run at once, so a survey takes
+  ``CPU-hours / min(cores, n_members)`` on C cores of one-thread workers -- one machine running
+  a local dask cluster (``dask worker --nworkers C --nthreads 1``) or a cluster of nodes;
+* without ``--scheduler`` the members are trained one after another in one process (Keras's
+  own threads only): the CPU-hours are then an upper bound of the wall time, not estimated
+  further (the thread scaling of small networks is not measured).
 
 The download does not depend on the machine (the TAP jobs run one after the other against one
 archive); the total is download + training.
@@ -194,11 +197,13 @@ class BuildModelPlan:
                          f"{self.cpu_hours[s]:,.1f} CPU-hours")
         lines.append(f"  training rate: {self.rows_per_cpu_second:,.0f} network-rows per "
                      f"CPU-second ({self.rate_source})")
+        lines.append(f"  members as dask tasks, one core each, at most {self.n_members} at once; "
+                     "without --scheduler one after another (the CPU-hours bound the time)")
         surveys = list(self.train_rows)
         lines.append("  wall time, hours: " + "  ".join(
             ["download".rjust(8)] + [f"train {s}".rjust(15) for s in surveys] + ["total".rjust(8)]))
         for x in self.setups:
-            lines.append(f"    {x.name:<38}" + "  ".join(
+            lines.append(f"    {x.name:<36}" + "  ".join(
                 [f"{x.download_hours:8.2f}"] + [f"{x.training_hours[s]:15.2f}" for s in surveys]
                 + [f"{x.total_hours:8.2f}"]))
         return "\n".join(lines)
@@ -220,16 +225,15 @@ def plan_build_model(region: str | None, surveys=("sdss",), labels=("apogee-dr17
     rows = {s: T25_LABELLED[s] * download.sky_fraction * T25_TRAIN_FRACTION for s in surveys}
     cpu = {s: rows[s] * networks * epochs / rows_per_cpu_second / 3600.0 for s in surveys}
 
-    def machine(name: str, cores: int) -> Setup:
-        return Setup(name, cores, {s: cpu[s] / min(cores, networks) for s in surveys},
+    def setup(name: str, cores: int) -> Setup:
+        return Setup(name, cores, {s: cpu[s] / min(cores, n_members) for s in surveys},
                      download.download_hours)
 
-    cluster = Setup(f"dask, {nodes} nodes x {cores_per_node} cores", nodes * cores_per_node,
-                    {s: cpu[s] / min(nodes * cores_per_node, n_members) for s in surveys},
-                    download.download_hours)
     return BuildModelPlan(download=download, train_rows=rows, epochs=int(epochs),
                           n_members=int(n_members), rows_per_cpu_second=float(rows_per_cpu_second),
                           rate_source=rate_source, cpu_hours=cpu,
-                          setups=[machine(f"this machine ({cores_here} cores)", cores_here),
-                                  machine(f"one {cores_per_node}-core machine", cores_per_node),
-                                  cluster])
+                          setups=[setup(f"this machine, dask x {cores_here} cores", cores_here),
+                                  setup(f"one {cores_per_node}-core machine, dask",
+                                        cores_per_node),
+                                  setup(f"dask, {nodes} nodes x {cores_per_node} cores",
+                                        nodes * cores_per_node)])

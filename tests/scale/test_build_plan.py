@@ -63,7 +63,7 @@ def test_build_model_plan_adds_training_on_three_setups():
         assert x.download_hours == p.download.download_hours
         assert x.total_hours == pytest.approx(x.download_hours + sum(x.training_hours.values()))
     text = str(p)
-    assert "dask, 10 nodes x 8 cores" in text and "one 8-core machine" in text
+    assert "dask, 10 nodes x 8 cores" in text and "one 8-core machine, dask" in text
     assert p.to_dict()["setups"][2]["total_hours"] == pytest.approx(cluster.total_hours)
     with pytest.raises(ValueError):
         plan_build_model(None, rows_per_cpu_second=0.0)
