@@ -128,11 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{r['peak_rss_mb']:7.0f} MB (after imports {r['baseline_rss_mb']:.0f} MB), "
                   f"{r['stars']:,} stars, {r['wall_s']:.1f} s wall, load {load[0]:.2f}",
                   flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"benchmark": "build_memory", "synthetic": True,
-                   "argv": list(argv) if argv is not None else sys.argv[1:], "results": results}
-        args.json.write_text(json.dumps(payload, indent=1) + "\n")
+            if args.json:  # after every run: a long series killed midway keeps what it measured
+                args.json.parent.mkdir(parents=True, exist_ok=True)
+                payload = {"benchmark": "build_memory", "synthetic": True,
+                           "argv": list(argv) if argv is not None else sys.argv[1:],
+                           "results": results}
+                args.json.write_text(json.dumps(payload, indent=1) + "\n")
     return 0
 
 
