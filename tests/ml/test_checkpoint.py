@@ -29,10 +29,8 @@ class Killed(Exception):
 
 
 @pytest.fixture(scope="module")
-def problem():
-    from conftest import make_problem
-
-    return make_problem(400, seed=3)
+def problem(problem_factory):
+    return problem_factory(400, seed=3)
 
 
 @pytest.fixture(scope="module")
