@@ -159,7 +159,8 @@ def prepare_survey(tables: Mapping[str, Table], survey: str, *,
 def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 10,
                  options=None, seed: int = 0, progress: bool = True, overwrite: bool = False,
                  provenance: Mapping[str, Any] | None = None, raw_weights: bool = True,
-                 fused: bool = False) -> Path:
+                 fused: bool = False, checkpoint_dir: str | Path | None = None,
+                 client=None) -> Path:
     """Train the ensemble and the train_area density on the labelled rows; save one folder.
 
     ``fused=True`` trains all members x labels in one graph (:mod:`sos_vo.ml.fused`: same
@@ -167,6 +168,12 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
     The folder (written atomically, :meth:`sos_vo.ml.modelfolder.ModelFolder.save`) holds the
     ensemble, the train_area density of the training inputs (:data:`TRAIN_AREA_FILE`), the
     cut report of the sample, the model card and the ``SHA256SUMS`` manifest.
+
+    ``checkpoint_dir`` (a work folder, not ``out``) checkpoints every finished member, so a
+    killed training started again trains only the missing members; ``client`` (a
+    ``distributed.Client``) trains the members as dask tasks.  Either one trains member by
+    member on the per-network path (:func:`sos_vo.ml.checkpoint.train_members`; not with
+    ``fused``).
     """
     from .ml.ensemble import train_ensemble  # needs TensorFlow; prediction does not
 
@@ -184,9 +191,20 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
             "cuts": [dict(name=s.name, removed=int(s.n_removed)) for s in prepared.cut_report.steps]}
     prov.update(prepared.provenance)
     prov.update(provenance or {})
-    ensemble = train_ensemble(X, y, prepared.input_names, prepared.survey, n_members=n_members,
-                              options=options, seed=seed, progress=progress, row_ids=ids,
-                              provenance=prov, fused=fused)
+    if checkpoint_dir is not None or client is not None:
+        if fused:
+            raise ValueError("fused training is not checkpointed member by member: use "
+                             "fused=False with checkpoint_dir or client")
+        from .ml.checkpoint import train_members
+
+        ensemble = train_members(X, y, prepared.input_names, prepared.survey, n_members=n_members,
+                                 options=options, seed=seed, progress=progress, row_ids=ids,
+                                 provenance=prov, checkpoint_dir=checkpoint_dir, client=client)
+        prov["member_checkpoints"] = ensemble.provenance["member_checkpoints"]
+    else:
+        ensemble = train_ensemble(X, y, prepared.input_names, prepared.survey,
+                                  n_members=n_members, options=options, seed=seed,
+                                  progress=progress, row_ids=ids, provenance=prov, fused=fused)
     # train_area: density of the inputs that trained at least one member (T25 Sect. 5.2)
     in_train = (ensemble.membership == 0).any(axis=0)
     area = TrainingAreaModel.fit(X[in_train], feature_names=list(prepared.input_names),

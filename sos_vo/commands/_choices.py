@@ -45,3 +45,7 @@ PLAN_PREPARE_ROWS_PER_S = 100000.0
 """Copy of :data:`sos_vo.scale.plan.DEFAULT_PREPARE_ROWS_PER_S`."""
 PLAN_REBUILD_EPOCHS = 60
 """Copy of :data:`sos_vo.scale.plan.DEFAULT_REBUILD_EPOCHS`."""
+PLAN_CLUSTER_NODES = 10
+"""Copy of :data:`sos_vo.scale.build_plan.CLUSTER_NODES`."""
+PLAN_CORES_PER_NODE = 8
+"""Copy of :data:`sos_vo.scale.build_plan.CORES_PER_NODE`."""

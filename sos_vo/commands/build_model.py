@@ -10,7 +10,7 @@ from ..exceptions import SosVoError
 from ._choices import HOMOGENISE_METHOD as DEFAULT_METHOD
 from ._choices import HOMOGENISE_METHODS, QUERY_SURVEYS, RECALIBRATIONS
 from ._choices import LABEL_REFERENCE as DEFAULT_REFERENCE
-from ._options import non_negative_int, positive_float, positive_int
+from ._options import non_negative_int, path_text, positive_float, positive_int
 
 
 class BuildModelError(SosVoError, ValueError):
@@ -21,6 +21,23 @@ NAME = "build-model"
 HELP = ("Build a model from real labels: fetch spectroscopic labels over TAP (REGION or "
         "--all-sky), homogenise them, recalibrate on PASTEL (T25 Eq. 2), join Gaia DR3 and the "
         "photometry by source_id, apply the cuts, train and save a model folder.")
+
+
+def scheduler_address(text: str) -> str:
+    """A dask scheduler address: ``[protocol://]host:port``, checked before any work."""
+    import argparse
+    from urllib.parse import urlsplit
+
+    value = text.strip()
+    url = urlsplit(value if "://" in value else f"tcp://{value}")
+    try:
+        port = url.port
+    except ValueError:
+        port = None
+    if not url.hostname or port is None or "\0" in value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address (host:port or "
+                                         "tcp://host:port)")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", help="cache of every TAP result (default "
                         "~/.cache/sos-vo/tap); a killed build resumes from it")
     parser.add_argument("--no-cache", action="store_true", help="do not cache TAP results")
+    parser.add_argument("--checkpoint-dir", type=path_text, help="member checkpoints (default "
+                        "CACHE_DIR/members); a killed build retrains only unfinished members")
+    parser.add_argument("--scheduler", type=scheduler_address, metavar="ADDRESS",
+                        help="train the members on this dask scheduler (tcp://host:8786); "
+                        "start workers with --nthreads 1")
     parser.add_argument("--members", type=positive_int, default=10, help="ensemble members (default 10)")
     parser.add_argument("--epochs", type=positive_int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
     parser.add_argument("--blocks", type=positive_int, default=N_BLOCKS,
@@ -92,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
             label_tap_url=args.label_tap_url, tables=tables or None, columns=columns or None,
             cache_dir=False if args.no_cache else args.cache_dir, n_members=args.members,
             options=NetworkOptions(epochs=args.epochs, n_blocks=args.blocks), seed=args.seed,
-            overwrite=args.overwrite, progress=not args.json, timeout=args.timeout)
+            overwrite=args.overwrite, progress=not args.json, timeout=args.timeout,
+            checkpoint_dir=False if args.no_cache and args.checkpoint_dir is None
+            else args.checkpoint_dir, scheduler=args.scheduler)
     except ValueError as exc:
         if isinstance(exc, SosVoError):
             raise
@@ -110,6 +134,11 @@ def run(args: argparse.Namespace) -> int:
         print("T25 Eq. 2 refitted on SoS-PASTEL pairs, next to T25 Table 1:")
         print("\n".join(result.recalibration.pformat(max_width=-1, max_lines=-1)))
     print(f"rows: {json.dumps(prov['rows'])}")
+    for survey in result.folders:
+        ck = result.members.get(survey)
+        if ck:
+            print(f"{survey} members: {ck['trained']} trained ({ck['engine']}), "
+                  f"{ck['loaded']} loaded from checkpoints")
     for survey, folder in result.folders.items():
         print(f"wrote {survey} model {folder}")
     return 0

@@ -1,7 +1,10 @@
 """``sos-vo plan REGION``: rows, TAP jobs, download size and run time, before fetching anything.
 
 ``sos-vo plan build-model --all-sky``: CPU-hours and wall time of training the whole model
-(SDSS + SkyMapper, T25 Sect. 4-5) from a measured training rate.
+(SDSS + SkyMapper, T25 Sect. 4-5) from a measured training rate, then the plan of
+``sos-vo build-model --all-sky`` (download + training on this machine, one 8-core machine and a
+10-node dask cluster, :func:`sos_vo.scale.build_plan.plan_build_model`); ``sos-vo plan REGION
+--build-model LABELS`` prints that plan for a region.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ working directory; ``--rate-json`` names another, ``--rate`` gives the number.""
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo plan``."""
     from ._choices import PLAN_BANDWIDTH_MB_S as DEFAULT_BANDWIDTH_MB_S
+    from ._choices import PLAN_CLUSTER_NODES, PLAN_CORES_PER_NODE
     from ._choices import PLAN_PREDICT_STARS_PER_S as DEFAULT_PREDICT_STARS_PER_S
     from ._choices import PLAN_PREPARE_ROWS_PER_S as DEFAULT_PREPARE_ROWS_PER_S
     from ._choices import PLAN_REBUILD_EPOCHS as DEFAULT_REBUILD_EPOCHS
@@ -57,10 +61,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="training rows per network instead of the paper's (one survey)")
     build.add_argument("--epochs", type=positive_int, default=DEFAULT_REBUILD_EPOCHS,
                        help=f"epochs per network (default {DEFAULT_REBUILD_EPOCHS})")
-    build.add_argument("--cores-per-worker", type=positive_int, default=8,
-                       help="cores of each dask worker (default 8)")
+    build.add_argument("--cores-per-worker", type=positive_int, default=PLAN_CORES_PER_NODE,
+                       help=f"cores of each dask worker and of the one machine of the build "
+                       f"plan (default {PLAN_CORES_PER_NODE})")
+    build.add_argument("--nodes", type=positive_int, default=PLAN_CLUSTER_NODES,
+                       help=f"nodes of the dask cluster of the build plan (default "
+                       f"{PLAN_CLUSTER_NODES})")
+    build.add_argument("--members", type=positive_int, default=10,
+                       help="ensemble members of the build plan (default 10, T25 Sect. 5.1)")
     build.add_argument("--rate-json", type=Path, default=None, metavar="FILE",
-                       help=f"speed benchmark JSON holding the measured rate (default {RATE_FILE})")
+                       help=f"speed benchmark JSON holding the measured rate (default "
+                       f"{RATE_FILE}; for the build-model plan {BUILD_RATE_FILE}, the path "
+                       "build-model trains with, where present)")
     build.add_argument("--rate", type=positive_float, default=None, metavar="ROWS/CPU-S",
                        help="measured network-rows per CPU-second, instead of a JSON file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -71,15 +83,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "CPU-hours")
 
 
-def _rate(args: argparse.Namespace) -> tuple[float, str]:
+BUILD_RATE_FILE = Path("benchmarks") / "results" / "speed-per-network-reduced.json"
+"""Default rate of the build-model plan: the speed benchmark of the path build-model trains
+with, network by network with Keras (``python -m benchmarks.speed --n-stars 30000 --members 1
+--epochs 5 --repeats 1 --no-keras --predict-rows 20000 --quiet --json
+benchmarks/results/speed-per-network-reduced.json``: three networks of 18 blocks on a shared
+machine); :data:`RATE_FILE` where it is absent."""
+
+
+def _rate(args: argparse.Namespace, default: Path = RATE_FILE) -> tuple[float, str]:
     from ..scale.plan import throughput_from_json
 
     if args.rate is not None:
         if args.rate <= 0:
             raise SosVoError(f"--rate must be > 0, got {args.rate}")
         return float(args.rate), "--rate"
+    roots = (Path(__file__).resolve().parents[2], Path.cwd())
     candidates = [args.rate_json] if args.rate_json else [
-        Path(__file__).resolve().parents[2] / RATE_FILE, Path.cwd() / RATE_FILE]
+        root / name for name in dict.fromkeys((default, RATE_FILE)) for root in roots]
     for path in candidates:
         if path.is_file():
             try:
@@ -112,8 +133,36 @@ def run_build_model(args: argparse.Namespace) -> int:
     plan = project_rebuild(rows, rows_per_cpu_second=rate, epochs=args.epochs,
                            cores_here=available_cpus(), workers=args.workers,
                            cores_per_worker=args.cores_per_worker, source=source)
-    print(json.dumps(plan.to_dict(), indent=1) if args.json else plan)
+    build = None
+    if args.train_rows is None:  # the paper's all-sky samples: download + training, one plan
+        build = _build_plan("all-sky", surveys, args.build_model or "surveys", args,
+                            *_rate(args, BUILD_RATE_FILE))
+    if args.json:
+        body = plan.to_dict()
+        if build is not None:
+            body["build_model"] = build.to_dict()
+        print(json.dumps(body, indent=1))
+    else:
+        print(plan if build is None else f"{plan}\n\n{build}")
     return 0
+
+
+def _build_plan(region: str, surveys, labels: str, args: argparse.Namespace, rate: float,
+                source: str):
+    """Download + training plan of ``sos-vo build-model`` (:func:`plan_build_model`)."""
+    from ..labels.real_model import label_keys
+    from ..ml.inference import available_cpus
+    from ..scale.build_plan import plan_build_model
+
+    try:
+        keys = label_keys(labels)
+    except ValueError as exc:
+        raise SosVoError(str(exc)) from None
+    return plan_build_model(region, tuple(surveys), keys, rows_per_cpu_second=rate,
+                            rate_source=source, bandwidth_mb_s=args.bandwidth,
+                            epochs=args.epochs, n_members=args.members,
+                            cores_here=available_cpus(), nodes=args.nodes,
+                            cores_per_node=args.cores_per_worker)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,11 +174,9 @@ def run(args: argparse.Namespace) -> int:
     survey = args.survey or "sdss"
     if args.build_model:
         from ..archives.query import surveys_for
-        from ..labels.real_model import label_keys
-        from ..scale.build_plan import plan_build
 
-        build = plan_build(args.region, surveys_for(survey), label_keys(args.build_model),
-                           bandwidth_mb_s=args.bandwidth)
+        build = _build_plan(args.region, surveys_for(survey), args.build_model, args,
+                            *_rate(args, BUILD_RATE_FILE))
         print(json.dumps(build.to_dict(), indent=1) if args.json else build)
         return 0
     surveys = ("sdss", "skymapper") if survey == "both" else (survey,)

@@ -20,9 +20,13 @@ Stages (each one's row counts go into the model's provenance):
    :func:`sos_vo.pipeline.train_survey`, one model folder per survey.
 
 Resuming: every TAP result (label chunks, id-upload chunks) is cached on disk (``cache_dir``),
-so a killed build started again refetches nothing it had finished.  Training is not resumable
-member by member (:func:`sos_vo.pipeline.train_survey` trains the ensemble in one call); a
-killed training leaves no model folder (written atomically) and starts again.
+so a killed build started again refetches nothing it had finished; every finished ensemble
+member is checkpointed (``checkpoint_dir``, default ``<cache_dir>/members``,
+:mod:`sos_vo.ml.checkpoint`), so the rerun trains only the members it had not finished.  The
+model folder is written atomically: a killed build leaves none.
+
+Training on dask: ``scheduler`` (an address) or ``client`` (a ``distributed.Client``) trains
+the members as dask tasks, with the same checkpoints.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from .build import (
     DEFAULT_METHOD,
     DEFAULT_REFERENCE,
     coefficients_table,
+    compact_labels,
     homogenise_labels,
     refit_recalibration,
 )
@@ -90,6 +95,9 @@ class BuildResult:
     homogenisation: Table | None = None
     recalibration: Table | None = None
     labels: dict[str, Table] = field(default_factory=dict)
+    """Per label source, its rows reduced to ``source_id`` and the labels with their errors."""
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per survey: members ``loaded`` from checkpoints and ``trained``, and the ``engine``."""
 
 
 def _spectro_from_sos_dr2(t: Table) -> Table:
@@ -110,7 +118,8 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
                 columns: Mapping[str, Mapping[str, str]] | None = None,
                 cache_dir: str | os.PathLike | None | bool = None, n_members: int = 10,
                 options=None, seed: int = 0, overwrite: bool = False, progress: bool = True,
-                use_async: bool = False, **client_kwargs) -> BuildResult:
+                use_async: bool = False, checkpoint_dir: str | os.PathLike | None | bool = None,
+                scheduler: str | None = None, client=None, **client_kwargs) -> BuildResult:
     """Fetch real labels, homogenise, recalibrate, join, cut, train; save model folder(s).
 
     Parameters
@@ -144,6 +153,15 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         Cache of every TAP result (None: ``~/.cache/sos-vo/tap``; False: none).
     n_members, options, seed
         Ensemble size, :class:`sos_vo.ml.options.NetworkOptions`, seed.
+    checkpoint_dir : path, None or False
+        Member checkpoints (None: ``<cache_dir>/members``, none when ``cache_dir`` is False;
+        False: none).  They are kept after the build (a rebuild with the same inputs loads
+        them); delete the folder to reclaim the space.
+    scheduler : str, optional
+        Address of a dask scheduler (``tcp://host:8786``): the members are trained there as
+        tasks (workers with one thread each keep the training reproducible).
+    client : distributed.Client, optional
+        An existing client instead of ``scheduler``.
 
     Raises
     ------
@@ -152,8 +170,6 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
     SchemaResolutionError, EmptyInputError, RegionError, ServiceError
         As their messages say; no model folder is left behind.
     """
-    from ..pipeline import prepare_survey, train_survey
-
     out = check_writable(Path(out), overwrite)
     surveys = surveys_for(survey)
     keys = label_keys(labels)
@@ -171,32 +187,70 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         raise ValueError("give either a REGION or --all-sky")
     reg: Region | None = None if all_sky else as_region(region)
     tables = dict(tables or {})
+    ckpt = _checkpoint_root(checkpoint_dir, cache_dir)
+    own_client = None
+    if scheduler is not None and client is None:
+        client = own_client = connect_scheduler(scheduler, client_kwargs.get("timeout") or 20.0)
+    try:
+        return _build(reg, all_sky, surveys, keys, reference, method, recalibration, out,
+                      tap_url, label_tap_url, tables, columns, cache_dir, n_members, options,
+                      seed, overwrite, progress, use_async, ckpt, client, client_kwargs)
+    finally:
+        if own_client is not None:
+            own_client.close()
+
+
+def _checkpoint_root(checkpoint_dir, cache_dir) -> Path | None:
+    """Where the member checkpoints go (see :func:`build_model`)."""
+    if checkpoint_dir is False or (checkpoint_dir is None and cache_dir is False):
+        return None
+    if checkpoint_dir is not None:
+        return Path(checkpoint_dir).expanduser()
+    from ..archives.chunking import default_cache_dir
+
+    return Path(cache_dir if cache_dir else default_cache_dir()).expanduser() / "members"
+
+
+def connect_scheduler(address: str, timeout: float = 20.0):
+    """A ``distributed.Client`` connected to ``address``; a ValueError naming it if it cannot."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError("--scheduler needs dask.distributed: pip install 'sos-vo[scale]'") from None
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ValueError(f"cannot reach the dask scheduler {address!r}: {exc}") from None
+    threads = set(client.nthreads().values())
+    if threads - {1}:
+        log.warning("dask workers with %s threads: members trained side by side in one process "
+                    "share Keras's global seed; start workers with --nthreads 1 for "
+                    "reproducible members", sorted(threads))
+    return client
+
+
+def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, tap_url,
+           label_tap_url, tables, columns, cache_dir, n_members, options, seed, overwrite,
+           progress, use_async, ckpt, client, client_kwargs) -> BuildResult:
+    """The stages of :func:`build_model` after its checks."""
+    from ..pipeline import train_survey
+
     gaia_client = gaia.client(tap_url, **client_kwargs)
     gaia_client.check_service()
     prov: dict[str, Any] = {"real_labels": True, "labels": keys, "region": "all sky" if all_sky
                             else reg.describe(), "gaia_service": gaia_client.url,
                             "recalibration_mode": recalibration, "label_sources": {}}
 
-    # 2. labels
-    fetched: dict[str, Table] = {}
-    for key in keys:
-        t = fetch_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
-                         use_async=use_async, progress=progress,
-                         columns=(columns or {}).get(key), **client_kwargs)
-        fetched[key] = t
-        prov["label_sources"][key] = t.meta["provenance"]
-    # 3. homogenisation
-    homog = None
-    if keys == ["sos-dr2"]:
-        spectro = _spectro_from_sos_dr2(fetched["sos-dr2"])
-        prov["homogenisation"] = "none: published SoS DR2 spectroscopic labels"
-    else:
-        build = homogenise_labels(fetched, reference=reference, method=method)
-        spectro = build.spectro_table()
-        homog = build.report
-        prov["homogenisation"] = {**build.provenance,
-                                  "per_survey": [dict(zip(homog.colnames, [_py(v) for v in r], strict=True))
-                                                 for r in homog]}
+    # 2. labels, 3. homogenisation
+    def fetch(key: str) -> Table:
+        return fetch_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
+                            use_async=use_async, progress=progress,
+                            columns=(columns or {}).get(key), **client_kwargs)
+
+    stage = label_stage(keys, fetch, reference=reference, method=method)
+    fetched, spectro, homog = stage.labels, stage.spectro, stage.report
+    prov["label_sources"] = stage.provenance["label_sources"]
+    prov["homogenisation"] = stage.provenance["homogenisation"]
     full = np.all([np.isfinite(np.asarray(spectro[k], float)) for k in LABELS], axis=0)
     ids = np.asarray(spectro["source_id"], dtype=np.int64)[full]
     prov["rows"] = {"labelled_stars": len(spectro), "labelled_all_three": int(full.sum())}
@@ -253,16 +307,8 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
 
     # 6. cuts, features, training
     def prepared_for(s: str):
-        tabs = archive_tables_from_rows(joined_rows[s], s)
-        g = tabs[GAIA_SOURCE_TABLE]
-        pm = astrometry[["source_id", "pmra", "pmdec"]]
-        g = join(g, pm, keys="source_id", join_type="left")
-        g.sort("source_id")
-        tabs[GAIA_SOURCE_TABLE] = g
-        tabs[SOS_SPECTRO_TABLE] = spectro
-        if len(pastel):
-            tabs[PASTEL_TABLE] = pastel
-        return prepare_survey(tabs, s, recalibration=coefficients, pastel_augmentation=True)
+        return prepare_joined(joined_rows[s], s, astrometry=astrometry, spectro=spectro,
+                              pastel=pastel, recalibration=coefficients)
 
     folders: dict[str, Path] = {}
     if len(surveys) == 1:
@@ -271,7 +317,8 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         prov["rows"][s] = {"joined": len(joined_rows[s]), "after_cuts": len(p.joined),
                            "labelled_after_cuts": int(p.labelled().sum())}
         folders[s] = train_survey(p, out, n_members=n_members, options=options, seed=seed,
-                                  progress=progress, overwrite=overwrite, provenance=_flat(prov))
+                                  progress=progress, overwrite=overwrite, provenance=_flat(prov),
+                                  checkpoint_dir=ckpt, client=client)
     else:
         prepared = {s: prepared_for(s) for s in surveys}
         for s, p in prepared.items():
@@ -281,10 +328,129 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
             tmp.mkdir()
             for s, p in prepared.items():
                 train_survey(p, tmp / s, n_members=n_members, options=options, seed=seed,
-                             progress=progress, provenance=_flat(prov))
+                             progress=progress, provenance=_flat(prov), checkpoint_dir=ckpt,
+                             client=client)
         folders = {s: out / s for s in surveys}
+    members = {}
+    for s, folder in folders.items():
+        meta = folder / "model.json"
+        if meta.is_file():  # absent only where train_survey is replaced (tests)
+            import json
+
+            card = json.loads(meta.read_text())
+            members[s] = card.get("provenance", {}).get("member_checkpoints", {})
     return BuildResult(out=out, folders=folders, provenance=prov, homogenisation=homog,
-                       recalibration=fit_table, labels=fetched)
+                       recalibration=fit_table, labels=fetched, members=members)
+
+
+@dataclass
+class LabelStage:
+    """Labels fetched, homogenised and combined (:func:`label_stage`)."""
+
+    labels: dict[str, Table]
+    """Per source, the compact label rows (:func:`sos_vo.labels.build.compact_labels`)."""
+    spectro: Table
+    """One row per star, ``sos_spectro.main`` layout."""
+    report: Table | None
+    """Homogenisation report (None for ``sos-dr2`` alone)."""
+    provenance: dict[str, Any]
+
+
+def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAULT_REFERENCE,
+                method: str = DEFAULT_METHOD) -> LabelStage:
+    """Fetch each label source with ``fetch(key)``, keep only what the homogenisation reads,
+    homogenise and combine one row per star.
+
+    Memory: each fetched table (label schema: text survey ids, positions, masked columns) is
+    reduced to ``source_id`` and the six label columns as soon as it arrives
+    (:func:`sos_vo.labels.build.compact_labels`, 56 bytes a row), so only one source's full
+    table is alive at a time (measured by ``benchmarks/build_memory.py``).
+    """
+    labels: dict[str, Table] = {}
+    prov: dict[str, Any] = {"label_sources": {}}
+    for key in keys:
+        t = fetch(key)
+        prov["label_sources"][key] = t.meta["provenance"]
+        labels[key] = compact_labels(t)
+        del t
+    if list(keys) == ["sos-dr2"]:
+        prov["homogenisation"] = "none: published SoS DR2 spectroscopic labels"
+        return LabelStage(labels, _spectro_from_sos_dr2(labels["sos-dr2"]), None, prov)
+    build = homogenise_labels(labels, reference=reference, method=method)
+    report = build.report
+    prov["homogenisation"] = {**build.provenance,
+                              "per_survey": [dict(zip(report.colnames, [_py(v) for v in r],
+                                                      strict=True)) for r in report]}
+    return LabelStage(labels, build.spectro_table(), report, prov)
+
+
+PREPARE_CHUNK_ROWS = 200_000
+"""Joined rows prepared (cuts, recalibration, PASTEL augmentation, features) at a time by
+:func:`prepare_joined` (our choice: ~0.1 GB of intermediate tables per chunk)."""
+
+
+def prepare_joined(rows: Table, survey: str, *, astrometry: Table, spectro: Table,
+                   pastel: Table | None, recalibration, chunk_rows: int | None = None):
+    """:func:`sos_vo.pipeline.prepare_survey` of the joined rows of labelled stars, in chunks.
+
+    The rows are taken in ``source_id`` order, ``chunk_rows`` at a time: each chunk is split
+    into the archive tables, given the proper motions (``astrometry``), the labels of its stars
+    and the PASTEL table, and prepared; the kept rows, features and network inputs of the
+    chunks are concatenated and the cut counts added.  Every step of the preparation works
+    star by star (the cuts are per-row predicates, the recalibration and the features per row,
+    the PASTEL augmentation per matched star), so the result equals one call on all the rows
+    (tested); the intermediate tables of one chunk only are alive at a time.
+    """
+    from astropy.table import vstack
+
+    from ..pipeline import PreparedSurvey, prepare_survey
+    from ..prepare.cuts import CutReport, CutStep
+
+    chunk_rows = PREPARE_CHUNK_ROWS if chunk_rows is None else chunk_rows
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    ids = np.asarray(rows["source_id"], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    pm = astrometry[["source_id", "pmra", "pmdec"]]
+    spectro_ids = np.asarray(spectro["source_id"], dtype=np.int64)
+    parts = []
+    for start in range(0, len(order), chunk_rows):
+        take = order[start:start + chunk_rows]
+        tabs = archive_tables_from_rows(rows[take], survey)
+        g = join(tabs[GAIA_SOURCE_TABLE], pm, keys="source_id", join_type="left")
+        g.sort("source_id")
+        tabs[GAIA_SOURCE_TABLE] = g
+        tabs[SOS_SPECTRO_TABLE] = spectro[np.isin(spectro_ids, ids[take])]
+        if pastel is not None and len(pastel):
+            tabs[PASTEL_TABLE] = pastel
+        try:
+            parts.append(prepare_survey(tabs, survey, recalibration=recalibration,
+                                        pastel_augmentation=True))
+        except EmptyInputError:
+            if len(order) <= chunk_rows:
+                raise
+            continue  # a chunk whose rows all fail the cuts; the others may not
+        del tabs, g
+    if not parts:
+        raise EmptyInputError(f"{survey}: no row of {len(rows)} survives the quality cuts")
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    report = CutReport(survey)
+    for j, step in enumerate(first.cut_report.steps):
+        report.steps.append(CutStep(step.name, step.source,
+                                    sum(p.cut_report.steps[j].n_before for p in parts),
+                                    sum(p.cut_report.steps[j].n_removed for p in parts),
+                                    step.server_side))
+    for p in parts:
+        for col, n in p.cut_report.masked_values.items():
+            report.masked_values[col] = report.masked_values.get(col, 0) + n
+    joined = vstack([p.joined for p in parts], metadata_conflicts="silent")
+    features = vstack([p.features for p in parts], metadata_conflicts="silent")
+    X = np.concatenate([p.X for p in parts])
+    return PreparedSurvey(survey=survey, joined=joined, cut_report=report, features=features,
+                          X=X, input_names=first.input_names,
+                          synthetic=any(p.synthetic for p in parts))
 
 
 def _py(v):

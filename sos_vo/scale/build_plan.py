@@ -16,7 +16,22 @@ The estimate follows the stages of :mod:`sos_vo.labels.real_model`:
 * **bytes**: rows x columns x :data:`sos_vo.scale.plan.BYTES_PER_VALUE`; download time at
   ``bandwidth`` plus :data:`sos_vo.scale.plan.JOB_OVERHEAD_S` per job.
 
-Training time is not estimated here (it is the projection of :mod:`sos_vo.scale.plan`).
+Training (:func:`plan_build_model`): the training rows of each survey (the labelled stars of
+the plan, :data:`T25_LABELLED` x the sky fraction, times the training share of a split,
+:data:`sos_vo.scale.plan.T25_TRAIN_FRACTION`) x 30 networks x the epochs, at a measured rate
+(network-rows per CPU-second of ``benchmarks/speed.py``).  Wall time (our model):
+
+* ``build-model --scheduler`` hands one task per ensemble member to dask (its three label
+  networks in sequence on one core, :mod:`sos_vo.ml.checkpoint`), the surveys one after the
+  other: at most ``n_members`` tasks run at once, so a survey takes
+  ``CPU-hours / min(cores, n_members)`` on C cores of one-thread workers -- one machine running
+  a local dask cluster (``dask worker --nworkers C --nthreads 1``) or a cluster of nodes;
+* without ``--scheduler`` the members are trained one after another in one process (Keras's
+  own threads only): the CPU-hours are then an upper bound of the wall time, not estimated
+  further (the thread scaling of small networks is not measured).
+
+The download does not depend on the machine (the TAP jobs run one after the other against one
+archive); the total is download + training.
 """
 
 from __future__ import annotations
@@ -25,7 +40,15 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .plan import BYTES_PER_VALUE, DEFAULT_BANDWIDTH_MB_S, FULL_SKY_DEG2, JOB_OVERHEAD_S
+from ..schema import LABELS
+from .plan import (
+    BYTES_PER_VALUE,
+    DEFAULT_BANDWIDTH_MB_S,
+    DEFAULT_REBUILD_EPOCHS,
+    FULL_SKY_DEG2,
+    JOB_OVERHEAD_S,
+    T25_TRAIN_FRACTION,
+)
 
 SURVEY_ROWS: dict[str, tuple[int, str]] = {
     "apogee-dr17": (733_901, "APOGEE DR17 allStar entries (Abdurro'uf et al. 2022, Sect. 5)"),
@@ -84,7 +107,7 @@ class BuildPlan:
             lines.append(f"  join {s}: ~{self.upload_ids[s]:,.0f} ids uploaded in "
                          f"{self.join_jobs[s]} job(s) (half of them: astrometry for PASTEL)")
         lines.append(f"  TAP jobs: {self.jobs}; download ~{self.download_mb:,.0f} MB "
-                     f"({self.download_hours:.2f} h); training: not estimated here")
+                     f"({self.download_hours:.2f} h)")
         return "\n".join(lines)
 
 
@@ -122,3 +145,95 @@ def plan_build(region: str | None, surveys=("sdss",), labels=("apogee-dr17", "ga
     plan.download_mb = values * BYTES_PER_VALUE / 1e6
     plan.download_hours = (plan.download_mb / bandwidth_mb_s + plan.jobs * JOB_OVERHEAD_S) / 3600
     return plan
+
+
+CLUSTER_NODES = 10
+"""Nodes of the dask cluster of the plan (the filed request's 10-node cluster)."""
+CORES_PER_NODE = 8
+"""Cores of one machine and of each cluster node in the plan (the filed request's 8-core machine)."""
+
+
+@dataclass
+class Setup:
+    """Wall time of a build on one kind of machine (see the module docstring)."""
+
+    name: str
+    cores: int
+    training_hours: dict[str, float]
+    download_hours: float
+
+    @property
+    def total_hours(self) -> float:
+        return self.download_hours + sum(self.training_hours.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "total_hours": self.total_hours}
+
+
+@dataclass
+class BuildModelPlan:
+    """Download (:class:`BuildPlan`) and training of a build, on three setups."""
+
+    download: BuildPlan
+    train_rows: dict[str, float]
+    epochs: int
+    n_members: int
+    rows_per_cpu_second: float
+    rate_source: str
+    cpu_hours: dict[str, float]
+    setups: list[Setup]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"download": self.download.to_dict(), "train_rows": self.train_rows,
+                "epochs": self.epochs, "n_members": self.n_members,
+                "rows_per_cpu_second": self.rows_per_cpu_second, "rate_source": self.rate_source,
+                "cpu_hours": self.cpu_hours, "setups": [x.to_dict() for x in self.setups]}
+
+    def __str__(self) -> str:
+        lines = [str(self.download)]
+        for s, rows in self.train_rows.items():
+            lines.append(f"  training {s}: ~{rows:,.0f} rows per network x "
+                         f"{len(LABELS) * self.n_members} networks x {self.epochs} epochs = "
+                         f"{self.cpu_hours[s]:,.1f} CPU-hours")
+        lines.append(f"  training rate: {self.rows_per_cpu_second:,.0f} network-rows per "
+                     f"CPU-second ({self.rate_source})")
+        lines.append(f"  members as dask tasks, one core each, at most {self.n_members} at once; "
+                     "without --scheduler one after another (the CPU-hours bound the time)")
+        surveys = list(self.train_rows)
+        lines.append("  wall time, hours: " + "  ".join(
+            ["download".rjust(8)] + [f"train {s}".rjust(15) for s in surveys] + ["total".rjust(8)]))
+        for x in self.setups:
+            lines.append(f"    {x.name:<36}" + "  ".join(
+                [f"{x.download_hours:8.2f}"] + [f"{x.training_hours[s]:15.2f}" for s in surveys]
+                + [f"{x.total_hours:8.2f}"]))
+        return "\n".join(lines)
+
+
+def plan_build_model(region: str | None, surveys=("sdss",), labels=("apogee-dr17", "galah-dr3"),
+                     *, rows_per_cpu_second: float, rate_source: str = "given",
+                     bandwidth_mb_s: float = DEFAULT_BANDWIDTH_MB_S,
+                     epochs: int = DEFAULT_REBUILD_EPOCHS, n_members: int = 10,
+                     cores_here: int = 1, nodes: int = CLUSTER_NODES,
+                     cores_per_node: int = CORES_PER_NODE) -> BuildModelPlan:
+    """Download and training time of ``sos-vo build-model`` on this machine, one
+    ``cores_per_node``-core machine and a ``nodes``-node dask cluster (module docstring)."""
+    if rows_per_cpu_second <= 0 or epochs < 1 or n_members < 1 or cores_here < 1 or nodes < 1 \
+            or cores_per_node < 1:
+        raise ValueError("need a positive rate and epochs, members, cores, nodes >= 1")
+    download = plan_build(region, surveys, labels, bandwidth_mb_s=bandwidth_mb_s)
+    networks = len(LABELS) * n_members  # one network per label and member (T25 Sect. 5.1)
+    rows = {s: T25_LABELLED[s] * download.sky_fraction * T25_TRAIN_FRACTION for s in surveys}
+    cpu = {s: rows[s] * networks * epochs / rows_per_cpu_second / 3600.0 for s in surveys}
+
+    def setup(name: str, cores: int) -> Setup:
+        return Setup(name, cores, {s: cpu[s] / min(cores, n_members) for s in surveys},
+                     download.download_hours)
+
+    return BuildModelPlan(download=download, train_rows=rows, epochs=int(epochs),
+                          n_members=int(n_members), rows_per_cpu_second=float(rows_per_cpu_second),
+                          rate_source=rate_source, cpu_hours=cpu,
+                          setups=[setup(f"this machine, dask x {cores_here} cores", cores_here),
+                                  setup(f"one {cores_per_node}-core machine, dask",
+                                        cores_per_node),
+                                  setup(f"dask, {nodes} nodes x {cores_per_node} cores",
+                                        nodes * cores_per_node)])

@@ -24,8 +24,9 @@ Training (:func:`train_members`): one task per ensemble member (all labels of th
 own random split), each running :func:`sos_vo.ml.training.train_member` exactly as
 :func:`sos_vo.ml.ensemble.train_ensemble` does; the weights come back as arrays and are
 assembled into the same :class:`~sos_vo.ml.ensemble.Ensemble`.  Keras keeps global state (the
-random seed), so training tasks need process workers (``LocalCluster(processes=True)``) with
-one thread each.
+random seed), so training tasks need workers with one thread each (process workers, or a
+single in-process worker).  With ``checkpoint_dir`` each member is checkpointed as its task
+returns and a rerun submits only the missing ones (:mod:`sos_vo.ml.checkpoint`).
 """
 
 from __future__ import annotations
@@ -152,66 +153,32 @@ def predict_partitions(source, out_dir: str | os.PathLike, model_folder: str | o
 def train_member_task(X: np.ndarray, ys: Mapping[str, np.ndarray], options_dict: dict,
                       split: Mapping[str, np.ndarray], label_seeds: Sequence[int], split_seed: int,
                       input_scaler_dict: dict, label_scaler_dicts: Mapping[str, dict],
-                      n_threads: int = 1) -> dict[str, dict[str, Any]]:
-    """Worker side: every label of one member, as plain arrays (picklable)."""
-    from ..ml.options import NetworkOptions
-    from ..ml.scaling import InputScaler, LabelScaler
-    from ..ml.training import network_arrays, set_tf_threads, train_member
+                      n_threads: int = 1) -> dict[str, Any]:
+    """Worker side: every label of one member, as plain arrays (picklable).
 
-    set_tf_threads(n_threads)
-    options = NetworkOptions.from_dict(options_dict)
-    input_scaler = InputScaler.from_dict(input_scaler_dict)
-    out = {}
-    for label, wseed in zip(ys, label_seeds, strict=True):
-        m = train_member(X, ys[label], options, seed=int(wseed), split_seed=int(split_seed),
-                         input_scaler=input_scaler,
-                         label_scaler=LabelScaler.from_dict(label_scaler_dicts[label]),
-                         split={k: np.asarray(v) for k, v in split.items()})
-        out[label] = {"arrays": network_arrays(m.model), "seed": m.seed, "split": m.split,
-                      "history": m.history, "epochs_trained": m.epochs_trained,
-                      "best_epoch": m.best_epoch, "test_pred": m.test_pred, "test_true": m.test_true}
-    return out
+    :func:`sos_vo.ml.checkpoint.train_member_task` (kept here under its former name)."""
+    from ..ml.checkpoint import train_member_task as task
+
+    return task(X, ys, options_dict, split, label_seeds, split_seed, input_scaler_dict,
+                label_scaler_dicts, n_threads)
 
 
 def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Sequence[str],
                   survey: str, client, n_members: int = 10, options=None, seed: int = 0, *,
                   row_ids: np.ndarray | None = None, provenance: Mapping[str, Any] | None = None,
-                  flag_layout: str = "interleaved"):
+                  flag_layout: str = "interleaved", checkpoint_dir: str | os.PathLike | None = None,
+                  progress: bool = False):
     """:func:`sos_vo.ml.ensemble.train_ensemble` with one dask task per member.
 
     Same seeds, splits, scalers and training per network as ``train_ensemble`` (so the same
     ensemble up to the non-determinism of multi-threaded float sums); returns an
-    :class:`~sos_vo.ml.ensemble.Ensemble` that saves, loads and predicts like it.
+    :class:`~sos_vo.ml.ensemble.Ensemble` that saves, loads and predicts like it.  With
+    ``checkpoint_dir`` every finished member is checkpointed as its task returns and a rerun
+    submits only the missing members (:func:`sos_vo.ml.checkpoint.train_members`, which this
+    calls).
     """
-    from ..ml.ensemble import Ensemble, member_seeds, training_input
-    from ..ml.fused import keras_network
-    from ..ml.options import NetworkOptions
-    from ..ml.training import Member, split_indices
+    from ..ml.checkpoint import train_members as train
 
-    options = options or NetworkOptions()
-    X, names, ys, input_scaler, label_scalers = training_input(X, Y, feature_names, survey,
-                                                               options, flag_layout)
-    labels = tuple(ys)
-    seeds = [member_seeds(seed, m, len(labels)) for m in range(n_members)]
-    splits = [split_indices(X.shape[0], s) for s, _ in seeds]
-    [x_fut] = client.scatter([X], broadcast=False)
-    futures = [client.submit(train_member_task, x_fut, ys, options.to_dict(), splits[m],
-                             seeds[m][1], seeds[m][0], input_scaler.to_dict(),
-                             {k: v.to_dict() for k, v in label_scalers.items()}, pure=False)
-               for m in range(n_members)]
-    results = client.gather(futures)
-    members = {label: [] for label in labels}
-    for m, res in enumerate(results):
-        for label in labels:
-            r = res[label]
-            members[label].append(Member(
-                model=keras_network(r["arrays"], input_scaler.n_outputs(X.shape[1]), options, r["seed"]), seed=r["seed"],
-                split_seed=seeds[m][0], split=r["split"], history=r["history"],
-                epochs_trained=r["epochs_trained"], best_epoch=r["best_epoch"],
-                test_pred=r["test_pred"], test_true=r["test_true"], input_scaler=input_scaler,
-                label_scaler=label_scalers[label], options=options))
-    return Ensemble(survey=survey, labels=labels, input_names=names, options=options,
-                    seed=int(seed), members=members, splits=splits, input_scaler=input_scaler,
-                    label_scalers=label_scalers, n_rows=X.shape[0],
-                    row_ids=None if row_ids is None else np.asarray(row_ids),
-                    provenance=dict(provenance or {}))
+    return train(X, Y, feature_names, survey, n_members=n_members, options=options, seed=seed,
+                 progress=progress, checkpoint_dir=checkpoint_dir, client=client,
+                 row_ids=row_ids, provenance=provenance, flag_layout=flag_layout)

@@ -261,3 +261,137 @@ def test_sos_dr2_labels_are_taken_as_published(mirror_env, tmp_path, monkeypatch
     idx = np.asarray([row[int(s)] for s in p.joined["source_id"][lab]])
     np.testing.assert_allclose(np.asarray(p.joined["spec_teff"][lab], float),
                                np.asarray(published["spec_Teff"], float)[idx], rtol=1e-6)
+
+
+# ------------------------------------------------------------------ member checkpoints, dask
+def _raw_weights(folder: Path) -> dict[str, np.ndarray]:
+    with np.load(folder / "raw_weights.npz") as z:
+        return {k: z[k] for k in z.files}
+
+
+def assert_same_weights(a: Path, b: Path) -> None:
+    wa, wb = _raw_weights(a), _raw_weights(b)
+    assert wa.keys() == wb.keys() and wa
+    for k in wa:
+        np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+
+
+@pytest.mark.slow
+def test_rebuild_loads_every_member_from_its_checkpoint(built, mirror_env, tmp_path, capsys):
+    dachs_url = mirror_env
+    rc, out, root = built
+    assert rc == 0 and list((root / "cache" / "members").glob("*/member-*.npz"))
+    again = tmp_path / "again"
+    capsys.readouterr()
+    rc = main(["build-model", "--all-sky", "--survey", "sdss", "--out", str(again),
+               "--tap-url", dachs_url, "--label-tap-url", dachs_url,
+               "--cache-dir", str(root / "cache"), *TINY, *_tables()])
+    assert rc == 0
+    assert "sdss members: 0 trained (keras-per-network), 2 loaded from checkpoints" in \
+        capsys.readouterr().out
+    assert_same_weights(again, out)
+
+
+@pytest.mark.slow
+def test_build_killed_after_a_member_trains_only_the_other_on_rerun(built, mirror_env, tmp_path,
+                                                                    monkeypatch):
+    """The build dies while training member 1; the rerun loads member 0 and trains member 1;
+    the model equals the uninterrupted build's."""
+    from sos_vo.labels import real_model
+    from sos_vo.ml import checkpoint
+    from sos_vo.ml.options import NetworkOptions
+
+    _, ref, root = built
+    real_train = checkpoint.train_one_member
+    calls = []
+
+    def dies_on_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed while training member 1")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "train_one_member", dies_on_second)
+    kw = dict(all_sky=True, out=tmp_path / "m", tap_url=mirror_env, label_tap_url=mirror_env,
+              tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache",
+              checkpoint_dir=tmp_path / "ck", n_members=2, progress=False,
+              options=NetworkOptions(epochs=40, n_blocks=2))
+    with pytest.raises(KeyboardInterrupt):
+        real_model.build_model(None, **kw)
+    assert not (tmp_path / "m").exists()
+    assert [p.name for p in (tmp_path / "ck").glob("*/member-*.npz")] == ["member-000.npz"]
+    monkeypatch.setattr(checkpoint, "train_one_member", real_train)
+    result = real_model.build_model(None, **kw)
+    assert result.members["sdss"]["loaded"] == 1 and result.members["sdss"]["trained"] == 1
+    assert_same_weights(tmp_path / "m", ref)
+
+
+@pytest.mark.slow
+def test_build_on_a_dask_cluster_equals_the_local_build(built, mirror_env, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from sos_vo.labels import real_model
+    from sos_vo.ml.options import NetworkOptions
+
+    _, ref, root = built
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        result = real_model.build_model(
+            None, all_sky=True, out=tmp_path / "m", tap_url=mirror_env, label_tap_url=mirror_env,
+            tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", checkpoint_dir=tmp_path / "ck",
+            n_members=2, progress=False, options=NetworkOptions(epochs=40, n_blocks=2),
+            client=client)
+    assert result.members["sdss"] == {"loaded": 0, "trained": 2,
+                                      "engine": "keras-per-network (dask)"}
+    assert len(list((tmp_path / "ck").glob("*/member-*.npz"))) == 2
+    assert_same_weights(tmp_path / "m", ref)
+
+
+@pytest.mark.parametrize("address, message", [
+    ("nohost", "is not a scheduler address"),
+    ("tcp://127.0.0.1:1", "cannot reach the dask scheduler"),
+])
+def test_bad_scheduler_is_one_line_and_exit_2(address, message, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    try:
+        rc = main(["build-model", "--all-sky", "--out", str(tmp_path / "m"), "--scheduler",
+                   address, "--timeout", "2", "--no-cache", "--tap-url", "http://127.0.0.1:9/tap"])
+    except SystemExit as exc:  # argparse's refusal
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, monkeypatch):
+    """Cuts, recalibration, PASTEL augmentation and features chunk by chunk (bounded memory)
+    give the rows, inputs and cut counts of one pass over all joined rows."""
+    import sos_vo.pipeline as pipeline
+    from sos_vo.labels import real_model
+
+    _, _, root = built
+    got = {}
+
+    def fake_train(prepared, folder, **kwargs):
+        got[len(got)] = prepared
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    kw = dict(all_sky=True, out=root / "unused", tap_url=mirror_env, label_tap_url=mirror_env,
+              tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", n_members=2, progress=False)
+    real_model.build_model(None, **kw)  # one chunk (the mirror has ~1 700 joined rows)
+    monkeypatch.setattr(real_model, "PREPARE_CHUNK_ROWS", 250)
+    real_model.build_model(None, **kw)
+    one, chunked = got[0], got[1]
+    assert len(one.joined) > 250  # several chunks really ran
+    np.testing.assert_array_equal(np.asarray(chunked.joined["source_id"]),
+                                  np.asarray(one.joined["source_id"]))
+    np.testing.assert_array_equal(chunked.X, one.X)
+    for k, v in one.labels().items():
+        np.testing.assert_array_equal(chunked.labels()[k], v)
+    assert [(s.name, s.n_before, s.n_removed) for s in chunked.cut_report.steps] == \
+        [(s.name, s.n_before, s.n_removed) for s in one.cut_report.steps]
+    assert chunked.cut_report.masked_values == one.cut_report.masked_values
+    assert chunked.input_names == one.input_names

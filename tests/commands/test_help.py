@@ -61,6 +61,10 @@ def test_help_choices_equal_their_sources():
             _choices.PLAN_PREPARE_ROWS_PER_S, _choices.PLAN_REBUILD_EPOCHS) == (
         scale_plan.DEFAULT_BANDWIDTH_MB_S, scale_plan.DEFAULT_PREDICT_STARS_PER_S,
         scale_plan.DEFAULT_PREPARE_ROWS_PER_S, scale_plan.DEFAULT_REBUILD_EPOCHS)
+    from sos_vo.scale import build_plan
+
+    assert (_choices.PLAN_CLUSTER_NODES, _choices.PLAN_CORES_PER_NODE) == (
+        build_plan.CLUSTER_NODES, build_plan.CORES_PER_NODE)
     assert _choices.SAMP_TIMEOUT_S == samp.DEFAULT_TIMEOUT_S
     assert (_choices.DEMO_RADIUS_DEG, _choices.DEMO_N_STARS, _choices.DEMO_N_MEMBERS,
             _choices.DEMO_EPOCHS) == (api.DEMO_RADIUS_DEG, api.DEMO_N_STARS,

@@ -41,3 +41,50 @@ def test_region_scales_with_area():
     assert p.sky_fraction == pytest.approx((1 - math.cos(math.radians(10))) / 2, rel=1e-6)
     with pytest.raises(ValueError, match="unknown label source"):
         plan_build(None, ("sdss",), ("nosuch",))
+
+
+def test_build_model_plan_adds_training_on_three_setups():
+    from sos_vo.scale.build_plan import plan_build_model
+    from sos_vo.scale.plan import T25_TRAIN_FRACTION
+
+    p = plan_build_model("all-sky", ("sdss", "skymapper"), ("apogee-dr17",),
+                         rows_per_cpu_second=1000.0, epochs=20, n_members=10, cores_here=2,
+                         nodes=10, cores_per_node=8)
+    rows = T25_LABELLED["skymapper"] * T25_TRAIN_FRACTION
+    assert p.train_rows["skymapper"] == pytest.approx(rows)
+    cpu = rows * 30 * 20 / 1000.0 / 3600
+    assert p.cpu_hours["skymapper"] == pytest.approx(cpu)
+    here, eight, cluster = p.setups
+    assert here.training_hours["skymapper"] == pytest.approx(cpu / 2)
+    assert eight.training_hours["skymapper"] == pytest.approx(cpu / 8)
+    # one dask task per member: at most 10 run at once, whatever the 80 cores
+    assert cluster.training_hours["skymapper"] == pytest.approx(cpu / 10)
+    for x in p.setups:
+        assert x.download_hours == p.download.download_hours
+        assert x.total_hours == pytest.approx(x.download_hours + sum(x.training_hours.values()))
+    text = str(p)
+    assert "dask, 10 nodes x 8 cores" in text and "one 8-core machine, dask" in text
+    assert p.to_dict()["setups"][2]["total_hours"] == pytest.approx(cluster.total_hours)
+    with pytest.raises(ValueError):
+        plan_build_model(None, rows_per_cpu_second=0.0)
+
+
+def test_plan_commands_print_the_build_plan(capsys, tmp_path):
+    import json
+
+    from sos_vo.cli import main
+
+    assert main(["plan", "all-sky", "--build-model", "surveys", "--survey", "both",
+                 "--rate", "5000", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows_per_cpu_second"] == 5000.0 and len(out["setups"]) == 3
+    assert out["download"]["jobs"] > 0
+    assert main(["plan", "build-model", "--all-sky", "--rate", "5000", "--nodes", "4",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cpu_hours"] > 0 and out["build_model"]["setups"][2]["name"].startswith("dask, 4 nodes")
+    try:
+        rc = main(["plan", "build-model", "--all-sky", "--rate", "5000", "--nodes", "0"])
+    except SystemExit as exc:
+        rc = exc.code
+    assert rc == 2 and "--nodes" in capsys.readouterr().err

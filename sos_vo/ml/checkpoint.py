@@ -1,0 +1,321 @@
+"""Member-by-member training with on-disk checkpoints: a killed training resumes.
+
+An ensemble (T25 Sect. 5.1: ``n_members`` random 80/10/10 splits x one network per label) is
+trained member by member, exactly as the per-network path of
+:func:`sos_vo.ml.ensemble.train_ensemble` does (same seeds from
+:func:`~sos_vo.ml.ensemble.member_seeds`, same splits, same shared scalers, same
+:func:`~sos_vo.ml.training.train_member`).  After each member, everything that member is made
+of (the raw weights of its label networks, their seeds, its split, the histories, epochs,
+test-set predictions) is written atomically to one ``member-NNN.npz`` file in a folder named by
+the **training key**: a SHA-256 of everything that determines the member (the training matrix,
+the labels, the row ids, the input names, the survey, the network options, the ensemble seed,
+the fitted scalers, the engine and the TensorFlow / Keras versions).  A rerun with the same
+inputs finds the folder, loads the finished members and trains only the missing ones; any
+change of input gives another key, so a stale checkpoint is never used.  A file that cannot be
+read (e.g. a disk filled while writing, which :func:`sos_vo.io.atomic_path` already makes
+unlikely) is trained again.
+
+The checkpoints live in a work folder (the build's cache), never in the model folder, which is
+still written all-or-nothing by :meth:`sos_vo.ml.modelfolder.ModelFolder.save`.
+
+Members can also be trained as dask tasks (``client``: a ``distributed.Client``): the tasks run
+:func:`train_member_task`, the client process writes each member's checkpoint as its task
+finishes, so a killed distributed training resumes the same way.
+
+Design choice (ours): the per-network path is checkpointed, not the fused one
+(:mod:`sos_vo.ml.fused`), because a fused member's weights depend on the other members trained
+in the same graph (shared batches and dropout streams): trained alone it would not equal the
+member of an uninterrupted fused run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import SchemaError
+from ..io import atomic_path
+from .ensemble import Ensemble, member_seeds, training_input
+from .options import N_MEMBERS, NetworkOptions
+from .scaling import InputScaler, LabelScaler
+from .training import SPLIT_CODES, SPLIT_NAMES, Member, network_arrays, split_indices, train_member
+
+log = logging.getLogger(__name__)
+
+ENGINE = "keras-per-network"
+"""Engine named in the training key: :func:`sos_vo.ml.training.train_member`, one network at a time."""
+CHECKPOINT_FORMAT = 1
+"""Version of the ``member-NNN.npz`` layout (part of the key)."""
+
+
+def _engine_versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {"engine": ENGINE, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "format": str(CHECKPOINT_FORMAT)}
+
+
+def training_key(X: np.ndarray, ys: Mapping[str, np.ndarray], input_names: Sequence[str],
+                 survey: str, options: NetworkOptions, seed: int, row_ids: np.ndarray | None,
+                 input_scaler: InputScaler, label_scalers: Mapping[str, LabelScaler]) -> str:
+    """SHA-256 (hex) of everything that determines the members of an ensemble.
+
+    The member index is not in the key: each member has its own file in the key's folder.
+    """
+    h = hashlib.sha256()
+
+    def add(name: str, value: bytes) -> None:
+        h.update(name.encode() + b"\0" + len(value).to_bytes(8, "little") + value)
+
+    X = np.ascontiguousarray(X)
+    add("X", f"{X.dtype.str}{X.shape}".encode())
+    add("X.data", X.tobytes())
+    for label, y in ys.items():
+        add(f"y:{label}", np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    if row_ids is not None:
+        add("row_ids", np.ascontiguousarray(row_ids, dtype=np.int64).tobytes())
+    meta = {"input_names": list(input_names), "survey": survey, "options": options.to_dict(),
+            "seed": int(seed), "input_scaler": input_scaler.to_dict(),
+            "label_scalers": {k: v.to_dict() for k, v in label_scalers.items()},
+            "versions": _engine_versions()}
+    add("meta", json.dumps(meta, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------ one member
+def train_one_member(X: np.ndarray, ys: Mapping[str, np.ndarray], options: NetworkOptions,
+                     split: Mapping[str, np.ndarray], label_seeds: Sequence[int], split_seed: int,
+                     input_scaler: InputScaler, label_scalers: Mapping[str, LabelScaler],
+                     verbose: int = 0) -> dict[str, Any]:
+    """Every label network of one member, as plain arrays (picklable, checkpointable).
+
+    Returns
+    -------
+    dict
+        ``split_seed``, ``codes`` (int8 split membership of every row, :data:`SPLIT_CODES`) and
+        per label: ``arrays`` (:func:`~sos_vo.ml.training.network_arrays`), ``seed``,
+        ``history``, ``epochs_trained``, ``best_epoch``, ``test_pred``, ``test_true``.
+    """
+    n = np.asarray(X).shape[0]
+    codes = np.full(n, -1, dtype=np.int8)
+    for name, code in SPLIT_CODES.items():
+        codes[np.asarray(split[name], dtype=np.int64)] = code
+    out: dict[str, Any] = {"split_seed": int(split_seed), "codes": codes, "labels": {}}
+    for label, wseed in zip(ys, label_seeds, strict=True):
+        m = train_member(X, ys[label], options, seed=int(wseed), split_seed=int(split_seed),
+                         input_scaler=input_scaler, label_scaler=label_scalers[label],
+                         split={k: np.asarray(v) for k, v in split.items()}, verbose=verbose)
+        out["labels"][label] = {"arrays": network_arrays(m.model), "seed": m.seed,
+                                "history": m.history, "epochs_trained": m.epochs_trained,
+                                "best_epoch": m.best_epoch,
+                                "test_pred": np.asarray(m.test_pred, dtype=np.float32),
+                                "test_true": np.asarray(m.test_true, dtype=np.float32)}
+    return out
+
+
+def train_member_task(X: np.ndarray, ys: Mapping[str, np.ndarray], options_dict: dict,
+                      split: Mapping[str, np.ndarray], label_seeds: Sequence[int], split_seed: int,
+                      input_scaler_dict: dict, label_scaler_dicts: Mapping[str, dict],
+                      n_threads: int = 1) -> dict[str, Any]:
+    """Worker side of a dask task: :func:`train_one_member` from plain, picklable arguments."""
+    from .training import set_tf_threads
+
+    set_tf_threads(n_threads)
+    return train_one_member(
+        X, ys, NetworkOptions.from_dict(options_dict), split, label_seeds, split_seed,
+        InputScaler.from_dict(input_scaler_dict),
+        {k: LabelScaler.from_dict(v) for k, v in label_scaler_dicts.items()})
+
+
+# ------------------------------------------------------------------------------ files
+class MemberCheckpoints:
+    """The checkpoint folder of one training key: ``<root>/<key[:32]>/member-NNN.npz``."""
+
+    def __init__(self, root: str | os.PathLike, key: str) -> None:
+        self.key = key
+        self.folder = Path(root).expanduser() / key[:32]
+
+    def path(self, member: int) -> Path:
+        """File of member ``member``."""
+        return self.folder / f"member-{member:03d}.npz"
+
+    def save(self, member: int, result: Mapping[str, Any]) -> Path:
+        """Write one member's result atomically."""
+        arrays: dict[str, np.ndarray] = {"codes": np.asarray(result["codes"], dtype=np.int8)}
+        meta: dict[str, Any] = {"key": self.key, "member": int(member),
+                                "split_seed": int(result["split_seed"]), "labels": {}}
+        for label, r in result["labels"].items():
+            for name, arr in r["arrays"].items():
+                arrays[f"{label}/w/{name}"] = np.asarray(arr)
+            arrays[f"{label}/test_pred"] = np.asarray(r["test_pred"])
+            arrays[f"{label}/test_true"] = np.asarray(r["test_true"])
+            meta["labels"][label] = {"seed": int(r["seed"]), "history": r["history"],
+                                     "epochs_trained": int(r["epochs_trained"]),
+                                     "best_epoch": int(r["best_epoch"]),
+                                     "weights": sorted(r["arrays"])}
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.path(member)
+        with atomic_path(path, overwrite=True) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+        return path
+
+    def load(self, member: int) -> dict[str, Any] | None:
+        """One member's result, or None when absent or unreadable (then it is trained again)."""
+        path = self.path(member)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(bytes(z["meta"]).decode())
+                if meta.get("key") != self.key or meta.get("member") != member:
+                    raise ValueError("key or member number differs")
+                out: dict[str, Any] = {"split_seed": meta["split_seed"],
+                                       "codes": np.asarray(z["codes"]), "labels": {}}
+                for label, lm in meta["labels"].items():
+                    out["labels"][label] = {
+                        "arrays": {name: np.asarray(z[f"{label}/w/{name}"]) for name in lm["weights"]},
+                        "seed": lm["seed"], "history": lm["history"],
+                        "epochs_trained": lm["epochs_trained"], "best_epoch": lm["best_epoch"],
+                        "test_pred": np.asarray(z[f"{label}/test_pred"]),
+                        "test_true": np.asarray(z[f"{label}/test_true"])}
+            return out
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            log.warning("member checkpoint %s is unreadable (%s): training that member again",
+                        path, exc)
+            return None
+
+
+# ------------------------------------------------------------------------------ ensemble
+def _members(results: Sequence[Mapping[str, Any]], labels: Sequence[str],
+             ys: Mapping[str, np.ndarray], n_inputs: int, options: NetworkOptions,
+             input_scaler: InputScaler, label_scalers: Mapping[str, LabelScaler]
+             ) -> tuple[dict[str, list[Member]], list[dict[str, np.ndarray]]]:
+    """Members (Keras networks holding the stored weights) and splits from member results."""
+    from .fused import keras_network
+
+    members: dict[str, list[Member]] = {label: [] for label in labels}
+    splits = []
+    for res in results:
+        codes = np.asarray(res["codes"])
+        splits.append({name: np.flatnonzero(codes == SPLIT_CODES[name]).astype(np.int64)
+                       for name in SPLIT_NAMES})
+        for label in labels:
+            r = res["labels"][label]
+            finite = np.isfinite(ys[label])
+            split = {name: np.flatnonzero((codes == SPLIT_CODES[name]) & finite).astype(np.int64)
+                     for name in SPLIT_NAMES}
+            members[label].append(Member(
+                model=keras_network(r["arrays"], n_inputs, options, r["seed"]), seed=int(r["seed"]),
+                split_seed=int(res["split_seed"]), split=split, history=r["history"],
+                epochs_trained=int(r["epochs_trained"]), best_epoch=int(r["best_epoch"]),
+                test_pred=np.asarray(r["test_pred"]), test_true=np.asarray(r["test_true"]),
+                input_scaler=input_scaler, label_scaler=label_scalers[label], options=options))
+    return members, splits
+
+
+def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Sequence[str],
+                  survey: str, n_members: int = N_MEMBERS, options: NetworkOptions | None = None,
+                  seed: int = 0, progress: bool = True, *,
+                  checkpoint_dir: str | os.PathLike | None = None, client=None,
+                  row_ids: np.ndarray | None = None, provenance: Mapping[str, Any] | None = None,
+                  flag_layout: str = "interleaved",
+                  after_member: Callable[[int], None] | None = None) -> Ensemble:
+    """:func:`~sos_vo.ml.ensemble.train_ensemble` (per-network path), member by member,
+    resumable from ``checkpoint_dir`` and optionally on a dask cluster.
+
+    Parameters
+    ----------
+    X, Y, feature_names, survey, n_members, options, seed, progress, row_ids, provenance,
+    flag_layout
+        As :func:`~sos_vo.ml.ensemble.train_ensemble`.
+    checkpoint_dir : path, optional
+        Root of the member checkpoints (:class:`MemberCheckpoints`); None: no checkpoint.
+    client : distributed.Client, optional
+        Train the missing members as dask tasks (:func:`train_member_task`); each finished
+        task's member is checkpointed by this process as it arrives.
+    after_member : callable, optional
+        Called with the member index after each newly trained member is checkpointed.
+
+    Returns
+    -------
+    Ensemble
+        Equal to ``train_ensemble(..., fused=False)`` for the same inputs (same seeds, splits
+        and weights, as far as TensorFlow is deterministic on the machine).  Its provenance
+        gains ``member_checkpoints``: how many members were loaded and how many trained.
+    """
+    options = options or NetworkOptions()
+    if n_members < 1:
+        raise ValueError(f"n_members must be >= 1, got {n_members}")
+    X, names, ys, input_scaler, label_scalers = training_input(X, Y, feature_names, survey,
+                                                               options, flag_layout)
+    n = X.shape[0]
+    labels = tuple(ys)
+    if row_ids is not None and len(row_ids) != n:
+        raise SchemaError(f"row_ids has {len(row_ids)} values but X has {n} rows")
+    store = None
+    if checkpoint_dir is not None:
+        store = MemberCheckpoints(checkpoint_dir, training_key(
+            X, ys, names, survey, options, seed, row_ids, input_scaler, label_scalers))
+    seeds = [member_seeds(seed, m, len(labels)) for m in range(n_members)]
+    results: list[dict[str, Any] | None] = [store.load(m) if store else None
+                                            for m in range(n_members)]
+    todo = [m for m in range(n_members) if results[m] is None]
+    n_loaded = n_members - len(todo)
+    if n_loaded:
+        log.info("%s: %d of %d members loaded from %s", survey, n_loaded, n_members, store.folder)
+
+    def finished(m: int, res: dict[str, Any]) -> None:
+        results[m] = res
+        if store is not None:
+            store.save(m, res)
+        if after_member is not None:
+            after_member(m)
+
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"train {survey} members", unit="member")
+    try:
+        if client is None:
+            for m in todo:
+                split = split_indices(n, seeds[m][0])
+                finished(m, train_one_member(X, ys, options, split, seeds[m][1], seeds[m][0],
+                                             input_scaler, label_scalers))
+                if bar is not None:
+                    bar.update(1)
+        elif todo:
+            from distributed import as_completed
+
+            [x_fut] = client.scatter([X], broadcast=False)
+            futures = {client.submit(train_member_task, x_fut, ys, options.to_dict(),
+                                     split_indices(n, seeds[m][0]), seeds[m][1], seeds[m][0],
+                                     input_scaler.to_dict(),
+                                     {k: v.to_dict() for k, v in label_scalers.items()},
+                                     pure=False): m for m in todo}
+            for fut in as_completed(futures):
+                finished(futures[fut], fut.result())
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    members, splits = _members(results, labels, ys, input_scaler.n_outputs(X.shape[1]), options,
+                               input_scaler, label_scalers)
+    prov = dict(provenance or {})
+    prov["member_checkpoints"] = {"loaded": n_loaded, "trained": len(todo),
+                                  "engine": ENGINE + (" (dask)" if client is not None and todo else "")}
+    return Ensemble(survey=survey, labels=labels, input_names=names, options=options,
+                    seed=int(seed), members=members, splits=splits, input_scaler=input_scaler,
+                    label_scalers=label_scalers, n_rows=n,
+                    row_ids=None if row_ids is None else np.asarray(row_ids), provenance=prov)

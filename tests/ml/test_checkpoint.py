@@ -1,0 +1,169 @@
+"""Member checkpoints: a killed training resumes without retraining finished members, and the
+resumed ensemble equals an uninterrupted one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sos_vo.ml.checkpoint import MemberCheckpoints, train_members
+from sos_vo.ml.ensemble import train_ensemble
+from sos_vo.ml.options import NetworkOptions
+from sos_vo.ml.training import network_arrays
+
+NAMES = ("a", "b", "c", "d")
+OPTS = NetworkOptions(n_blocks=2, min_width=8, max_width=16, epochs=4, patience=2, batch_size=64)
+N_MEMBERS = 3
+
+
+class Killed(Exception):
+    """Stands for the process being killed after a member."""
+
+
+@pytest.fixture(scope="module")
+def problem(problem_factory):
+    return problem_factory(400, seed=3)
+
+
+@pytest.fixture(scope="module")
+def reference(problem):
+    """The uninterrupted per-network ensemble (today's train_ensemble)."""
+    X, Y = problem
+    return train_ensemble(X, Y, NAMES, "sdss", n_members=N_MEMBERS, options=OPTS, seed=5,
+                          progress=False)
+
+
+def assert_same_ensemble(got, want, exact: bool = True) -> None:
+    """Same splits, seeds, epochs, test predictions and weights of every network."""
+    np.testing.assert_array_equal(got.membership, want.membership)
+    assert got.labels == want.labels and got.input_names == want.input_names
+    for label in want.labels:
+        for g, w in zip(got.members[label], want.members[label], strict=True):
+            assert (g.seed, g.split_seed, g.epochs_trained, g.best_epoch) == \
+                (w.seed, w.split_seed, w.epochs_trained, w.best_epoch)
+            for k in ("train", "validation", "test"):
+                np.testing.assert_array_equal(g.split[k], w.split[k])
+            ga, wa = network_arrays(g.model), network_arrays(w.model)
+            assert ga.keys() == wa.keys()
+            for k in wa:
+                if exact:
+                    np.testing.assert_array_equal(ga[k], wa[k], err_msg=f"{label} {k}")
+                else:
+                    np.testing.assert_allclose(ga[k], wa[k], rtol=1e-5, atol=1e-6)
+            np.testing.assert_array_equal(g.test_true, w.test_true)
+            np.testing.assert_allclose(g.test_pred, w.test_pred, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_build_killed_after_a_member_resumes_with_the_missing_members_only(problem, reference,
+                                                                             tmp_path):
+    X, Y = problem
+
+    def kill_after_first(m):
+        if m == 0:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                      checkpoint_dir=tmp_path, after_member=kill_after_first)
+    files = sorted(tmp_path.glob("*/member-*.npz"))
+    assert [f.name for f in files] == ["member-000.npz"]
+    trained = []
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=tmp_path, after_member=trained.append)
+    assert trained == [1, 2]
+    assert ens.provenance["member_checkpoints"]["loaded"] == 1
+    assert ens.provenance["member_checkpoints"]["trained"] == 2
+    assert_same_ensemble(ens, reference)
+    # a third run trains nothing
+    again = []
+    ens3 = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                         checkpoint_dir=tmp_path, after_member=again.append)
+    assert again == [] and ens3.provenance["member_checkpoints"]["loaded"] == N_MEMBERS
+    assert_same_ensemble(ens3, reference)
+
+
+def test_the_key_changes_with_every_input_and_a_broken_file_is_retrained(problem, tmp_path):
+    from sos_vo.ml.checkpoint import training_key
+    from sos_vo.ml.ensemble import training_input
+
+    X, Y = problem
+
+    def key(X=X, Y=Y, seed=5, opts=OPTS, ids=None):
+        Xc, names, ys, s_in, s_lab = training_input(X, Y, NAMES, "sdss", opts)
+        return training_key(Xc, ys, names, "sdss", opts, seed, ids, s_in, s_lab)
+
+    base = key()
+    assert key() == base
+    X2 = X.copy()
+    X2[0, 0] += 1e-3
+    Y2 = {k: v.copy() for k, v in Y.items()}
+    Y2["feh"][7] += 0.01
+    others = {key(X=X2), key(Y=Y2), key(seed=6), key(opts=NetworkOptions(**{**OPTS.to_dict(), "epochs": 5})),
+              key(ids=np.arange(len(X)))}
+    assert len(others) == 5 and base not in others
+    store = MemberCheckpoints(tmp_path, base)
+    store.folder.mkdir(parents=True)
+    store.path(0).write_bytes(b"not a checkpoint")
+    assert store.load(0) is None  # unreadable: trained again, not trusted
+    assert store.load(1) is None
+
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {tests!r})
+    from conftest import make_problem
+    from sos_vo.ml.checkpoint import train_members
+    from sos_vo.ml.options import NetworkOptions
+    X, Y = make_problem(400, seed=3)
+    opts = NetworkOptions(**{opts!r})
+    def slow_down(m):
+        time.sleep(120)  # stays here until the parent kills the process
+    train_members(X, Y, ("a", "b", "c", "d"), "sdss", {n}, opts, seed=5, progress=False,
+                  checkpoint_dir={ckpt!r}, after_member=slow_down)
+""")
+
+
+@pytest.mark.slow
+def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_path):
+    """A real process killed (SIGKILL) after its first member checkpoint: the rerun trains the
+    other members only and gives the uninterrupted ensemble."""
+    tests = str(Path(__file__).resolve().parent)
+    script = tmp_path / "child.py"
+    ckpt = tmp_path / "ckpt"
+    script.write_text(CHILD.format(tests=tests, opts=OPTS.to_dict(), n=N_MEMBERS, ckpt=str(ckpt)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300
+        while not list(ckpt.glob("*/member-000.npz")):
+            if proc.poll() is not None:
+                pytest.fail(f"child ended (rc {proc.returncode}): {proc.stderr.read()[-2000:]!r}")
+            if time.monotonic() > deadline:
+                pytest.fail("no member checkpoint within 300 s")
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert [p.name for p in ckpt.glob("*/member-*.npz")] == ["member-000.npz"]
+    assert not list(ckpt.glob("*/.*tmp*"))  # no half-written file left visible as a member
+    X, Y = problem
+    trained = []
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=ckpt, after_member=trained.append)
+    assert trained == [1, 2]
+    # member 0 was trained in another process: TensorFlow on CPU gave the same bits here
+    assert_same_ensemble(ens, reference)
