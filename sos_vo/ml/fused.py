@@ -31,9 +31,12 @@ Each network keeps the semantics of training it alone:
   kept aside and restored at the end; it keeps being computed but nothing of it is used).
   Training ends when every network has stopped or after ``epochs``.
 
-At the end, one ordinary Keras network (:func:`sos_vo.ml.network.build_mlp`) per member and
-label receives its restored weights, so the result is an :class:`~sos_vo.ml.ensemble.Ensemble`
-that saves, loads and predicts exactly like one trained network by network.
+At the end, each member and label gets its restored weights as a
+:class:`~sos_vo.ml.training.DeferredNetwork`: an ordinary Keras network
+(:func:`sos_vo.ml.network.build_mlp`) holding them is built only when first used (saving,
+loading and the numpy prediction read the arrays), so the result is an
+:class:`~sos_vo.ml.ensemble.Ensemble` that saves, loads and predicts exactly like one trained
+network by network.
 
 Initialisation (Glorot-uniform kernels, zero biases, identity batch norms, output bias at the
 mean training label) and dropout follow Keras' defaults, drawn from each network's own seed;
@@ -53,11 +56,17 @@ import tensorflow as tf
 
 from ..exceptions import EmptyInputError
 from .inference import FastForward, fold_network, stack_networks
-from .network import _optimizer, block_layers, build_mlp
+from .network import _optimizer
 from .numpy_training import glorot_uniform
 from .options import SPLIT_FRACTIONS, NetworkOptions, scheduled_learning_rate
 from .scaling import InputScaler, LabelScaler
-from .training import SPLIT_CODES, SPLIT_NAMES, Member
+from .training import (
+    SPLIT_CODES,
+    SPLIT_NAMES,
+    DeferredNetwork,
+    Member,
+    keras_network,  # noqa: F401  (its former home; sos_vo.scale imports it here)
+)
 
 LR_SCALINGS = ("sqrt", "linear", "none")
 ENGINES = ("auto", "numpy", "tensorflow")
@@ -541,19 +550,6 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                     history, epochs_trained, stoppers, input_scaler, label_scalers)
 
 
-def keras_network(arrays: Mapping[str, np.ndarray], n_inputs: int, options: NetworkOptions,
-                  seed: int) -> keras.Model:
-    """A compiled :func:`~sos_vo.ml.network.build_mlp` network holding ``arrays``
-    (:func:`sos_vo.ml.training.network_arrays` layout)."""
-    model = build_mlp(n_inputs, options, seed=int(seed))
-    for i, (dense, bn) in enumerate(block_layers(model)):
-        dense.set_weights([arrays[f"kernel_{i}"], arrays[f"bias_{i}"]])
-        bn.set_weights([arrays[f"gamma_{i}"], arrays[f"beta_{i}"], arrays[f"mean_{i}"],
-                        arrays[f"var_{i}"]])
-    model.get_layer("output").set_weights([arrays["kernel_out"], arrays["bias_out"]])
-    return model
-
-
 def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds, history,
              epochs_trained, stoppers, input_scaler, label_scalers) -> dict[str, list[Member]]:
     """Keras networks with the restored weights, test predictions, :class:`Member` objects."""
@@ -574,7 +570,7 @@ def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_se
         te = split["test"]
         if te.size == 0:
             raise EmptyInputError(f"member {m}, label {label!r}: the test set is empty")
-        model = keras_network(arrays[g], input_scaler.n_outputs(X.shape[1]), options, seeds[g])
+        model = DeferredNetwork(arrays[g], input_scaler.n_outputs(X.shape[1]), options, seeds[g])
         stop = stoppers[g]
         best_epoch = (int(stop.best_epoch) + 1 if stop.best_weights is not None
                       else int(epochs_trained[g]))

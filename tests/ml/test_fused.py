@@ -1,5 +1,7 @@
 """Fused training (all members x labels in one graph) against the per-network path."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from sos_vo.ml.ensemble import member_seeds, train_ensemble
 from sos_vo.ml.fused import FusedOptions, train_members_fused
 from sos_vo.ml.modelio import load_model, save_model
 from sos_vo.ml.scaling import InputScaler, LabelScaler, input_names
-from sos_vo.ml.training import split_indices
+from sos_vo.ml.training import DeferredNetwork, network_arrays, split_indices
 
 FEATURES = ("a", "b", "c", "d")
 
@@ -50,6 +52,28 @@ def test_fused_ensemble_saves_loads_and_predicts_like_keras(fused, tmp_path):
         members = loaded.predict_members(X)[label]
         scale = np.abs(keras_members).max()
         np.testing.assert_allclose(members, keras_members, rtol=0, atol=1e-4 * scale)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "tensorflow"])
+def test_fused_members_save_and_load_without_building_keras_networks(problem_factory, small_options,
+                                                                     tmp_path, engine):
+    X, Y = problem_factory(300, seed=4)
+    opts = replace(small_options, epochs=2, patience=2)
+    ens = train_ensemble(X, Y, FEATURES, "sdss", n_members=2, options=opts, seed=1, progress=False,
+                         fused=True, fused_options=FusedOptions(engine=engine))
+    nets = [m.model for label in ens.labels for m in ens.members[label]]
+    assert all(isinstance(n, DeferredNetwork) and not n.is_built for n in nets)
+    loaded = load_model(save_model(ens, tmp_path / "m", provenance={"synthetic": True}))
+    assert not any(n.is_built for n in nets)  # saving read the arrays only
+    first = ens.members["teff"][0]
+    arrays = network_arrays(first.model)
+    built = network_arrays(first.model.keras_model)  # builds the Keras network
+    assert first.model.is_built and set(arrays) == set(built)
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(built[name], value, err_msg=name)
+    keras_pred = first.predict_keras(X)  # attribute access reaches the Keras network
+    numpy_pred = loaded.predict_members(X)["teff"][0]
+    np.testing.assert_allclose(numpy_pred, keras_pred, rtol=0, atol=1e-4 * np.abs(keras_pred).max())
 
 
 def test_early_stopping_restored_each_networks_best_validation_weights(fused, small_options):
