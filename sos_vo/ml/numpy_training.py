@@ -178,12 +178,14 @@ class NetworkGroup:
     def _allocate(self, rows: int) -> None:
         """Activation buffers for mini-batches of ``rows`` rows per network."""
         g, widths = self.n_networks, self.widths
-        self.centred = [np.empty((g, rows, w), np.float32) for w in widths]  # A - batch mean
-        # Leaky ReLU derivative per element: max(sign(z), slope) = 1 where z > 0, else slope
+        self.acts = [np.empty((g, rows, w), np.float32) for w in widths]  # A: Leaky ReLU output
+        self.means = [np.empty((g, 1, w), np.float32) for w in widths]  # batch means of A
+        # Leaky ReLU derivative per element: 1 where z > 0, else slope
         self.slopes = [np.empty((g, rows, w), np.float32) for w in widths]
         self.outputs = [np.empty((g, rows, w), np.float32) for w in widths]  # block outputs
         biggest = g * rows * max(widths)
         self._flat = [np.empty(biggest, np.float32) for _ in range(3)]
+        self._flat.append(np.full(biggest, self.slope, np.float32))  # read-only: the slopes
         self.inv_std = [np.empty((g, 1, w), np.float32) for w in widths]
         self.dropped: list[np.ndarray] = [np.zeros(0, np.int64)] * len(widths)
         self._ones = np.ones((g, 1, rows), np.float32)
@@ -204,16 +206,13 @@ class NetworkGroup:
         draws do not depend on which networks share its group), split here by block."""
         per_block = rows * np.asarray(self.widths, np.int64)
         starts = np.concatenate([[0], np.cumsum(per_block)])
-        blocks, flats = [], []
+        pieces: list[list[np.ndarray]] = [[] for _ in self.widths]
         for j, rng in enumerate(self.rngs):
-            pos = dropout_positions(rng, int(starts[-1]), self.rate)
-            block = np.searchsorted(starts, pos, side="right") - 1
-            blocks.append(block)
-            flats.append(j * per_block[block] + (pos - starts[block]))
-        block = np.concatenate(blocks)
-        order = np.argsort(block, kind="stable")
-        counts = np.bincount(block, minlength=len(self.widths))
-        self.dropped = np.split(np.concatenate(flats)[order], np.cumsum(counts)[:-1])
+            pos = dropout_positions(rng, int(starts[-1]), self.rate)  # sorted
+            cut = np.searchsorted(pos, starts)
+            for i, piece in enumerate(pieces):
+                piece.append(pos[cut[i]:cut[i + 1]] + (j * per_block[i] - starts[i]))
+        self.dropped = [np.concatenate(piece) for piece in pieces]
 
     # -- one step ------------------------------------------------------------------------
     def train_step(self, xb: np.ndarray, yb: np.ndarray, counts: np.ndarray,
@@ -244,36 +243,43 @@ class NetworkGroup:
             self._allocate(rows)
         n = np.maximum(counts, 1).astype(np.float32).reshape(g, 1, 1)
         has_rows = (counts > 0).reshape(g, 1, 1)
-        slope, p = self.slope, self.param
+        p = self.param
         if self.rate > 0.0:
             self._draw_dropout(rows)
         h = xb
         for i in range(len(self.widths)):
-            a, fac, out = self.centred[i], self.slopes[i], self.outputs[i]
+            a, fac, out = self.acts[i], self.slopes[i], self.outputs[i]
             np.matmul(h, p[f"kernel_{i}"], out=a)
             a += p[f"bias_{i}"]
-            np.sign(a, out=fac)
-            np.maximum(fac, slope, out=fac)
-            a *= fac  # Leaky ReLU
+            # Leaky ReLU and its derivative fac = 1 where the input is > 0, else slope.  Written
+            # as a comparison into float32 and a maximum with an array of slopes: numpy's sign
+            # and maximum against a scalar take ~4x a plain multiply here (not vectorised),
+            # the array forms ~1x (docs/benchmarks.md Sect. 2c)
+            np.greater(a, 0.0, out=fac)
+            np.maximum(fac, self._scratch(3, a.shape), out=fac)
+            a *= fac
             if mask is not None:
-                a *= mask
-            mean = self._column_sums(a)
+                a *= mask  # padding rows: 0, so they add nothing to the moments below
+            mean = self.means[i]
+            np.matmul(self._ones, a, out=mean)  # column sums (see _column_sums)
             mean /= n
-            a -= mean
             sq = self._scratch(0, a.shape)
             np.multiply(a, a, out=sq)
-            if mask is not None:
-                sq *= mask
+            # biased batch variance E[A^2] - E[A]^2 (what Keras' BatchNormalization uses),
+            # clipped at 0 against float32 cancellation
             var = self._column_sums(sq)
             var /= n
+            var -= mean * mean
+            np.maximum(var, 0.0, out=var)
             inv = self.inv_std[i]
             np.sqrt(var + np.float32(self.epsilon), out=inv)
             np.reciprocal(inv, out=inv)
             mm, mv = self.moving_mean[i], self.moving_var[i]  # Keras BatchNormalization update
             np.copyto(mm, mm * self.momentum + mean * (1 - self.momentum), where=has_rows)
             np.copyto(mv, mv * self.momentum + var * (1 - self.momentum), where=has_rows)
-            np.multiply(a, p[f"gamma_{i}"] * inv * self.keep_scale, out=out)
-            out += p[f"beta_{i}"] * self.keep_scale
+            scale = p[f"gamma_{i}"] * inv * self.keep_scale
+            np.multiply(a, scale, out=out)  # (A - mean) * scale + beta, as A * scale + shift
+            out += p[f"beta_{i}"] * self.keep_scale - mean * scale
             if self.rate > 0.0:
                 out.reshape(-1)[self.dropped[i]] = 0.0
             h = out
@@ -300,21 +306,26 @@ class NetworkGroup:
         grad_y = self._scratch(cur, h.shape)
         np.matmul(gp, p["kernel_out"].transpose(0, 2, 1), out=grad_y)
         for i in range(len(self.widths) - 1, -1, -1):
-            t, fac, inv = self.centred[i], self.slopes[i], self.inv_std[i]
+            a, fac, inv, mean = self.acts[i], self.slopes[i], self.inv_std[i], self.means[i]
             if self.rate > 0.0:
                 grad_y.reshape(-1)[self.dropped[i]] = 0.0
             s1 = self._column_sums(grad_y)
-            tmp = self._scratch(0, t.shape)
-            np.multiply(grad_y, t, out=tmp)
+            tmp = self._scratch(0, a.shape)
+            np.multiply(grad_y, a, out=tmp)
             s2 = self._column_sums(tmp)
+            s2 -= mean * s1  # sum dY (A - mean)
             d[f"beta_{i}"][...] = self.keep_scale * s1
             d[f"gamma_{i}"][...] = self.keep_scale * inv * s2
-            # batch-norm backward (training mode): dA = k dY + k2 (A - mean) + k3
+            # batch-norm backward (training mode): dA = k dY + k2 (A - mean) + k3 with
+            # k = keep gamma / sigma, k2 = -k s2 / (n sigma^2), k3 = -k s1 / n; the A - mean of
+            # the formula is written as k2 A + (k3 - k2 mean)
             k = self.keep_scale * p[f"gamma_{i}"] * inv
-            np.multiply(grad_y, k, out=grad_y)
-            np.multiply(t, -k * inv * inv * s2 / n, out=tmp)
+            k2 = -k * inv * inv * s2 / n
+            k3 = -k * s1 / n - k2 * mean
+            grad_y *= k
+            np.multiply(a, k2, out=tmp)
             grad_y += tmp
-            grad_y += -k * s1 / n
+            grad_y += k3
             grad_y *= fac  # Leaky ReLU backward
             if mask is not None:
                 grad_y *= mask
