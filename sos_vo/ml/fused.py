@@ -300,6 +300,59 @@ class _Plateau:
         return self.lr
 
 
+class _EpochBook:
+    """Per-network bookkeeping after each epoch, shared by the TensorFlow and numpy engines:
+    the history, early stopping (:class:`_EarlyStop`), the plateau rule (:class:`_Plateau`) and
+    the networks still training.
+
+    Parameters
+    ----------
+    n_networks : int
+    options : NetworkOptions
+    base_lr : float
+        Learning rate of the fused batch (:meth:`FusedOptions.learning_rate`).
+    """
+
+    def __init__(self, n_networks: int, options: NetworkOptions, base_lr: float) -> None:
+        self.options = options
+        self.stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(n_networks)]
+        self.plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
+                                  options.learning_rate * 1e-3, base_lr) for _ in range(n_networks)]
+        self.use_plateau = options.lr_schedule == "plateau" and options.lr_plateau_patience > 0
+        self.active = np.ones(n_networks, dtype=bool)
+        self.epochs_trained = np.zeros(n_networks, dtype=np.int64)
+        self.history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []}
+                        for _ in range(n_networks)]
+
+    def record(self, epoch: int, train: np.ndarray, val: np.ndarray, weights_of,
+               lr_now: float) -> None:
+        """Apply the rules after ``epoch`` (0-based).
+
+        ``train`` and ``val`` are ``(3, G)``: sums of the per-row losses and absolute errors,
+        and the row counts; ``weights_of(g)`` gives network ``g``'s current weights;
+        ``lr_now`` is the shared rate of a cosine schedule."""
+        val_loss = val[0] / np.maximum(val[2], 1)
+        for g in np.flatnonzero(self.active):
+            h = self.history[g]
+            h["loss"].append(float(train[0, g] / max(train[2, g], 1)))
+            h["mae"].append(float(train[1, g] / max(train[2, g], 1)))
+            h["val_loss"].append(float(val_loss[g]))
+            h["val_mae"].append(float(val[1, g] / max(val[2, g], 1)))
+            self.epochs_trained[g] = epoch + 1
+            if self.stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
+                self.active[g] = False
+            if self.use_plateau:
+                h.setdefault("learning_rate", []).append(self.plateaus[g].lr)
+                self.plateaus[g].update(float(val_loss[g]))
+            elif self.options.lr_schedule == "cosine":
+                h.setdefault("learning_rate", []).append(lr_now)
+
+    def final_arrays(self, weights_of) -> list[dict[str, np.ndarray]]:
+        """Each network's restored best weights (its current ones if it has none yet)."""
+        return [stop.best_weights if stop.best_weights is not None else weights_of(g)
+                for g, stop in enumerate(self.stoppers)]
+
+
 def _masks(membership: np.ndarray, finite: np.ndarray, code: int) -> np.ndarray:
     """``(G, n)`` float32 masks: network ``g = label * n_members + member``."""
     n_members = membership.shape[0]
@@ -471,13 +524,8 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
     rows = np.flatnonzero(train_mask.any(axis=0)).astype(np.int32)
     val_rows = np.flatnonzero(val_mask.any(axis=0)).astype(np.int32)
     rng = np.random.default_rng(seed)
-    stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(g_total)]
-    plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
-                         options.learning_rate * 1e-3, base_lr) for _ in range(g_total)]
-    use_plateau = options.lr_schedule == "plateau" and options.lr_plateau_patience > 0
-    active = np.ones(g_total, dtype=bool)
-    epochs_trained = np.zeros(g_total, dtype=np.int64)
-    history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []} for _ in range(g_total)]
+    book = _EpochBook(g_total, options, base_lr)
+    plateaus = book.plateaus
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -507,7 +555,6 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                 v_loss += ls.numpy()
                 v_err += es.numpy()
                 v_cnt += c.numpy()
-            val_loss = v_loss / np.maximum(v_cnt, 1)
             snap = None
 
             def weights_of(g):
@@ -516,38 +563,24 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                     snap = model.snapshot()
                 return model.network_arrays(g, snap)
 
-            for g in np.flatnonzero(active):
-                h = history[g]
-                h["loss"].append(float(loss_sum[g] / max(cnt[g], 1)))
-                h["mae"].append(float(err_sum[g] / max(cnt[g], 1)))
-                h["val_loss"].append(float(val_loss[g]))
-                h["val_mae"].append(float(v_err[g] / max(v_cnt[g], 1)))
-                epochs_trained[g] = epoch + 1
-                if stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
-                    active[g] = False
-                if use_plateau:
-                    h.setdefault("learning_rate", []).append(plateaus[g].lr)
-                    plateaus[g].update(float(val_loss[g]))
-                elif options.lr_schedule == "cosine":
-                    h.setdefault("learning_rate", []).append(
-                        scheduled_learning_rate(base_lr, epoch, options.epochs, "cosine"))
-            if use_plateau:
+            book.record(epoch, np.stack([loss_sum, err_sum, cnt]), np.stack([v_loss, v_err, v_cnt]),
+                        weights_of, scheduled_learning_rate(base_lr, epoch, options.epochs, "cosine"))
+            if book.use_plateau:
                 lr_scale.assign(np.array([p.lr / base_lr for p in plateaus],
                                          np.float32).reshape(g_total, 1, 1))
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(active=int(active.sum()))
-            if not active.any():
+                bar.set_postfix(active=int(book.active.sum()))
+            if not book.active.any():
                 break
     finally:
         if bar is not None:
             bar.close()
 
     final = model.snapshot()
-    arrays = [stoppers[g].best_weights if stoppers[g].best_weights is not None
-              else model.network_arrays(g, final) for g in range(g_total)]
+    arrays = book.final_arrays(lambda g: model.network_arrays(g, final))
     return _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds,
-                    history, epochs_trained, stoppers, input_scaler, label_scalers)
+                    book.history, book.epochs_trained, book.stoppers, input_scaler, label_scalers)
 
 
 def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds, history,

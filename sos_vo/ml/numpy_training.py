@@ -497,7 +497,7 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
     """
     from threadpoolctl import threadpool_limits
 
-    from .fused import FusedOptions, _EarlyStop, _members, _Plateau, group_targets
+    from .fused import FusedOptions, _EpochBook, _members, group_targets
     from .inference import available_cpus
     from .options import scheduled_learning_rate
 
@@ -527,13 +527,7 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
                          [np.random.default_rng([int(seed), 1, g]) for g in grp]) for grp in groups]
     parts = list(zip(groups, nets, strict=True))
 
-    stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(g_total)]
-    plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
-                         options.learning_rate * 1e-3, base_lr) for _ in range(g_total)]
-    use_plateau = options.lr_schedule == "plateau" and options.lr_plateau_patience > 0
-    active = np.ones(g_total, dtype=bool)
-    epochs_trained = np.zeros(g_total, dtype=np.int64)
-    history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []} for _ in range(g_total)]
+    book = _EpochBook(g_total, options, base_lr)
 
     def weights_of(g: int) -> dict[str, np.ndarray]:
         for grp, net in parts:
@@ -555,7 +549,7 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
                     lr_now = scheduled_learning_rate(base_lr, epoch, options.epochs, "cosine")
                 for grp, net in parts:
                     net.learning_rate[:, 0] = [lr_now if options.lr_schedule == "cosine"
-                                               else plateaus[g].lr for g in grp]
+                                               else book.plateaus[g].lr for g in grp]
                 w = 1.0 if epoch < options.mae_epochs else 0.0
 
                 def one(part, w=w):
@@ -568,30 +562,15 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
                 results = parallel_map(one, parts, len(parts))
                 tr = np.concatenate([r[0] for r in results], axis=1)
                 va = np.concatenate([r[1] for r in results], axis=1)
-                val_loss = va[0] / np.maximum(va[2], 1)
-                for g in np.flatnonzero(active):
-                    h = history[g]
-                    h["loss"].append(float(tr[0, g] / max(tr[2, g], 1)))
-                    h["mae"].append(float(tr[1, g] / max(tr[2, g], 1)))
-                    h["val_loss"].append(float(val_loss[g]))
-                    h["val_mae"].append(float(va[1, g] / max(va[2, g], 1)))
-                    epochs_trained[g] = epoch + 1
-                    if stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
-                        active[g] = False
-                    if use_plateau:
-                        h.setdefault("learning_rate", []).append(plateaus[g].lr)
-                        plateaus[g].update(float(val_loss[g]))
-                    elif options.lr_schedule == "cosine":
-                        h.setdefault("learning_rate", []).append(lr_now)
+                book.record(epoch, tr, va, weights_of, lr_now)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(active=int(active.sum()))
-                if not active.any():
+                    bar.set_postfix(active=int(book.active.sum()))
+                if not book.active.any():
                     break
     finally:
         if bar is not None:
             bar.close()
-    arrays = [stoppers[g].best_weights if stoppers[g].best_weights is not None
-              else weights_of(g) for g in range(g_total)]
-    return _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds,
-                    history, epochs_trained, stoppers, input_scaler, label_scalers)
+    return _members(book.final_arrays(weights_of), X, y_phys, labels, splits, finite, options,
+                    seeds, split_seeds, book.history, book.epochs_trained, book.stoppers,
+                    input_scaler, label_scalers)
