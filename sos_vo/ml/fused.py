@@ -90,10 +90,11 @@ class FusedOptions:
     validation_rows : int
         Rows per inference step of the validation and test passes (tensorflow engine).
     engine : str
-        One of :data:`ENGINES`.  ``auto`` picks the TensorFlow graph: the numpy engine is
-        about twice as fast per CPU-second (docs/benchmarks.md 2c) but, after 15 epochs on a
-        2 449-row sample, its held-out Teff MAD was 181 K against TensorFlow's 153 K; until
-        equal accuracy at full size is measured it is chosen only by name (``engine="numpy"``).
+        One of :data:`ENGINES`.  ``auto`` picks the numpy engine for Adam (the default
+        optimiser; the only one it implements) and the TensorFlow graph otherwise.  The numpy
+        engine takes about half the CPU time, and over five seeds (15 epochs, 2 449 rows of a
+        synthetic sky, ``benchmarks/engine_accuracy.py``) the two engines' held-out MADs
+        differ by less than their seed-to-seed spread (docs/benchmarks.md Sect. 2c).
     threads : int or None
         Threads of the numpy engine (None: the CPUs this process may use); results do not
         depend on it.
@@ -120,7 +121,7 @@ class FusedOptions:
     def resolved_engine(self, options: NetworkOptions) -> str:
         """``numpy`` or ``tensorflow`` for these network options."""
         if self.engine == "auto":
-            return "tensorflow"
+            return "numpy" if options.optimizer == "adam" else "tensorflow"
         return self.engine
 
     def batch_rows(self, options: NetworkOptions) -> int:
