@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=int, default=10, help="ensemble members (T25: 10)")
     p.add_argument("--epochs", type=int, default=15, help="fixed epochs (patience = epochs)")
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    p.add_argument("--reference", type=Path, default=None, metavar="FILE",
+                   help="a stored JSON of this benchmark (same sample, epochs and seeds): its runs "
+                        "of the engines not given in --engines join the summary")
     p.add_argument("--json", type=Path, help="write the results as JSON here")
     return p
 
@@ -136,8 +139,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                   + ", ".join(f"{k} {v:.4g}" for k, v in run["heldout_abs_mad"].items())
                   + f"; {wall:.0f} s ({cpu:.0f} CPU-s), load {load:.2f}", flush=True)
             del ens
-    summary = summarise(runs, args.engines)
-    for engine in args.engines:
+    engines = list(args.engines)
+    reference = None
+    if args.reference is not None:
+        import json
+
+        reference = json.loads(args.reference.read_text())
+        same = (reference.get("n_train_rows") == len(rows) and reference.get("epochs") == args.epochs
+                and reference.get("members") == args.members
+                and reference.get("sky_seed") == args.sky_seed)
+        if not same:
+            print(f"error: {args.reference} is of another sample, epoch count or ensemble",
+                  file=sys.stderr)
+            return 2
+        extra = [r for r in reference["runs"]
+                 if r["engine"] not in engines and r["seed"] in args.seeds]
+        engines += sorted({r["engine"] for r in extra})
+        runs = runs + [dict(r, from_reference=str(args.reference.name)) for r in extra]
+        print(f"runs of {sorted({r['engine'] for r in extra})} taken from {args.reference}")
+    summary = summarise(runs, engines)
+    for engine in engines:
         print(f"{engine:<10} mean (sd) over {len(args.seeds)} seeds: " + ", ".join(
             f"{k} {v['mean']:.4g} ({v['std']:.2g})" for k, v in summary["per_engine"][engine].items()
             if isinstance(v, dict)))
@@ -155,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                "survey": args.survey, "n_train_rows": int(len(rows)),
                                "members": args.members, "epochs": args.epochs,
                                "sky_seed": args.sky_seed, "seeds": args.seeds, "runs": runs,
+                               "reference": str(args.reference) if reference else None,
                                "summary": summary, "environment": environment()})
         print(f"results written to {args.json}")
     return 0
