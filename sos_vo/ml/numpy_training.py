@@ -38,7 +38,8 @@ number of steps (a few rows fewer per batch).  Initial weights are those of
 :class:`sos_vo.ml.fused.GroupedMLP` (same seeds, same draws); dropout and shuffling draw from
 per-network streams, so results are statistically, not bitwise, those of the graph path.
 
-The result is the same list of :class:`~sos_vo.ml.training.Member` (one Keras network each, the
+The result is the same list of :class:`~sos_vo.ml.training.Member` (one
+:class:`~sos_vo.ml.training.DeferredNetwork` each, whose Keras network is built on first use; the
 saved model format unchanged).
 """
 
