@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="ensemble seeds")
     p.add_argument("--members", type=int, default=10, help="ensemble members (T25: 10)")
     p.add_argument("--epochs", type=int, default=15, help="fixed epochs (patience = epochs)")
+    p.add_argument("--n-blocks", type=int, default=None, help="hidden blocks (T25: 18)")
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     p.add_argument("--reference", type=Path, default=None, metavar="FILE",
                    help="a stored JSON of this benchmark (same sample, epochs and seeds): its runs "
@@ -115,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = np.flatnonzero(prepared.labelled())
     X = prepared.X[rows]
     y = {k: v[rows] for k, v in prepared.labels().items()}
-    options = NetworkOptions(epochs=args.epochs, patience=args.epochs)
+    kwargs = {"n_blocks": args.n_blocks} if args.n_blocks else {}
+    options = NetworkOptions(epochs=args.epochs, patience=args.epochs, **kwargs)
     print(f"engine accuracy on a SYNTHETIC sky (sos_vo.simulate, seed {args.sky_seed}): "
           f"{args.survey}, {len(rows)} labelled rows, {args.members} members x 3 labels, "
           f"{args.epochs} epochs, seeds {args.seeds}, engines {args.engines}", flush=True)
@@ -174,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_json(args.json, {"benchmark": "engine_accuracy", "synthetic": True,
                                "argv": list(argv if argv is not None else sys.argv[1:]),
                                "survey": args.survey, "n_train_rows": int(len(rows)),
+                               "n_blocks": options.n_blocks,
                                "members": args.members, "epochs": args.epochs,
                                "sky_seed": args.sky_seed, "seeds": args.seeds, "runs": runs,
                                "reference": str(args.reference) if reference else None,
