@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-blocks", type=int, default=None, help="hidden blocks (T25: 18)")
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     p.add_argument("--reference", type=Path, default=None, metavar="FILE",
-                   help="a stored JSON of this benchmark (same sample, epochs and seeds): its runs "
-                        "of the engines not given in --engines join the summary")
+                   help="a stored JSON of this benchmark (same sample and epochs): its runs of "
+                        "(engine, seed) pairs not measured now join the summary")
     p.add_argument("--json", type=Path, help="write the results as JSON here")
     return p
 
@@ -154,11 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {args.reference} is of another sample, epoch count or ensemble",
                   file=sys.stderr)
             return 2
-        extra = [r for r in reference["runs"]
-                 if r["engine"] not in engines and r["seed"] in args.seeds]
-        engines += sorted({r["engine"] for r in extra})
-        runs = runs + [dict(r, from_reference=str(args.reference.name)) for r in extra]
-        print(f"runs of {sorted({r['engine'] for r in extra})} taken from {args.reference}")
+        measured = {(r["engine"], r["seed"]) for r in runs}
+        extra = [r for r in reference["runs"] if (r["engine"], r["seed"]) not in measured]
+        engines += sorted({r["engine"] for r in extra} - set(engines))
+        runs = runs + [dict(r, from_reference=r.get("from_reference", str(args.reference.name)))
+                       for r in extra]
+        print(f"{len(extra)} runs (engine, seed) {sorted((r['engine'], r['seed']) for r in extra)} "
+              f"taken from {args.reference}")
     summary = summarise(runs, engines)
     for engine in engines:
         print(f"{engine:<10} mean (sd) over {len(args.seeds)} seeds: " + ", ".join(
@@ -178,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                "survey": args.survey, "n_train_rows": int(len(rows)),
                                "n_blocks": options.n_blocks,
                                "members": args.members, "epochs": args.epochs,
-                               "sky_seed": args.sky_seed, "seeds": args.seeds, "runs": runs,
+                               "sky_seed": args.sky_seed,
+                               "seeds": sorted({r["seed"] for r in runs}), "runs": runs,
                                "reference": str(args.reference) if reference else None,
                                "summary": summary, "environment": environment()})
         print(f"results written to {args.json}")
