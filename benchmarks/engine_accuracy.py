@@ -163,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"taken from {args.reference}")
     summary = summarise(runs, engines)
     for engine in engines:
-        print(f"{engine:<10} mean (sd) over {len(args.seeds)} seeds: " + ", ".join(
+        n_seeds = len({r["seed"] for r in runs if r["engine"] == engine})
+        print(f"{engine:<10} mean (sd) over {n_seeds} seeds: " + ", ".join(
             f"{k} {v['mean']:.4g} ({v['std']:.2g})" for k, v in summary["per_engine"][engine].items()
             if isinstance(v, dict)))
     if "per_label" in summary:
