@@ -92,8 +92,8 @@ class FusedOptions:
     engine : str
         One of :data:`ENGINES`.  ``auto`` picks the numpy engine for Adam (the default
         optimiser; the only one it implements) and the TensorFlow graph otherwise.  The numpy
-        engine takes about half the CPU time, and over five seeds (15 epochs, 2 449 rows of a
-        synthetic sky, ``benchmarks/engine_accuracy.py``) the two engines' held-out MADs
+        engine takes less than half the CPU time, and over eight seeds (15 epochs, 2 449 rows
+        of a synthetic sky, ``benchmarks/engine_accuracy.py``) the two engines' held-out MADs
         differ by less than their seed-to-seed spread (docs/benchmarks.md Sect. 2c).
     threads : int or None
         Threads of the numpy engine (None: the CPUs this process may use); results do not
