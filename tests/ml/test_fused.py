@@ -1,5 +1,6 @@
 """Fused training (all members x labels in one graph) against the per-network path."""
 
+import pickle
 from dataclasses import replace
 
 import numpy as np
@@ -71,6 +72,10 @@ def test_fused_members_save_and_load_without_building_keras_networks(problem_fac
     assert not any(n.is_built for n in nets)  # saving read the arrays only
     first = ens.members["teff"][0]
     arrays = network_arrays(first.model)
+    copy = pickle.loads(pickle.dumps(first.model))  # e.g. sent to a dask worker
+    assert not copy.is_built and not first.model.is_built
+    for name, value in network_arrays(copy).items():
+        np.testing.assert_array_equal(value, arrays[name], err_msg=name)
     built = network_arrays(first.model.keras_model)  # builds the Keras network
     assert first.model.is_built and set(arrays) == set(built)
     for name, value in arrays.items():
