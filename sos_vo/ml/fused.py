@@ -31,9 +31,12 @@ Each network keeps the semantics of training it alone:
   kept aside and restored at the end; it keeps being computed but nothing of it is used).
   Training ends when every network has stopped or after ``epochs``.
 
-At the end, one ordinary Keras network (:func:`sos_vo.ml.network.build_mlp`) per member and
-label receives its restored weights, so the result is an :class:`~sos_vo.ml.ensemble.Ensemble`
-that saves, loads and predicts exactly like one trained network by network.
+At the end, each member and label gets its restored weights as a
+:class:`~sos_vo.ml.training.DeferredNetwork`: an ordinary Keras network
+(:func:`sos_vo.ml.network.build_mlp`) holding them is built only when first used (saving,
+loading and the numpy prediction read the arrays), so the result is an
+:class:`~sos_vo.ml.ensemble.Ensemble` that saves, loads and predicts exactly like one trained
+network by network.
 
 Initialisation (Glorot-uniform kernels, zero biases, identity batch norms, output bias at the
 mean training label) and dropout follow Keras' defaults, drawn from each network's own seed;
@@ -53,11 +56,17 @@ import tensorflow as tf
 
 from ..exceptions import EmptyInputError
 from .inference import FastForward, fold_network, stack_networks
-from .network import _optimizer, block_layers, build_mlp
+from .network import _optimizer
 from .numpy_training import glorot_uniform
 from .options import SPLIT_FRACTIONS, NetworkOptions, scheduled_learning_rate
 from .scaling import InputScaler, LabelScaler
-from .training import SPLIT_CODES, SPLIT_NAMES, Member
+from .training import (
+    SPLIT_CODES,
+    SPLIT_NAMES,
+    DeferredNetwork,
+    Member,
+    keras_network,  # noqa: F401  (its former home; sos_vo.scale imports it here)
+)
 
 LR_SCALINGS = ("sqrt", "linear", "none")
 ENGINES = ("auto", "numpy", "tensorflow")
@@ -81,10 +90,11 @@ class FusedOptions:
     validation_rows : int
         Rows per inference step of the validation and test passes (tensorflow engine).
     engine : str
-        One of :data:`ENGINES`.  ``auto`` picks the TensorFlow graph: the numpy engine is
-        about twice as fast per CPU-second (docs/benchmarks.md 2c) but, after 15 epochs on a
-        2 449-row sample, its held-out Teff MAD was 181 K against TensorFlow's 153 K; until
-        equal accuracy at full size is measured it is chosen only by name (``engine="numpy"``).
+        One of :data:`ENGINES`.  ``auto`` picks the numpy engine for Adam (the default
+        optimiser; the only one it implements) and the TensorFlow graph otherwise.  The numpy
+        engine takes less than half the CPU time, and over eight seeds (15 epochs, 2 449 rows
+        of a synthetic sky, ``benchmarks/engine_accuracy.py``) the two engines' held-out MADs
+        differ by less than their seed-to-seed spread (docs/benchmarks.md Sect. 2c).
     threads : int or None
         Threads of the numpy engine (None: the CPUs this process may use); results do not
         depend on it.
@@ -111,7 +121,7 @@ class FusedOptions:
     def resolved_engine(self, options: NetworkOptions) -> str:
         """``numpy`` or ``tensorflow`` for these network options."""
         if self.engine == "auto":
-            return "tensorflow"
+            return "numpy" if options.optimizer == "adam" else "tensorflow"
         return self.engine
 
     def batch_rows(self, options: NetworkOptions) -> int:
@@ -291,6 +301,59 @@ class _Plateau:
         return self.lr
 
 
+class _EpochBook:
+    """Per-network bookkeeping after each epoch, shared by the TensorFlow and numpy engines:
+    the history, early stopping (:class:`_EarlyStop`), the plateau rule (:class:`_Plateau`) and
+    the networks still training.
+
+    Parameters
+    ----------
+    n_networks : int
+    options : NetworkOptions
+    base_lr : float
+        Learning rate of the fused batch (:meth:`FusedOptions.learning_rate`).
+    """
+
+    def __init__(self, n_networks: int, options: NetworkOptions, base_lr: float) -> None:
+        self.options = options
+        self.stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(n_networks)]
+        self.plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
+                                  options.learning_rate * 1e-3, base_lr) for _ in range(n_networks)]
+        self.use_plateau = options.lr_schedule == "plateau" and options.lr_plateau_patience > 0
+        self.active = np.ones(n_networks, dtype=bool)
+        self.epochs_trained = np.zeros(n_networks, dtype=np.int64)
+        self.history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []}
+                        for _ in range(n_networks)]
+
+    def record(self, epoch: int, train: np.ndarray, val: np.ndarray, weights_of,
+               lr_now: float) -> None:
+        """Apply the rules after ``epoch`` (0-based).
+
+        ``train`` and ``val`` are ``(3, G)``: sums of the per-row losses and absolute errors,
+        and the row counts; ``weights_of(g)`` gives network ``g``'s current weights;
+        ``lr_now`` is the shared rate of a cosine schedule."""
+        val_loss = val[0] / np.maximum(val[2], 1)
+        for g in np.flatnonzero(self.active):
+            h = self.history[g]
+            h["loss"].append(float(train[0, g] / max(train[2, g], 1)))
+            h["mae"].append(float(train[1, g] / max(train[2, g], 1)))
+            h["val_loss"].append(float(val_loss[g]))
+            h["val_mae"].append(float(val[1, g] / max(val[2, g], 1)))
+            self.epochs_trained[g] = epoch + 1
+            if self.stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
+                self.active[g] = False
+            if self.use_plateau:
+                h.setdefault("learning_rate", []).append(self.plateaus[g].lr)
+                self.plateaus[g].update(float(val_loss[g]))
+            elif self.options.lr_schedule == "cosine":
+                h.setdefault("learning_rate", []).append(lr_now)
+
+    def final_arrays(self, weights_of) -> list[dict[str, np.ndarray]]:
+        """Each network's restored best weights (its current ones if it has none yet)."""
+        return [stop.best_weights if stop.best_weights is not None else weights_of(g)
+                for g, stop in enumerate(self.stoppers)]
+
+
 def _masks(membership: np.ndarray, finite: np.ndarray, code: int) -> np.ndarray:
     """``(G, n)`` float32 masks: network ``g = label * n_members + member``."""
     n_members = membership.shape[0]
@@ -462,13 +525,8 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
     rows = np.flatnonzero(train_mask.any(axis=0)).astype(np.int32)
     val_rows = np.flatnonzero(val_mask.any(axis=0)).astype(np.int32)
     rng = np.random.default_rng(seed)
-    stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(g_total)]
-    plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
-                         options.learning_rate * 1e-3, base_lr) for _ in range(g_total)]
-    use_plateau = options.lr_schedule == "plateau" and options.lr_plateau_patience > 0
-    active = np.ones(g_total, dtype=bool)
-    epochs_trained = np.zeros(g_total, dtype=np.int64)
-    history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []} for _ in range(g_total)]
+    book = _EpochBook(g_total, options, base_lr)
+    plateaus = book.plateaus
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -498,7 +556,6 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                 v_loss += ls.numpy()
                 v_err += es.numpy()
                 v_cnt += c.numpy()
-            val_loss = v_loss / np.maximum(v_cnt, 1)
             snap = None
 
             def weights_of(g):
@@ -507,51 +564,24 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
                     snap = model.snapshot()
                 return model.network_arrays(g, snap)
 
-            for g in np.flatnonzero(active):
-                h = history[g]
-                h["loss"].append(float(loss_sum[g] / max(cnt[g], 1)))
-                h["mae"].append(float(err_sum[g] / max(cnt[g], 1)))
-                h["val_loss"].append(float(val_loss[g]))
-                h["val_mae"].append(float(v_err[g] / max(v_cnt[g], 1)))
-                epochs_trained[g] = epoch + 1
-                if stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
-                    active[g] = False
-                if use_plateau:
-                    h.setdefault("learning_rate", []).append(plateaus[g].lr)
-                    plateaus[g].update(float(val_loss[g]))
-                elif options.lr_schedule == "cosine":
-                    h.setdefault("learning_rate", []).append(
-                        scheduled_learning_rate(base_lr, epoch, options.epochs, "cosine"))
-            if use_plateau:
+            book.record(epoch, np.stack([loss_sum, err_sum, cnt]), np.stack([v_loss, v_err, v_cnt]),
+                        weights_of, scheduled_learning_rate(base_lr, epoch, options.epochs, "cosine"))
+            if book.use_plateau:
                 lr_scale.assign(np.array([p.lr / base_lr for p in plateaus],
                                          np.float32).reshape(g_total, 1, 1))
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(active=int(active.sum()))
-            if not active.any():
+                bar.set_postfix(active=int(book.active.sum()))
+            if not book.active.any():
                 break
     finally:
         if bar is not None:
             bar.close()
 
     final = model.snapshot()
-    arrays = [stoppers[g].best_weights if stoppers[g].best_weights is not None
-              else model.network_arrays(g, final) for g in range(g_total)]
+    arrays = book.final_arrays(lambda g: model.network_arrays(g, final))
     return _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds,
-                    history, epochs_trained, stoppers, input_scaler, label_scalers)
-
-
-def keras_network(arrays: Mapping[str, np.ndarray], n_inputs: int, options: NetworkOptions,
-                  seed: int) -> keras.Model:
-    """A compiled :func:`~sos_vo.ml.network.build_mlp` network holding ``arrays``
-    (:func:`sos_vo.ml.training.network_arrays` layout)."""
-    model = build_mlp(n_inputs, options, seed=int(seed))
-    for i, (dense, bn) in enumerate(block_layers(model)):
-        dense.set_weights([arrays[f"kernel_{i}"], arrays[f"bias_{i}"]])
-        bn.set_weights([arrays[f"gamma_{i}"], arrays[f"beta_{i}"], arrays[f"mean_{i}"],
-                        arrays[f"var_{i}"]])
-    model.get_layer("output").set_weights([arrays["kernel_out"], arrays["bias_out"]])
-    return model
+                    book.history, book.epochs_trained, book.stoppers, input_scaler, label_scalers)
 
 
 def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds, history,
@@ -574,7 +604,7 @@ def _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_se
         te = split["test"]
         if te.size == 0:
             raise EmptyInputError(f"member {m}, label {label!r}: the test set is empty")
-        model = keras_network(arrays[g], input_scaler.n_outputs(X.shape[1]), options, seeds[g])
+        model = DeferredNetwork(arrays[g], input_scaler.n_outputs(X.shape[1]), options, seeds[g])
         stop = stoppers[g]
         best_epoch = (int(stop.best_epoch) + 1 if stop.best_weights is not None
                       else int(epochs_trained[g]))

@@ -38,7 +38,8 @@ number of steps (a few rows fewer per batch).  Initial weights are those of
 :class:`sos_vo.ml.fused.GroupedMLP` (same seeds, same draws); dropout and shuffling draw from
 per-network streams, so results are statistically, not bitwise, those of the graph path.
 
-The result is the same list of :class:`~sos_vo.ml.training.Member` (one Keras network each, the
+The result is the same list of :class:`~sos_vo.ml.training.Member` (one
+:class:`~sos_vo.ml.training.DeferredNetwork` each, whose Keras network is built on first use; the
 saved model format unchanged).
 """
 
@@ -178,12 +179,14 @@ class NetworkGroup:
     def _allocate(self, rows: int) -> None:
         """Activation buffers for mini-batches of ``rows`` rows per network."""
         g, widths = self.n_networks, self.widths
-        self.centred = [np.empty((g, rows, w), np.float32) for w in widths]  # A - batch mean
-        # Leaky ReLU derivative per element: max(sign(z), slope) = 1 where z > 0, else slope
+        self.acts = [np.empty((g, rows, w), np.float32) for w in widths]  # A: Leaky ReLU output
+        self.means = [np.empty((g, 1, w), np.float32) for w in widths]  # batch means of A
+        # Leaky ReLU derivative per element: 1 where z > 0, else slope
         self.slopes = [np.empty((g, rows, w), np.float32) for w in widths]
         self.outputs = [np.empty((g, rows, w), np.float32) for w in widths]  # block outputs
         biggest = g * rows * max(widths)
         self._flat = [np.empty(biggest, np.float32) for _ in range(3)]
+        self._flat.append(np.full(biggest, self.slope, np.float32))  # read-only: the slopes
         self.inv_std = [np.empty((g, 1, w), np.float32) for w in widths]
         self.dropped: list[np.ndarray] = [np.zeros(0, np.int64)] * len(widths)
         self._ones = np.ones((g, 1, rows), np.float32)
@@ -204,16 +207,13 @@ class NetworkGroup:
         draws do not depend on which networks share its group), split here by block."""
         per_block = rows * np.asarray(self.widths, np.int64)
         starts = np.concatenate([[0], np.cumsum(per_block)])
-        blocks, flats = [], []
+        pieces: list[list[np.ndarray]] = [[] for _ in self.widths]
         for j, rng in enumerate(self.rngs):
-            pos = dropout_positions(rng, int(starts[-1]), self.rate)
-            block = np.searchsorted(starts, pos, side="right") - 1
-            blocks.append(block)
-            flats.append(j * per_block[block] + (pos - starts[block]))
-        block = np.concatenate(blocks)
-        order = np.argsort(block, kind="stable")
-        counts = np.bincount(block, minlength=len(self.widths))
-        self.dropped = np.split(np.concatenate(flats)[order], np.cumsum(counts)[:-1])
+            pos = dropout_positions(rng, int(starts[-1]), self.rate)  # sorted
+            cut = np.searchsorted(pos, starts)
+            for i, piece in enumerate(pieces):
+                piece.append(pos[cut[i]:cut[i + 1]] + (j * per_block[i] - starts[i]))
+        self.dropped = [np.concatenate(piece) for piece in pieces]
 
     # -- one step ------------------------------------------------------------------------
     def train_step(self, xb: np.ndarray, yb: np.ndarray, counts: np.ndarray,
@@ -244,36 +244,43 @@ class NetworkGroup:
             self._allocate(rows)
         n = np.maximum(counts, 1).astype(np.float32).reshape(g, 1, 1)
         has_rows = (counts > 0).reshape(g, 1, 1)
-        slope, p = self.slope, self.param
+        p = self.param
         if self.rate > 0.0:
             self._draw_dropout(rows)
         h = xb
         for i in range(len(self.widths)):
-            a, fac, out = self.centred[i], self.slopes[i], self.outputs[i]
+            a, fac, out = self.acts[i], self.slopes[i], self.outputs[i]
             np.matmul(h, p[f"kernel_{i}"], out=a)
             a += p[f"bias_{i}"]
-            np.sign(a, out=fac)
-            np.maximum(fac, slope, out=fac)
-            a *= fac  # Leaky ReLU
+            # Leaky ReLU and its derivative fac = 1 where the input is > 0, else slope.  Written
+            # as a comparison into float32 and a maximum with an array of slopes: numpy's sign
+            # and maximum against a scalar take ~4x a plain multiply here (not vectorised),
+            # the array forms ~1x (docs/benchmarks.md Sect. 2c)
+            np.greater(a, 0.0, out=fac)
+            np.maximum(fac, self._scratch(3, a.shape), out=fac)
+            a *= fac
             if mask is not None:
-                a *= mask
-            mean = self._column_sums(a)
+                a *= mask  # padding rows: 0, so they add nothing to the moments below
+            mean = self.means[i]
+            np.matmul(self._ones, a, out=mean)  # column sums (see _column_sums)
             mean /= n
-            a -= mean
             sq = self._scratch(0, a.shape)
             np.multiply(a, a, out=sq)
-            if mask is not None:
-                sq *= mask
+            # biased batch variance E[A^2] - E[A]^2 (what Keras' BatchNormalization uses),
+            # clipped at 0 against float32 cancellation
             var = self._column_sums(sq)
             var /= n
+            var -= mean * mean
+            np.maximum(var, 0.0, out=var)
             inv = self.inv_std[i]
             np.sqrt(var + np.float32(self.epsilon), out=inv)
             np.reciprocal(inv, out=inv)
             mm, mv = self.moving_mean[i], self.moving_var[i]  # Keras BatchNormalization update
             np.copyto(mm, mm * self.momentum + mean * (1 - self.momentum), where=has_rows)
             np.copyto(mv, mv * self.momentum + var * (1 - self.momentum), where=has_rows)
-            np.multiply(a, p[f"gamma_{i}"] * inv * self.keep_scale, out=out)
-            out += p[f"beta_{i}"] * self.keep_scale
+            scale = p[f"gamma_{i}"] * inv * self.keep_scale
+            np.multiply(a, scale, out=out)  # (A - mean) * scale + beta, as A * scale + shift
+            out += p[f"beta_{i}"] * self.keep_scale - mean * scale
             if self.rate > 0.0:
                 out.reshape(-1)[self.dropped[i]] = 0.0
             h = out
@@ -300,21 +307,26 @@ class NetworkGroup:
         grad_y = self._scratch(cur, h.shape)
         np.matmul(gp, p["kernel_out"].transpose(0, 2, 1), out=grad_y)
         for i in range(len(self.widths) - 1, -1, -1):
-            t, fac, inv = self.centred[i], self.slopes[i], self.inv_std[i]
+            a, fac, inv, mean = self.acts[i], self.slopes[i], self.inv_std[i], self.means[i]
             if self.rate > 0.0:
                 grad_y.reshape(-1)[self.dropped[i]] = 0.0
             s1 = self._column_sums(grad_y)
-            tmp = self._scratch(0, t.shape)
-            np.multiply(grad_y, t, out=tmp)
+            tmp = self._scratch(0, a.shape)
+            np.multiply(grad_y, a, out=tmp)
             s2 = self._column_sums(tmp)
+            s2 -= mean * s1  # sum dY (A - mean)
             d[f"beta_{i}"][...] = self.keep_scale * s1
             d[f"gamma_{i}"][...] = self.keep_scale * inv * s2
-            # batch-norm backward (training mode): dA = k dY + k2 (A - mean) + k3
+            # batch-norm backward (training mode): dA = k dY + k2 (A - mean) + k3 with
+            # k = keep gamma / sigma, k2 = -k s2 / (n sigma^2), k3 = -k s1 / n; the A - mean of
+            # the formula is written as k2 A + (k3 - k2 mean)
             k = self.keep_scale * p[f"gamma_{i}"] * inv
-            np.multiply(grad_y, k, out=grad_y)
-            np.multiply(t, -k * inv * inv * s2 / n, out=tmp)
+            k2 = -k * inv * inv * s2 / n
+            k3 = -k * s1 / n - k2 * mean
+            grad_y *= k
+            np.multiply(a, k2, out=tmp)
             grad_y += tmp
-            grad_y += -k * s1 / n
+            grad_y += k3
             grad_y *= fac  # Leaky ReLU backward
             if mask is not None:
                 grad_y *= mask
@@ -486,7 +498,7 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
     """
     from threadpoolctl import threadpool_limits
 
-    from .fused import FusedOptions, _EarlyStop, _members, _Plateau, group_targets
+    from .fused import FusedOptions, _EpochBook, _members, group_targets
     from .inference import available_cpus
     from .options import scheduled_learning_rate
 
@@ -516,13 +528,7 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
                          [np.random.default_rng([int(seed), 1, g]) for g in grp]) for grp in groups]
     parts = list(zip(groups, nets, strict=True))
 
-    stoppers = [_EarlyStop(options.patience, options.mae_epochs) for _ in range(g_total)]
-    plateaus = [_Plateau(options.lr_plateau_factor, options.lr_plateau_patience,
-                         options.learning_rate * 1e-3, base_lr) for _ in range(g_total)]
-    use_plateau = options.lr_schedule == "plateau" and options.lr_plateau_patience > 0
-    active = np.ones(g_total, dtype=bool)
-    epochs_trained = np.zeros(g_total, dtype=np.int64)
-    history = [{"loss": [], "mae": [], "val_loss": [], "val_mae": []} for _ in range(g_total)]
+    book = _EpochBook(g_total, options, base_lr)
 
     def weights_of(g: int) -> dict[str, np.ndarray]:
         for grp, net in parts:
@@ -544,7 +550,7 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
                     lr_now = scheduled_learning_rate(base_lr, epoch, options.epochs, "cosine")
                 for grp, net in parts:
                     net.learning_rate[:, 0] = [lr_now if options.lr_schedule == "cosine"
-                                               else plateaus[g].lr for g in grp]
+                                               else book.plateaus[g].lr for g in grp]
                 w = 1.0 if epoch < options.mae_epochs else 0.0
 
                 def one(part, w=w):
@@ -557,30 +563,15 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
                 results = parallel_map(one, parts, len(parts))
                 tr = np.concatenate([r[0] for r in results], axis=1)
                 va = np.concatenate([r[1] for r in results], axis=1)
-                val_loss = va[0] / np.maximum(va[2], 1)
-                for g in np.flatnonzero(active):
-                    h = history[g]
-                    h["loss"].append(float(tr[0, g] / max(tr[2, g], 1)))
-                    h["mae"].append(float(tr[1, g] / max(tr[2, g], 1)))
-                    h["val_loss"].append(float(val_loss[g]))
-                    h["val_mae"].append(float(va[1, g] / max(va[2, g], 1)))
-                    epochs_trained[g] = epoch + 1
-                    if stoppers[g].update(epoch, float(val_loss[g]), lambda g=g: weights_of(g)):
-                        active[g] = False
-                    if use_plateau:
-                        h.setdefault("learning_rate", []).append(plateaus[g].lr)
-                        plateaus[g].update(float(val_loss[g]))
-                    elif options.lr_schedule == "cosine":
-                        h.setdefault("learning_rate", []).append(lr_now)
+                book.record(epoch, tr, va, weights_of, lr_now)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(active=int(active.sum()))
-                if not active.any():
+                    bar.set_postfix(active=int(book.active.sum()))
+                if not book.active.any():
                     break
     finally:
         if bar is not None:
             bar.close()
-    arrays = [stoppers[g].best_weights if stoppers[g].best_weights is not None
-              else weights_of(g) for g in range(g_total)]
-    return _members(arrays, X, y_phys, labels, splits, finite, options, seeds, split_seeds,
-                    history, epochs_trained, stoppers, input_scaler, label_scalers)
+    return _members(book.final_arrays(weights_of), X, y_phys, labels, splits, finite, options,
+                    seeds, split_seeds, book.history, book.epochs_trained, book.stoppers,
+                    input_scaler, label_scalers)

@@ -8,6 +8,7 @@ absolute errors give ``e_train`` (Sect. 5.1).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,13 +74,84 @@ def split_indices(n: int, seed: int, fractions: tuple[float, float, float] = SPL
     }
 
 
-def network_arrays(model: keras.Model) -> dict[str, np.ndarray]:
+def keras_network(arrays: Mapping[str, np.ndarray], n_inputs: int, options: NetworkOptions,
+                  seed: int) -> keras.Model:
+    """A compiled :func:`~sos_vo.ml.network.build_mlp` network holding ``arrays``
+    (:func:`network_arrays` layout)."""
+    model = build_mlp(n_inputs, options, seed=int(seed))
+    for i, (dense, bn) in enumerate(block_layers(model)):
+        dense.set_weights([arrays[f"kernel_{i}"], arrays[f"bias_{i}"]])
+        bn.set_weights([arrays[f"gamma_{i}"], arrays[f"beta_{i}"], arrays[f"mean_{i}"],
+                        arrays[f"var_{i}"]])
+    model.get_layer("output").set_weights([arrays["kernel_out"], arrays["bias_out"]])
+    return model
+
+
+class DeferredNetwork:
+    """The weights of one trained network; the Keras network holding them is built on first use.
+
+    Fused training (:mod:`sos_vo.ml.fused`, :mod:`sos_vo.ml.numpy_training`) ends with plain
+    arrays.  Building one Keras network per member and label costs ~0.5-1 CPU-second each
+    (30 networks: as much as several epochs of a small training set, ``docs/benchmarks.md``
+    Sect. 2c), and saving, loading and numpy prediction need only the arrays
+    (:func:`network_arrays` returns them without building anything).  Any other attribute
+    (``predict``, ``get_weights``, ``layers``, ...) is that of the Keras network
+    (:func:`keras_network`), built once, when first asked for.
+
+    Parameters
+    ----------
+    arrays : mapping
+        :func:`network_arrays` layout.
+    n_inputs : int
+        Network input width.
+    options : NetworkOptions
+    seed : int
+        Seed given to :func:`~sos_vo.ml.network.build_mlp` (dropout layers).
+    """
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], n_inputs: int, options: NetworkOptions,
+                 seed: int) -> None:
+        self._arrays = {k: np.array(v, dtype=np.float32) for k, v in arrays.items()}
+        self._n_inputs = int(n_inputs)
+        self._options = options
+        self._seed = int(seed)
+        self._model: keras.Model | None = None
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The weights (:func:`network_arrays` layout; copies)."""
+        return {k: v.copy() for k, v in self._arrays.items()}
+
+    @property
+    def keras_model(self) -> keras.Model:
+        """The Keras network (built on first use)."""
+        if self._model is None:
+            self._model = keras_network(self._arrays, self._n_inputs, self._options, self._seed)
+        return self._model
+
+    @property
+    def is_built(self) -> bool:
+        """Whether the Keras network has been built."""
+        return self._model is not None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # unset private attributes (e.g. while unpickling)
+            raise AttributeError(name)
+        return getattr(self.keras_model, name)
+
+    def __call__(self, *args, **kwargs):
+        return self.keras_model(*args, **kwargs)
+
+
+def network_arrays(model: keras.Model | DeferredNetwork) -> dict[str, np.ndarray]:
     """Raw weights of a network built by :func:`~sos_vo.ml.network.build_mlp`, as float32 arrays.
 
     Keys: ``kernel_i``, ``bias_i``, ``gamma_i``, ``beta_i``, ``mean_i``, ``var_i`` per hidden
     block ``i`` and ``kernel_out``, ``bias_out`` (the layout :func:`~sos_vo.ml.inference.fold_network`
-    reads).
+    reads).  A :class:`DeferredNetwork` gives its arrays without building its Keras network.
     """
+    if isinstance(model, DeferredNetwork):
+        return model.arrays
     out: dict[str, np.ndarray] = {}
     for i, (dense, bn) in enumerate(block_layers(model)):
         out[f"kernel_{i}"], out[f"bias_{i}"] = (np.asarray(w) for w in dense.get_weights())
@@ -96,8 +168,9 @@ class Member:
 
     Attributes
     ----------
-    model : keras.Model
-        The network, with the best validation weights restored.
+    model : keras.Model or DeferredNetwork
+        The network, with the best validation weights restored (fused training gives a
+        :class:`DeferredNetwork`, which builds the Keras network on first use).
     seed, split_seed : int
         Seed of the weights/dropout/shuffling and of the split.
     split : dict
@@ -115,7 +188,7 @@ class Member:
         The scalings used.
     """
 
-    model: keras.Model
+    model: keras.Model | DeferredNetwork
     seed: int
     split_seed: int
     split: dict[str, np.ndarray]

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import accuracy, speed  # noqa: E402
+from benchmarks import accuracy, engine_accuracy, speed  # noqa: E402
 from sos_vo.ml.training import set_tf_threads  # noqa: E402
 
 set_tf_threads(1)
@@ -55,6 +55,42 @@ def test_speed_main_prints_every_section(tmp_path, capsys, fused):
     assert payload["fused"] is fused
     # the default colour inputs widen the network input: 4 SDSS colours + BP-RP, each with a flag
     assert payload["n_network_inputs"] == payload["n_inputs"] + 2 * 5
+
+
+@pytest.mark.slow
+def test_engine_accuracy_main_compares_both_engines(tmp_path, capsys):
+    out = tmp_path / "engines.json"
+    rc = engine_accuracy.main(["--n-stars", "2500", "--members", "1", "--epochs", "1",
+                               "--n-blocks", "1", "--seeds", "1", "2", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0 and "equal accuracy" in text
+    payload = json.loads(out.read_text())
+    assert {(r["engine"], r["seed"]) for r in payload["runs"]} == {
+        (e, s) for e in ("numpy", "tensorflow") for s in (1, 2)}
+    assert set(payload["summary"]["per_label"]) == {"teff", "logg", "feh"}
+    # one engine again, the other's runs taken from the stored result
+    again = tmp_path / "numpy.json"
+    rc = engine_accuracy.main(["--n-stars", "2500", "--members", "1", "--epochs", "1",
+                               "--n-blocks", "1", "--seeds", "1", "2", "--engines", "numpy",
+                               "--reference", str(out), "--json", str(again)])
+    assert rc == 0
+    rerun = json.loads(again.read_text())
+    assert sum("from_reference" in r for r in rerun["runs"]) == 2  # tensorflow, seeds 1 and 2
+    assert rerun["summary"]["difference"] == "numpy - tensorflow"
+
+
+def test_engine_accuracy_rule_is_the_spread_of_the_seeds():
+    def runs(numpy_teff, tf_teff):
+        return [{"engine": e, "seed": s, "heldout_abs_mad": {"teff": v}, "train_seconds": 1.0,
+                 "train_cpu_seconds": 1.0}
+                for e, values in (("numpy", numpy_teff), ("tensorflow", tf_teff))
+                for s, v in enumerate(values)]
+
+    close = engine_accuracy.summarise(runs([150, 170, 160], [155, 165, 175]), ["numpy", "tensorflow"])
+    assert close["equal_accuracy"] and close["per_label"]["teff"]["mean_difference"] == -5
+    far = engine_accuracy.summarise(runs([180, 182, 181], [150, 152, 151]), ["numpy", "tensorflow"])
+    assert not far["equal_accuracy"]
+    assert far["per_label"]["teff"]["paired_differences"] == [30, 30, 30]
 
 
 def test_forward_flops_match_a_direct_count():

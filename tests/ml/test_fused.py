@@ -1,5 +1,8 @@
 """Fused training (all members x labels in one graph) against the per-network path."""
 
+import pickle
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -8,16 +11,20 @@ from sos_vo.ml.ensemble import member_seeds, train_ensemble
 from sos_vo.ml.fused import FusedOptions, train_members_fused
 from sos_vo.ml.modelio import load_model, save_model
 from sos_vo.ml.scaling import InputScaler, LabelScaler, input_names
-from sos_vo.ml.training import split_indices
+from sos_vo.ml.training import DeferredNetwork, network_arrays, split_indices
 
 FEATURES = ("a", "b", "c", "d")
 
 
-@pytest.fixture(scope="module")
-def fused(problem_factory, small_options):
+ENGINES = ("numpy", "tensorflow")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def fused(problem_factory, small_options, request):
     X, Y = problem_factory(1200, seed=11)
     ens = train_ensemble(X, Y, FEATURES, "sdss", n_members=3, options=small_options, seed=5,
-                         progress=False, fused=True, row_ids=np.arange(1200) + 10**15,
+                         progress=False, fused=True, fused_options=FusedOptions(engine=request.param),
+                         row_ids=np.arange(1200) + 10**15,
                          provenance={"synthetic": True, "generator": "tests/ml/test_fused.py"})
     return ens, X, Y
 
@@ -52,6 +59,32 @@ def test_fused_ensemble_saves_loads_and_predicts_like_keras(fused, tmp_path):
         np.testing.assert_allclose(members, keras_members, rtol=0, atol=1e-4 * scale)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fused_members_save_and_load_without_building_keras_networks(problem_factory, small_options,
+                                                                     tmp_path, engine):
+    X, Y = problem_factory(300, seed=4)
+    opts = replace(small_options, epochs=2, patience=2)
+    ens = train_ensemble(X, Y, FEATURES, "sdss", n_members=2, options=opts, seed=1, progress=False,
+                         fused=True, fused_options=FusedOptions(engine=engine))
+    nets = [m.model for label in ens.labels for m in ens.members[label]]
+    assert all(isinstance(n, DeferredNetwork) and not n.is_built for n in nets)
+    loaded = load_model(save_model(ens, tmp_path / "m", provenance={"synthetic": True}))
+    assert not any(n.is_built for n in nets)  # saving read the arrays only
+    first = ens.members["teff"][0]
+    arrays = network_arrays(first.model)
+    copy = pickle.loads(pickle.dumps(first.model))  # e.g. sent to a dask worker
+    assert not copy.is_built and not first.model.is_built
+    for name, value in network_arrays(copy).items():
+        np.testing.assert_array_equal(value, arrays[name], err_msg=name)
+    built = network_arrays(first.model.keras_model)  # builds the Keras network
+    assert first.model.is_built and set(arrays) == set(built)
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(built[name], value, err_msg=name)
+    keras_pred = first.predict_keras(X)  # attribute access reaches the Keras network
+    numpy_pred = loaded.predict_members(X)["teff"][0]
+    np.testing.assert_allclose(numpy_pred, keras_pred, rtol=0, atol=1e-4 * np.abs(keras_pred).max())
+
+
 def test_early_stopping_restored_each_networks_best_validation_weights(fused, small_options):
     ens, X, Y = fused
     opts = small_options
@@ -76,15 +109,17 @@ def test_early_stopping_restored_each_networks_best_validation_weights(fused, sm
                 assert member.epochs_trained - member.best_epoch >= opts.patience
 
 
-def _direct(X, Y, options, seed, scalers, input_scaler, n_members=2):
+def _direct(X, Y, options, seed, scalers, input_scaler, n_members=2, engine="auto"):
     seeds = [member_seeds(seed, m, len(Y)) for m in range(n_members)]
     splits = [split_indices(len(X), s) for s, _ in seeds]
     return splits, train_members_fused(
         X, Y, options, splits, [s for _, s in seeds], [s for s, _ in seeds],
-        input_scaler=input_scaler, label_scalers=scalers, seed=seed)
+        input_scaler=input_scaler, label_scalers=scalers, seed=seed,
+        fused_options=FusedOptions(engine=engine))
 
 
-def test_a_network_never_sees_its_validation_or_test_rows(problem_factory, small_options):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_network_never_sees_its_validation_or_test_rows(problem_factory, small_options, engine):
     """Changing the labels AND inputs of member 0's held-out rows leaves its networks unchanged."""
     from dataclasses import replace
 
@@ -94,13 +129,13 @@ def test_a_network_never_sees_its_validation_or_test_rows(problem_factory, small
     X, Y = problem_factory(400, seed=3)
     scalers = {k: LabelScaler.fit(v, options.label_scaling) for k, v in Y.items()}
     input_scaler = InputScaler.fit(X, input_names(FEATURES))
-    splits, first = _direct(X, Y, options, 2, scalers, input_scaler)
+    splits, first = _direct(X, Y, options, 2, scalers, input_scaler, engine=engine)
     held = np.concatenate([splits[0]["validation"], splits[0]["test"]])
     Y2 = {k: v.copy() for k, v in Y.items()}
     Y2["teff"][held] += 300.0
     X2 = X.copy()
     X2[held, 0] += 3.0  # would shift member 0's batch-norm moments if they were not masked
-    _, second = _direct(X2, Y2, options, 2, scalers, input_scaler)
+    _, second = _direct(X2, Y2, options, 2, scalers, input_scaler, engine=engine)
     w0a = first["teff"][0].model.get_weights()
     w0b = second["teff"][0].model.get_weights()
     # member 0 trained on none of the changed rows (nor normalised with them)
@@ -151,7 +186,8 @@ def test_per_network_plateau_rule_matches_keras_reduce_lr_on_plateau():
     assert ours.lr < 1e-2  # the sequence did trigger reductions
 
 
-def test_cosine_schedule_sets_the_shared_rate_each_epoch(problem_factory, small_options):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cosine_schedule_sets_the_shared_rate_each_epoch(problem_factory, small_options, engine):
     """lr_schedule="cosine": every network trains at the scheduled rate of each epoch, and no
     plateau decay is mixed in."""
     from dataclasses import replace
@@ -162,7 +198,7 @@ def test_cosine_schedule_sets_the_shared_rate_each_epoch(problem_factory, small_
     opts = replace(small_options, epochs=6, patience=6, lr_schedule="cosine")
     scalers = {k: LabelScaler.fit(v, opts.label_scaling) for k, v in Y.items()}
     scaler = InputScaler.fit(X, input_names(FEATURES), opts.input_scaling)
-    _, members = _direct(X, Y, opts, 2, scalers, scaler, n_members=1)
+    _, members = _direct(X, Y, opts, 2, scalers, scaler, n_members=1, engine=engine)
     base = FusedOptions().learning_rate(opts)
     expect = [scheduled_learning_rate(base, e, opts.epochs, "cosine") for e in range(opts.epochs)]
     for per_label in members.values():

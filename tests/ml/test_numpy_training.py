@@ -115,8 +115,9 @@ def test_results_do_not_depend_on_the_number_of_threads(problem_factory, small_o
             assert a.history == b.history
 
 
-def test_auto_engine_is_the_graph_until_numpy_accuracy_is_shown(small_options):
-    assert FusedOptions().resolved_engine(small_options) == "tensorflow"
+def test_auto_engine_is_numpy_for_adam_and_the_graph_otherwise(small_options):
+    assert small_options.optimizer == "adam"
+    assert FusedOptions().resolved_engine(small_options) == "numpy"
     assert FusedOptions().resolved_engine(replace(small_options, optimizer="sgd")) == "tensorflow"
     assert FusedOptions(engine="numpy").resolved_engine(small_options) == "numpy"
     assert FusedOptions(engine="tensorflow").resolved_engine(small_options) == "tensorflow"
