@@ -167,3 +167,72 @@ def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_
     assert trained == [1, 2]
     # member 0 was trained in another process: TensorFlow on CPU gave the same bits here
     assert_same_ensemble(ens, reference)
+
+
+# ------------------------------------------------------------------------------ fused units
+@pytest.fixture(scope="module")
+def fused_reference(problem):
+    """An uninterrupted fused training in units of 2 members (units [0, 1] and [2])."""
+    X, Y = problem
+    return train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                         engine="fused", unit_members=2, threads=1)
+
+
+def test_fused_units_killed_after_unit_0_resume_bit_for_bit(problem, fused_reference, tmp_path):
+    X, Y = problem
+
+    def kill_after_unit_0(m):
+        if m == 1:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                      checkpoint_dir=tmp_path, after_member=kill_after_unit_0, engine="fused",
+                      unit_members=2, threads=1)
+    assert sorted(f.name for f in tmp_path.glob("*/member-*.npz")) == \
+        ["member-000.npz", "member-001.npz"]
+    trained = []
+    # another thread count: the numpy engine's results do not depend on it
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=tmp_path, after_member=trained.append, engine="fused",
+                        unit_members=2, threads=2)
+    assert trained == [2]
+    ck = ens.provenance["member_checkpoints"]
+    assert (ck["loaded"], ck["trained"], ck["unit_members"]) == (2, 1, 2)
+    assert ck["engine"].startswith("numpy-fused")
+    assert_same_ensemble(ens, fused_reference)
+    for label in ens.labels:  # histories too
+        for g, w in zip(ens.members[label], fused_reference.members[label], strict=True):
+            assert g.history == w.history
+
+
+def test_a_fused_unit_with_a_missing_member_file_is_retrained_whole(problem, fused_reference,
+                                                                     tmp_path):
+    X, Y = problem
+    train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                  checkpoint_dir=tmp_path, engine="fused", unit_members=2, threads=1)
+    [folder] = list(tmp_path.iterdir())
+    (folder / "member-001.npz").unlink()
+    trained = []
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=tmp_path, after_member=trained.append, engine="fused",
+                        unit_members=2, threads=1)
+    assert trained == [0, 1]  # member 0 loads, but its unit is incomplete: both retrained
+    assert_same_ensemble(ens, fused_reference)
+    # another k is another ensemble: another key, nothing loaded
+    other = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                          checkpoint_dir=tmp_path, engine="fused", unit_members=1, threads=1)
+    assert other.provenance["member_checkpoints"]["loaded"] == 0
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_unit_layout_seeds_and_default_size():
+    from sos_vo.ml.checkpoint import default_unit_members, unit_seed, units_of
+
+    assert units_of(10, 3) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert units_of(3, 5) == [[0, 1, 2]]
+    assert default_unit_members(10, 2) == 2 and default_unit_members(3, 64) == 3
+    assert default_unit_members(10, 1) == 1
+    assert unit_seed(5, 0) == unit_seed(5, 0) != unit_seed(5, 1) != unit_seed(6, 1)
+    with pytest.raises(ValueError, match="engine"):
+        train_members(np.zeros((10, 4)), {}, NAMES, "sdss", engine="graph")
