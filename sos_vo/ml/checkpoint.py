@@ -59,22 +59,17 @@ from .ensemble import Ensemble, member_seeds, training_input
 from .options import N_MEMBERS, NetworkOptions
 from .scaling import InputScaler, LabelScaler
 from .training import SPLIT_CODES, SPLIT_NAMES, Member, network_arrays, split_indices, train_member
+from .units import ENGINES, default_unit_members, unit_seed, units_of  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
 ENGINE = "keras-per-network"
 """Engine named in the training key: :func:`sos_vo.ml.training.train_member`, one network at a time."""
+CHECKPOINT_FORMAT = 1
+"""Version of the ``member-NNN.npz`` layout (part of the key)."""
 FUSED_ENGINE = "numpy-fused"
 """Engine named in the training key of fused units (followed by ``-k<unit_members>``):
 :func:`sos_vo.ml.fused.train_members_fused` with ``FusedOptions(engine="numpy")``."""
-ENGINES = ("fused", "per-network")
-"""Ways :func:`train_members` trains: ``fused`` (units of k members, numpy engine) or
-``per-network`` (member by member, Keras)."""
-UNIT_SEED_TAG = 0x5EED_0F_F5
-"""Constant mixed into :func:`unit_seed` (our choice) so that a unit's shuffling / dropout seed
-differs from every member's split and weight seeds, which derive from ``[seed, member, ...]``."""
-CHECKPOINT_FORMAT = 1
-"""Version of the ``member-NNN.npz`` layout (part of the key)."""
 
 
 def _engine_versions(engine: str = ENGINE) -> dict[str, str]:
@@ -163,28 +158,15 @@ def train_member_task(X: np.ndarray, ys: Mapping[str, np.ndarray], options_dict:
 
 
 # ------------------------------------------------------------------------------ fused units
-def unit_seed(seed: int, unit: int) -> int:
-    """Shuffling / dropout seed of fused unit ``unit``: a function of the ensemble seed and
-    the unit index only (so a unit trains the same whether or not the others ran)."""
-    return int(np.random.SeedSequence([int(seed), UNIT_SEED_TAG, int(unit)]).generate_state(1)[0])
+def unit_cores(client=None, threads: int | None = None) -> tuple[int, int]:
+    """(threads of the smallest dask worker, workers) with ``client``, else (this process's
+    CPUs or ``threads``, 1)."""
+    if client is not None:
+        nthreads = list(client.nthreads().values())
+        return (min(nthreads) if nthreads else 1), max(1, len(nthreads))
+    from .inference import available_cpus
 
-
-def default_unit_members(n_members: int, cores: int) -> int:
-    """Members per fused unit when not given: ``min(n_members, cores)``.
-
-    Our choice: the numpy engine trains a unit's ``3 k`` networks (one per label) in one
-    thread per core, each thread a group of networks; with ``k = cores`` every thread holds
-    three networks (one member's worth), so each of its steps shares the Python overhead over
-    three products and a thread whose networks stop early (early stopping) is rarer, while a
-    killed unit loses at most ``k`` members' work.  On 2 cores: k = 2, 6 networks per unit.
-    """
-    return max(1, min(int(n_members), int(cores)))
-
-
-def units_of(n_members: int, unit_members: int) -> list[list[int]]:
-    """Member indices of each fused unit: consecutive blocks of ``unit_members``."""
-    k = int(unit_members)
-    return [list(range(u, min(u + k, n_members))) for u in range(0, n_members, k)]
+    return int(threads or available_cpus()), 1
 
 
 def _fused_results(members: Mapping[str, Sequence[Member]], splits: Sequence[Mapping[str, np.ndarray]],
@@ -403,13 +385,7 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
     key_engine, engine_options = ENGINE, None
     if fused:
         if unit_members is None:
-            if client is not None:
-                cores = min(client.nthreads().values() or [1])
-            else:
-                from .inference import available_cpus
-
-                cores = threads or available_cpus()
-            unit_members = default_unit_members(n_members, cores)
+            unit_members = default_unit_members(n_members, *unit_cores(client, threads))
         k = int(unit_members)
         key_engine = f"{FUSED_ENGINE}-k{k}"
         engine_options = {"batch_scale": 1.0, "lr_scaling": "sqrt"}

@@ -233,6 +233,7 @@ def test_unit_layout_seeds_and_default_size():
     assert units_of(3, 5) == [[0, 1, 2]]
     assert default_unit_members(10, 2) == 2 and default_unit_members(3, 64) == 3
     assert default_unit_members(10, 1) == 1
+    assert default_unit_members(10, 8, workers=10) == 1 and default_unit_members(10, 8, 3) == 4
     assert unit_seed(5, 0) == unit_seed(5, 0) != unit_seed(5, 1) != unit_seed(6, 1)
     with pytest.raises(ValueError, match="engine"):
         train_members(np.zeros((10, 4)), {}, NAMES, "sdss", engine="graph")
