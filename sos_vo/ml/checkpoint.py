@@ -1,4 +1,4 @@
-"""Member-by-member training with on-disk checkpoints: a killed training resumes.
+"""Resumable training with on-disk checkpoints (member by member, or fused units of k members).
 
 An ensemble (T25 Sect. 5.1: ``n_members`` random 80/10/10 splits x one network per label) is
 trained member by member, exactly as the per-network path of
