@@ -128,18 +128,17 @@ CHILD = textwrap.dedent("""
     def slow_down(m):
         time.sleep(120)  # stays here until the parent kills the process
     train_members(X, Y, ("a", "b", "c", "d"), "sdss", {n}, opts, seed=5, progress=False,
-                  checkpoint_dir={ckpt!r}, after_member=slow_down)
+                  checkpoint_dir={ckpt!r}, after_member=slow_down{extra})
 """)
 
 
-@pytest.mark.slow
-def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_path):
-    """A real process killed (SIGKILL) after its first member checkpoint: the rerun trains the
-    other members only and gives the uninterrupted ensemble."""
+def _kill_child_after_member_0(tmp_path: Path, extra: str = "") -> Path:
+    """Run :data:`CHILD` and SIGKILL it once ``member-000.npz`` exists; its checkpoint root."""
     tests = str(Path(__file__).resolve().parent)
     script = tmp_path / "child.py"
     ckpt = tmp_path / "ckpt"
-    script.write_text(CHILD.format(tests=tests, opts=OPTS.to_dict(), n=N_MEMBERS, ckpt=str(ckpt)))
+    script.write_text(CHILD.format(tests=tests, opts=OPTS.to_dict(), n=N_MEMBERS, ckpt=str(ckpt),
+                                   extra=extra))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -160,6 +159,14 @@ def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_
     assert proc.returncode == -signal.SIGKILL
     assert [p.name for p in ckpt.glob("*/member-*.npz")] == ["member-000.npz"]
     assert not list(ckpt.glob("*/.*tmp*"))  # no half-written file left visible as a member
+    return ckpt
+
+
+@pytest.mark.slow
+def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_path):
+    """A real process killed (SIGKILL) after its first member checkpoint: the rerun trains the
+    other members only and gives the uninterrupted ensemble."""
+    ckpt = _kill_child_after_member_0(tmp_path)
     X, Y = problem
     trained = []
     ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
@@ -237,3 +244,20 @@ def test_unit_layout_seeds_and_default_size():
     assert unit_seed(5, 0) == unit_seed(5, 0) != unit_seed(5, 1) != unit_seed(6, 1)
     with pytest.raises(ValueError, match="engine"):
         train_members(np.zeros((10, 4)), {}, NAMES, "sdss", engine="graph")
+
+
+@pytest.mark.slow
+def test_a_fused_training_process_killed_with_sigkill_resumes(problem, tmp_path):
+    """Fused units of one member: a process killed (SIGKILL) after unit 0 is checkpointed; the
+    rerun trains units 1 and 2 only and equals an uninterrupted fused run bit for bit."""
+    extra = ', engine="fused", unit_members=1, threads=1'
+    ckpt = _kill_child_after_member_0(tmp_path, extra)
+    X, Y = problem
+    trained = []
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=ckpt, after_member=trained.append, engine="fused",
+                        unit_members=1, threads=2)
+    assert trained == [1, 2]
+    whole = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                          engine="fused", unit_members=1, threads=1)
+    assert_same_ensemble(ens, whole)
