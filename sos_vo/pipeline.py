@@ -160,7 +160,7 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
                  options=None, seed: int = 0, progress: bool = True, overwrite: bool = False,
                  provenance: Mapping[str, Any] | None = None, raw_weights: bool = True,
                  fused: bool = False, checkpoint_dir: str | Path | None = None,
-                 client=None) -> Path:
+                 client=None, unit_members: int | None = None) -> Path:
     """Train the ensemble and the train_area density on the labelled rows; save one folder.
 
     ``fused=True`` trains all members x labels in one graph (:mod:`sos_vo.ml.fused`: same
@@ -171,9 +171,11 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
 
     ``checkpoint_dir`` (a work folder, not ``out``) checkpoints every finished member, so a
     killed training started again trains only the missing members; ``client`` (a
-    ``distributed.Client``) trains the members as dask tasks.  Either one trains member by
-    member on the per-network path (:func:`sos_vo.ml.checkpoint.train_members`; not with
-    ``fused``).
+    ``distributed.Client``) trains them as dask tasks.  Either one, or ``unit_members`` with
+    ``fused``, goes through :func:`sos_vo.ml.checkpoint.train_members`: with ``fused`` in units of ``unit_members``
+    members, each unit one fused numpy-engine run (default size
+    :func:`~sos_vo.ml.checkpoint.default_unit_members`), else member by member on the
+    per-network path.
     """
     from .ml.ensemble import train_ensemble  # needs TensorFlow; prediction does not
 
@@ -191,15 +193,14 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
             "cuts": [dict(name=s.name, removed=int(s.n_removed)) for s in prepared.cut_report.steps]}
     prov.update(prepared.provenance)
     prov.update(provenance or {})
-    if checkpoint_dir is not None or client is not None:
-        if fused:
-            raise ValueError("fused training is not checkpointed member by member: use "
-                             "fused=False with checkpoint_dir or client")
+    if checkpoint_dir is not None or client is not None or (fused and unit_members is not None):
         from .ml.checkpoint import train_members
 
         ensemble = train_members(X, y, prepared.input_names, prepared.survey, n_members=n_members,
                                  options=options, seed=seed, progress=progress, row_ids=ids,
-                                 provenance=prov, checkpoint_dir=checkpoint_dir, client=client)
+                                 provenance=prov, checkpoint_dir=checkpoint_dir, client=client,
+                                 engine="fused" if fused else "per-network",
+                                 unit_members=unit_members)
         prov["member_checkpoints"] = ensemble.provenance["member_checkpoints"]
     else:
         ensemble = train_ensemble(X, y, prepared.input_names, prepared.survey,

@@ -36,6 +36,8 @@ HOMOGENISE_METHOD = "polynomial"
 """Copy of :data:`sos_vo.labels.build.DEFAULT_METHOD`."""
 RECALIBRATIONS: tuple[str, ...] = ("refit", "t25", "none")
 """Copy of :data:`sos_vo.labels.real_model.RECALIBRATIONS`."""
+BUILD_ENGINES: tuple[str, ...] = ("fused", "per-network")
+"""Copy of :data:`sos_vo.ml.units.ENGINES` (the first is build-model's default)."""
 
 PLAN_BANDWIDTH_MB_S = 10.0
 """Copy of :data:`sos_vo.scale.plan.DEFAULT_BANDWIDTH_MB_S`."""

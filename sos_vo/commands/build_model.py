@@ -7,8 +7,8 @@ import argparse
 import json
 
 from ..exceptions import SosVoError
+from ._choices import BUILD_ENGINES, HOMOGENISE_METHODS, QUERY_SURVEYS, RECALIBRATIONS
 from ._choices import HOMOGENISE_METHOD as DEFAULT_METHOD
-from ._choices import HOMOGENISE_METHODS, QUERY_SURVEYS, RECALIBRATIONS
 from ._choices import LABEL_REFERENCE as DEFAULT_REFERENCE
 from ._options import non_negative_int, path_text, positive_float, positive_int
 
@@ -77,10 +77,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "~/.cache/sos-vo/tap); a killed build resumes from it")
     parser.add_argument("--no-cache", action="store_true", help="do not cache TAP results")
     parser.add_argument("--checkpoint-dir", type=path_text, help="member checkpoints (default "
-                        "CACHE_DIR/members); a killed build retrains only unfinished members")
+                        "CACHE_DIR/members); a killed build retrains only unfinished units "
+                        "(fused) or members (per-network)")
+    parser.add_argument("--engine", choices=BUILD_ENGINES, default=BUILD_ENGINES[0],
+                        help="training engine: 'fused' (default; units of K members, each one "
+                        "run of the numpy engine, checkpointed unit by unit) or 'per-network' "
+                        "(Keras, one network at a time, checkpointed member by member)")
+    parser.add_argument("--unit-members", type=positive_int, metavar="K",
+                        help="members per fused unit (default: the cores of this machine, or "
+                        "of a dask worker with --scheduler, at most --members)")
     parser.add_argument("--scheduler", type=scheduler_address, metavar="ADDRESS",
-                        help="train the members on this dask scheduler (tcp://host:8786); "
-                        "start workers with --nthreads 1")
+                        help="train the units (or members) on this dask scheduler "
+                        "(tcp://host:8786); per-network: start workers with --nthreads 1")
     parser.add_argument("--members", type=positive_int, default=10, help="ensemble members (default 10)")
     parser.add_argument("--epochs", type=positive_int, default=EPOCHS, help=f"epoch cap (default {EPOCHS})")
     parser.add_argument("--blocks", type=positive_int, default=N_BLOCKS,
@@ -106,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
         raise BuildModelError("give either a REGION or --all-sky")
     if args.members < 1 or args.epochs < 1 or args.blocks < 1:
         raise BuildModelError("--members, --epochs and --blocks must be >= 1")
+    if args.unit_members is not None and args.unit_members < 1:
+        raise BuildModelError(f"--unit-members must be >= 1, got {args.unit_members}")
+    if args.unit_members is not None and args.engine != "fused":
+        raise BuildModelError("--unit-members applies to --engine fused only")
     try:
         result = build_model(
             args.region, all_sky=args.all_sky, survey=args.survey, labels=args.labels,
@@ -116,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
             options=NetworkOptions(epochs=args.epochs, n_blocks=args.blocks), seed=args.seed,
             overwrite=args.overwrite, progress=not args.json, timeout=args.timeout,
             checkpoint_dir=False if args.no_cache and args.checkpoint_dir is None
-            else args.checkpoint_dir, scheduler=args.scheduler)
+            else args.checkpoint_dir, scheduler=args.scheduler, engine=args.engine,
+            unit_members=args.unit_members)
     except ValueError as exc:
         if isinstance(exc, SosVoError):
             raise

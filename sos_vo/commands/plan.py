@@ -31,8 +31,8 @@ working directory; ``--rate-json`` names another, ``--rate`` gives the number.""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sos-vo plan``."""
+    from ._choices import BUILD_ENGINES, PLAN_CLUSTER_NODES, PLAN_CORES_PER_NODE
     from ._choices import PLAN_BANDWIDTH_MB_S as DEFAULT_BANDWIDTH_MB_S
-    from ._choices import PLAN_CLUSTER_NODES, PLAN_CORES_PER_NODE
     from ._choices import PLAN_PREDICT_STARS_PER_S as DEFAULT_PREDICT_STARS_PER_S
     from ._choices import PLAN_PREPARE_ROWS_PER_S as DEFAULT_PREPARE_ROWS_PER_S
     from ._choices import PLAN_REBUILD_EPOCHS as DEFAULT_REBUILD_EPOCHS
@@ -69,10 +69,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        f"{PLAN_CLUSTER_NODES})")
     build.add_argument("--members", type=positive_int, default=10,
                        help="ensemble members of the build plan (default 10, T25 Sect. 5.1)")
+    build.add_argument("--engine", choices=BUILD_ENGINES, default=BUILD_ENGINES[0],
+                       help="training engine of the build plan, as 'build-model --engine' "
+                       "(default fused)")
+    build.add_argument("--unit-members", type=positive_int, default=None, metavar="K",
+                       help="members per fused unit of the build plan (default: as "
+                       "build-model picks it on each setup)")
     build.add_argument("--rate-json", type=Path, default=None, metavar="FILE",
-                       help=f"speed benchmark JSON holding the measured rate (default "
-                       f"{RATE_FILE}; for the build-model plan {BUILD_RATE_FILE}, the path "
-                       "build-model trains with, where present)")
+                       help=f"speed benchmark JSON holding the measured rate, any run of "
+                       f"benchmarks/speed.py (default {RATE_FILE}; for the build-model plan "
+                       f"with --engine per-network {PER_NETWORK_RATE_FILE}, where present)")
     build.add_argument("--rate", type=positive_float, default=None, metavar="ROWS/CPU-S",
                        help="measured network-rows per CPU-second, instead of a JSON file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -83,12 +89,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "CPU-hours")
 
 
-BUILD_RATE_FILE = Path("benchmarks") / "results" / "speed-per-network-reduced.json"
-"""Default rate of the build-model plan: the speed benchmark of the path build-model trains
-with, network by network with Keras (``python -m benchmarks.speed --n-stars 30000 --members 1
+PER_NETWORK_RATE_FILE = Path("benchmarks") / "results" / "speed-per-network-reduced.json"
+"""Default rate of the build-model plan with ``--engine per-network``: the speed benchmark of
+that path, network by network with Keras (``python -m benchmarks.speed --n-stars 30000 --members 1
 --epochs 5 --repeats 1 --no-keras --predict-rows 20000 --quiet --json
 benchmarks/results/speed-per-network-reduced.json``: three networks of 18 blocks on a shared
 machine); :data:`RATE_FILE` where it is absent."""
+
+
+def _build_rate_file(args: argparse.Namespace) -> Path:
+    """Default rate file of the build-model plan: that of the engine build-model trains with
+    (fused: :data:`RATE_FILE`, the numpy engine's)."""
+    return PER_NETWORK_RATE_FILE if args.engine == "per-network" else RATE_FILE
 
 
 def _rate(args: argparse.Namespace, default: Path = RATE_FILE) -> tuple[float, str]:
@@ -136,7 +148,7 @@ def run_build_model(args: argparse.Namespace) -> int:
     build = None
     if args.train_rows is None:  # the paper's all-sky samples: download + training, one plan
         build = _build_plan("all-sky", surveys, args.build_model or "surveys", args,
-                            *_rate(args, BUILD_RATE_FILE))
+                            *_rate(args, _build_rate_file(args)))
     if args.json:
         body = plan.to_dict()
         if build is not None:
@@ -162,7 +174,8 @@ def _build_plan(region: str, surveys, labels: str, args: argparse.Namespace, rat
                             rate_source=source, bandwidth_mb_s=args.bandwidth,
                             epochs=args.epochs, n_members=args.members,
                             cores_here=available_cpus(), nodes=args.nodes,
-                            cores_per_node=args.cores_per_worker)
+                            cores_per_node=args.cores_per_worker, engine=args.engine,
+                            unit_members=args.unit_members)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         from ..archives.query import surveys_for
 
         build = _build_plan(args.region, surveys_for(survey), args.build_model, args,
-                            *_rate(args, BUILD_RATE_FILE))
+                            *_rate(args, _build_rate_file(args)))
         print(json.dumps(build.to_dict(), indent=1) if args.json else build)
         return 0
     surveys = ("sdss", "skymapper") if survey == "both" else (survey,)

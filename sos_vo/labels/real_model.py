@@ -25,8 +25,13 @@ member is checkpointed (``checkpoint_dir``, default ``<cache_dir>/members``,
 :mod:`sos_vo.ml.checkpoint`), so the rerun trains only the members it had not finished.  The
 model folder is written atomically: a killed build leaves none.
 
+Training engine (``engine``): ``fused`` (default) trains the ensemble in units of k members,
+each unit one run of the fused numpy engine (:mod:`sos_vo.ml.numpy_training`), checkpointed
+unit by unit; ``per-network`` trains network by network with Keras, checkpointed member by
+member.
+
 Training on dask: ``scheduler`` (an address) or ``client`` (a ``distributed.Client``) trains
-the members as dask tasks, with the same checkpoints.
+the units (or members) as dask tasks, with the same checkpoints.
 """
 
 from __future__ import annotations
@@ -119,7 +124,8 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
                 cache_dir: str | os.PathLike | None | bool = None, n_members: int = 10,
                 options=None, seed: int = 0, overwrite: bool = False, progress: bool = True,
                 use_async: bool = False, checkpoint_dir: str | os.PathLike | None | bool = None,
-                scheduler: str | None = None, client=None, **client_kwargs) -> BuildResult:
+                scheduler: str | None = None, client=None, engine: str = "fused",
+                unit_members: int | None = None, **client_kwargs) -> BuildResult:
     """Fetch real labels, homogenise, recalibrate, join, cut, train; save model folder(s).
 
     Parameters
@@ -158,10 +164,16 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
         False: none).  They are kept after the build (a rebuild with the same inputs loads
         them); delete the folder to reclaim the space.
     scheduler : str, optional
-        Address of a dask scheduler (``tcp://host:8786``): the members are trained there as
-        tasks (workers with one thread each keep the training reproducible).
+        Address of a dask scheduler (``tcp://host:8786``): the units (fused) or members
+        (per-network) are trained there as tasks (per-network: workers with one thread each
+        keep the training reproducible; fused units run the numpy engine on the worker's
+        threads, with results independent of their number).
     client : distributed.Client, optional
         An existing client instead of ``scheduler``.
+    engine : {"fused", "per-network"}
+        :data:`sos_vo.ml.checkpoint.ENGINES` (module docstring).
+    unit_members : int, optional
+        Members per fused unit (default :func:`sos_vo.ml.checkpoint.default_unit_members`).
 
     Raises
     ------
@@ -170,6 +182,12 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
     SchemaResolutionError, EmptyInputError, RegionError, ServiceError
         As their messages say; no model folder is left behind.
     """
+    from ..ml.units import ENGINES
+
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if unit_members is not None and unit_members < 1:
+        raise ValueError(f"unit_members must be >= 1, got {unit_members}")
     out = check_writable(Path(out), overwrite)
     surveys = surveys_for(survey)
     keys = label_keys(labels)
@@ -190,11 +208,19 @@ def build_model(region=None, *, all_sky: bool = False, survey: str = "sdss",
     ckpt = _checkpoint_root(checkpoint_dir, cache_dir)
     own_client = None
     if scheduler is not None and client is None:
-        client = own_client = connect_scheduler(scheduler, client_kwargs.get("timeout") or 20.0)
+        client = own_client = connect_scheduler(scheduler, client_kwargs.get("timeout") or 20.0,
+                                                engine=engine)
+    training = {"fused": engine == "fused", "unit_members": None}
+    if engine == "fused":  # always through the fused units, with or without checkpoints
+        from ..ml.checkpoint import unit_cores
+        from ..ml.units import default_unit_members
+
+        training["unit_members"] = unit_members or default_unit_members(n_members,
+                                                                         *unit_cores(client))
     try:
         return _build(reg, all_sky, surveys, keys, reference, method, recalibration, out,
                       tap_url, label_tap_url, tables, columns, cache_dir, n_members, options,
-                      seed, overwrite, progress, use_async, ckpt, client, client_kwargs)
+                      seed, overwrite, progress, use_async, ckpt, client, client_kwargs, training)
     finally:
         if own_client is not None:
             own_client.close()
@@ -211,7 +237,7 @@ def _checkpoint_root(checkpoint_dir, cache_dir) -> Path | None:
     return Path(cache_dir if cache_dir else default_cache_dir()).expanduser() / "members"
 
 
-def connect_scheduler(address: str, timeout: float = 20.0):
+def connect_scheduler(address: str, timeout: float = 20.0, engine: str = "per-network"):
     """A ``distributed.Client`` connected to ``address``; a ValueError naming it if it cannot."""
     try:
         from distributed import Client
@@ -222,7 +248,7 @@ def connect_scheduler(address: str, timeout: float = 20.0):
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ValueError(f"cannot reach the dask scheduler {address!r}: {exc}") from None
     threads = set(client.nthreads().values())
-    if threads - {1}:
+    if engine == "per-network" and threads - {1}:
         log.warning("dask workers with %s threads: members trained side by side in one process "
                     "share Keras's global seed; start workers with --nthreads 1 for "
                     "reproducible members", sorted(threads))
@@ -231,7 +257,7 @@ def connect_scheduler(address: str, timeout: float = 20.0):
 
 def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, tap_url,
            label_tap_url, tables, columns, cache_dir, n_members, options, seed, overwrite,
-           progress, use_async, ckpt, client, client_kwargs) -> BuildResult:
+           progress, use_async, ckpt, client, client_kwargs, training=None) -> BuildResult:
     """The stages of :func:`build_model` after its checks."""
     from ..pipeline import train_survey
 
@@ -318,7 +344,7 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
                            "labelled_after_cuts": int(p.labelled().sum())}
         folders[s] = train_survey(p, out, n_members=n_members, options=options, seed=seed,
                                   progress=progress, overwrite=overwrite, provenance=_flat(prov),
-                                  checkpoint_dir=ckpt, client=client)
+                                  checkpoint_dir=ckpt, client=client, **(training or {}))
     else:
         prepared = {s: prepared_for(s) for s in surveys}
         for s, p in prepared.items():
@@ -329,7 +355,7 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
             for s, p in prepared.items():
                 train_survey(p, tmp / s, n_members=n_members, options=options, seed=seed,
                              progress=progress, provenance=_flat(prov), checkpoint_dir=ckpt,
-                             client=client)
+                             client=client, **(training or {}))
         folders = {s: out / s for s in surveys}
     members = {}
     for s, folder in folders.items():

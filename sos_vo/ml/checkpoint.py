@@ -1,4 +1,4 @@
-"""Member-by-member training with on-disk checkpoints: a killed training resumes.
+"""Resumable training with on-disk checkpoints (member by member, or fused units of k members).
 
 An ensemble (T25 Sect. 5.1: ``n_members`` random 80/10/10 splits x one network per label) is
 trained member by member, exactly as the per-network path of
@@ -22,10 +22,23 @@ Members can also be trained as dask tasks (``client``: a ``distributed.Client``)
 :func:`train_member_task`, the client process writes each member's checkpoint as its task
 finishes, so a killed distributed training resumes the same way.
 
-Design choice (ours): the per-network path is checkpointed, not the fused one
-(:mod:`sos_vo.ml.fused`), because a fused member's weights depend on the other members trained
-in the same graph (shared batches and dropout streams): trained alone it would not equal the
-member of an uninterrupted fused run.
+Fused units (``engine="fused"``, the default of ``sos-vo build-model``): a fused member's
+weights depend on the other members trained with it (in the numpy engine of
+:mod:`sos_vo.ml.numpy_training` the number of steps per epoch is that of the largest training
+split of the run, and each network's random stream is indexed by its place in the run), so a
+fused member trained alone would not equal the member of one fused run of the whole ensemble.
+The checkpoint unit is therefore a **unit of k members** (``unit_members``): unit ``u`` holds
+members ``u k .. min((u + 1) k, n_members) - 1`` and is one call of
+:func:`sos_vo.ml.fused.train_members_fused` (numpy engine) with exactly those members' seeds
+and splits (:func:`~sos_vo.ml.ensemble.member_seeds`, :func:`~sos_vo.ml.training.split_indices`,
+as on the per-network path) and a shuffling / dropout seed derived from the ensemble seed and
+``u`` alone (:func:`unit_seed`).  A unit's result thus depends only on its own inputs: a
+resumed training equals an uninterrupted one bit for bit (the numpy engine's results do not
+depend on its thread count).  A finished unit is written as its members' ``member-NNN.npz``
+files; it counts as finished when all of them load.  The training key names the engine and
+``k`` (a fused training with another ``k`` is another ensemble).  With a dask ``client`` each
+unit is one task (:func:`train_unit_task`) running the numpy engine on the worker's threads;
+the client process writes the checkpoints.
 """
 
 from __future__ import annotations
@@ -46,6 +59,7 @@ from .ensemble import Ensemble, member_seeds, training_input
 from .options import N_MEMBERS, NetworkOptions
 from .scaling import InputScaler, LabelScaler
 from .training import SPLIT_CODES, SPLIT_NAMES, Member, network_arrays, split_indices, train_member
+from .units import ENGINES, default_unit_members, unit_seed, units_of  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +67,28 @@ ENGINE = "keras-per-network"
 """Engine named in the training key: :func:`sos_vo.ml.training.train_member`, one network at a time."""
 CHECKPOINT_FORMAT = 1
 """Version of the ``member-NNN.npz`` layout (part of the key)."""
+FUSED_ENGINE = "numpy-fused"
+"""Engine named in the training key of fused units (followed by ``-k<unit_members>``):
+:func:`sos_vo.ml.fused.train_members_fused` with ``FusedOptions(engine="numpy")``."""
 
 
-def _engine_versions() -> dict[str, str]:
+def _engine_versions(engine: str = ENGINE) -> dict[str, str]:
     import keras
     import tensorflow as tf
 
-    return {"engine": ENGINE, "tensorflow": tf.__version__, "keras": keras.__version__,
+    return {"engine": engine, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "format": str(CHECKPOINT_FORMAT)}
 
 
 def training_key(X: np.ndarray, ys: Mapping[str, np.ndarray], input_names: Sequence[str],
                  survey: str, options: NetworkOptions, seed: int, row_ids: np.ndarray | None,
-                 input_scaler: InputScaler, label_scalers: Mapping[str, LabelScaler]) -> str:
+                 input_scaler: InputScaler, label_scalers: Mapping[str, LabelScaler],
+                 engine: str = ENGINE, engine_options: Mapping[str, Any] | None = None) -> str:
     """SHA-256 (hex) of everything that determines the members of an ensemble.
 
     The member index is not in the key: each member has its own file in the key's folder.
+    ``engine`` (:data:`ENGINE`, or :data:`FUSED_ENGINE` ``-k<k>``) and ``engine_options`` (the
+    fused options that change results) are part of it.
     """
     h = hashlib.sha256()
 
@@ -85,7 +105,9 @@ def training_key(X: np.ndarray, ys: Mapping[str, np.ndarray], input_names: Seque
     meta = {"input_names": list(input_names), "survey": survey, "options": options.to_dict(),
             "seed": int(seed), "input_scaler": input_scaler.to_dict(),
             "label_scalers": {k: v.to_dict() for k, v in label_scalers.items()},
-            "versions": _engine_versions()}
+            "versions": _engine_versions(engine)}
+    if engine_options:
+        meta["engine_options"] = dict(engine_options)
     add("meta", json.dumps(meta, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
@@ -133,6 +155,81 @@ def train_member_task(X: np.ndarray, ys: Mapping[str, np.ndarray], options_dict:
         X, ys, NetworkOptions.from_dict(options_dict), split, label_seeds, split_seed,
         InputScaler.from_dict(input_scaler_dict),
         {k: LabelScaler.from_dict(v) for k, v in label_scaler_dicts.items()})
+
+
+# ------------------------------------------------------------------------------ fused units
+def unit_cores(client=None, threads: int | None = None) -> tuple[int, int]:
+    """(threads of the smallest dask worker, workers) with ``client``, else (this process's
+    CPUs or ``threads``, 1)."""
+    if client is not None:
+        nthreads = list(client.nthreads().values())
+        return (min(nthreads) if nthreads else 1), max(1, len(nthreads))
+    from .inference import available_cpus
+
+    return int(threads or available_cpus()), 1
+
+
+def _fused_results(members: Mapping[str, Sequence[Member]], splits: Sequence[Mapping[str, np.ndarray]],
+                   n: int) -> list[dict[str, Any]]:
+    """Per member of a fused unit, the checkpoint layout of :func:`train_one_member`."""
+    out = []
+    for j, split in enumerate(splits):
+        codes = np.full(n, -1, dtype=np.int8)
+        for name, code in SPLIT_CODES.items():
+            codes[np.asarray(split[name], dtype=np.int64)] = code
+        res: dict[str, Any] = {"split_seed": None, "codes": codes, "labels": {}}
+        for label, ms in members.items():
+            m = ms[j]
+            res["split_seed"] = int(m.split_seed)
+            res["labels"][label] = {"arrays": network_arrays(m.model), "seed": int(m.seed),
+                                    "history": m.history, "epochs_trained": int(m.epochs_trained),
+                                    "best_epoch": int(m.best_epoch),
+                                    "test_pred": np.asarray(m.test_pred, dtype=np.float32),
+                                    "test_true": np.asarray(m.test_true, dtype=np.float32)}
+        out.append(res)
+    return out
+
+
+def train_unit(X: np.ndarray, ys: Mapping[str, np.ndarray], options: NetworkOptions,
+               member_ids: Sequence[int], seed: int, unit: int, input_scaler: InputScaler,
+               label_scalers: Mapping[str, LabelScaler], batch_scale: float = 1.0,
+               lr_scaling: str = "sqrt", threads: int | None = None) -> list[dict[str, Any]]:
+    """One fused unit: :func:`~sos_vo.ml.fused.train_members_fused` (numpy engine) on exactly
+    the members ``member_ids`` (their own seeds and splits) with :func:`unit_seed`.
+
+    Returns one result per member, in the layout of :func:`train_one_member`.
+    """
+    from .fused import FusedOptions, train_members_fused
+
+    n = np.asarray(X).shape[0]
+    seeds = [member_seeds(seed, m, len(ys)) for m in member_ids]
+    splits = [split_indices(n, s) for s, _ in seeds]
+    fo = FusedOptions(batch_scale=batch_scale, lr_scaling=lr_scaling, engine="numpy",
+                      threads=threads)
+    members = train_members_fused(X, ys, options, splits, [ls for _, ls in seeds],
+                                  [s for s, _ in seeds], input_scaler=input_scaler,
+                                  label_scalers=label_scalers, fused_options=fo,
+                                  seed=unit_seed(seed, unit), progress=False)
+    return _fused_results(members, splits, n)
+
+
+def train_unit_task(X: np.ndarray, ys: Mapping[str, np.ndarray], options_dict: dict,
+                    member_ids: Sequence[int], seed: int, unit: int, input_scaler_dict: dict,
+                    label_scaler_dicts: Mapping[str, dict], batch_scale: float = 1.0,
+                    lr_scaling: str = "sqrt") -> list[dict[str, Any]]:
+    """Worker side of a dask task: :func:`train_unit` on the worker's threads (its
+    ``nthreads``; results do not depend on the thread count)."""
+    threads = None
+    try:
+        from distributed import get_worker
+
+        threads = int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        pass
+    return train_unit(X, ys, NetworkOptions.from_dict(options_dict), member_ids, seed, unit,
+                      InputScaler.from_dict(input_scaler_dict),
+                      {k: LabelScaler.from_dict(v) for k, v in label_scaler_dicts.items()},
+                      batch_scale=batch_scale, lr_scaling=lr_scaling, threads=threads)
 
 
 # ------------------------------------------------------------------------------ files
@@ -229,9 +326,11 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
                   checkpoint_dir: str | os.PathLike | None = None, client=None,
                   row_ids: np.ndarray | None = None, provenance: Mapping[str, Any] | None = None,
                   flag_layout: str = "interleaved",
-                  after_member: Callable[[int], None] | None = None) -> Ensemble:
-    """:func:`~sos_vo.ml.ensemble.train_ensemble` (per-network path), member by member,
-    resumable from ``checkpoint_dir`` and optionally on a dask cluster.
+                  after_member: Callable[[int], None] | None = None,
+                  engine: str = "per-network", unit_members: int | None = None,
+                  threads: int | None = None) -> Ensemble:
+    """Train an ensemble resumably from ``checkpoint_dir``, optionally on a dask cluster:
+    member by member on the per-network path, or in fused units of k members.
 
     Parameters
     ----------
@@ -241,80 +340,135 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
     checkpoint_dir : path, optional
         Root of the member checkpoints (:class:`MemberCheckpoints`); None: no checkpoint.
     client : distributed.Client, optional
-        Train the missing members as dask tasks (:func:`train_member_task`); each finished
-        task's member is checkpointed by this process as it arrives.
+        Train the missing members (per-network) or units (fused) as dask tasks
+        (:func:`train_member_task`, :func:`train_unit_task`); each finished task's members are
+        checkpointed by this process as they arrive.
     after_member : callable, optional
-        Called with the member index after each newly trained member is checkpointed.
+        Called with the member index after each newly trained member is checkpointed (fused:
+        after all members of its unit are).
+    engine : {"per-network", "fused"}
+        :data:`ENGINES`: Keras network by network, or fused units (module docstring).
+    unit_members : int, optional
+        Members per fused unit (k >= 1); default :func:`default_unit_members` of this
+        process's CPUs, or of the smallest worker's threads with ``client``.
+    threads : int, optional
+        Threads of the numpy engine in this process (default: its CPUs); results do not
+        depend on it.
 
     Returns
     -------
     Ensemble
-        Equal to ``train_ensemble(..., fused=False)`` for the same inputs (same seeds, splits
-        and weights, as far as TensorFlow is deterministic on the machine).  Its provenance
-        gains ``member_checkpoints``: how many members were loaded and how many trained.
+        Per-network: equal to ``train_ensemble(..., fused=False)`` for the same inputs (same
+        seeds, splits and weights, as far as TensorFlow is deterministic on the machine).
+        Fused: equal bit for bit to the same units trained without interruption.  Its
+        provenance gains ``member_checkpoints``: how many members were loaded and how many
+        trained, the engine and (fused) ``unit_members``.
     """
     options = options or NetworkOptions()
     if n_members < 1:
         raise ValueError(f"n_members must be >= 1, got {n_members}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if unit_members is not None and unit_members < 1:
+        raise ValueError(f"unit_members must be >= 1, got {unit_members}")
+    fused = engine == "fused"
+    if fused and options.optimizer != "adam":
+        raise ValueError(f"fused training (numpy engine) implements Adam only, not "
+                         f"{options.optimizer!r}: use the per-network engine")
     X, names, ys, input_scaler, label_scalers = training_input(X, Y, feature_names, survey,
                                                                options, flag_layout)
     n = X.shape[0]
     labels = tuple(ys)
     if row_ids is not None and len(row_ids) != n:
         raise SchemaError(f"row_ids has {len(row_ids)} values but X has {n} rows")
+    k = 1
+    key_engine, engine_options = ENGINE, None
+    if fused:
+        if unit_members is None:
+            unit_members = default_unit_members(n_members, *unit_cores(client, threads))
+        k = int(unit_members)
+        key_engine = f"{FUSED_ENGINE}-k{k}"
+        engine_options = {"batch_scale": 1.0, "lr_scaling": "sqrt"}
     store = None
     if checkpoint_dir is not None:
         store = MemberCheckpoints(checkpoint_dir, training_key(
-            X, ys, names, survey, options, seed, row_ids, input_scaler, label_scalers))
+            X, ys, names, survey, options, seed, row_ids, input_scaler, label_scalers,
+            engine=key_engine, engine_options=engine_options))
     seeds = [member_seeds(seed, m, len(labels)) for m in range(n_members)]
     results: list[dict[str, Any] | None] = [store.load(m) if store else None
                                             for m in range(n_members)]
-    todo = [m for m in range(n_members) if results[m] is None]
+    # a fused unit is finished only when every one of its members loads
+    units = units_of(n_members, k) if fused else [[m] for m in range(n_members)]
+    todo_units = [u for u, ms in enumerate(units) if any(results[m] is None for m in ms)]
+    for u in todo_units:
+        for m in units[u]:
+            results[m] = None
+    todo = [m for u in todo_units for m in units[u]]
     n_loaded = n_members - len(todo)
     if n_loaded:
         log.info("%s: %d of %d members loaded from %s", survey, n_loaded, n_members, store.folder)
 
-    def finished(m: int, res: dict[str, Any]) -> None:
-        results[m] = res
-        if store is not None:
-            store.save(m, res)
+    def finished(ms: Sequence[int], res: Sequence[dict[str, Any]]) -> None:
+        for m, r in zip(ms, res, strict=True):
+            results[m] = r
+            if store is not None:
+                store.save(m, r)
         if after_member is not None:
-            after_member(m)
+            for m in ms:
+                after_member(m)
 
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc=f"train {survey} members", unit="member")
+        bar = tqdm(total=len(todo), desc=f"train {survey} members"
+                   + (f" (fused units of {k})" if fused else ""), unit="member")
+    scaler_dicts = {lab: v.to_dict() for lab, v in label_scalers.items()}
     try:
         if client is None:
-            for m in todo:
-                split = split_indices(n, seeds[m][0])
-                finished(m, train_one_member(X, ys, options, split, seeds[m][1], seeds[m][0],
-                                             input_scaler, label_scalers))
+            for u in todo_units:
+                ms = units[u]
+                if fused:
+                    res = train_unit(X, ys, options, ms, seed, u, input_scaler, label_scalers,
+                                     threads=threads)
+                else:
+                    m = ms[0]
+                    res = [train_one_member(X, ys, options, split_indices(n, seeds[m][0]),
+                                            seeds[m][1], seeds[m][0], input_scaler,
+                                            label_scalers)]
+                finished(ms, res)
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(len(ms))
         elif todo:
             from distributed import as_completed
 
             [x_fut] = client.scatter([X], broadcast=False)
-            futures = {client.submit(train_member_task, x_fut, ys, options.to_dict(),
-                                     split_indices(n, seeds[m][0]), seeds[m][1], seeds[m][0],
-                                     input_scaler.to_dict(),
-                                     {k: v.to_dict() for k, v in label_scalers.items()},
-                                     pure=False): m for m in todo}
+            if fused:
+                futures = {client.submit(train_unit_task, x_fut, ys, options.to_dict(), units[u],
+                                         seed, u, input_scaler.to_dict(), scaler_dicts,
+                                         pure=False): u for u in todo_units}
+            else:
+                futures = {client.submit(train_member_task, x_fut, ys, options.to_dict(),
+                                         split_indices(n, seeds[m][0]), seeds[m][1], seeds[m][0],
+                                         input_scaler.to_dict(), scaler_dicts,
+                                         pure=False): u for u in todo_units for m in units[u]}
             for fut in as_completed(futures):
-                finished(futures[fut], fut.result())
+                ms = units[futures[fut]]
+                res = fut.result()
+                finished(ms, res if fused else [res])
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(len(ms))
     finally:
         if bar is not None:
             bar.close()
     members, splits = _members(results, labels, ys, input_scaler.n_outputs(X.shape[1]), options,
                                input_scaler, label_scalers)
     prov = dict(provenance or {})
+    name = f"{FUSED_ENGINE} (units of {k})" if fused else ENGINE
     prov["member_checkpoints"] = {"loaded": n_loaded, "trained": len(todo),
-                                  "engine": ENGINE + (" (dask)" if client is not None and todo else "")}
+                                  "engine": name + (" (dask)" if client is not None and todo else "")}
+    if fused:
+        prov["member_checkpoints"]["unit_members"] = k
     return Ensemble(survey=survey, labels=labels, input_names=names, options=options,
                     seed=int(seed), members=members, splits=splits, input_scaler=input_scaler,
                     label_scalers=label_scalers, n_rows=n,

@@ -19,16 +19,24 @@ The estimate follows the stages of :mod:`sos_vo.labels.real_model`:
 Training (:func:`plan_build_model`): the training rows of each survey (the labelled stars of
 the plan, :data:`T25_LABELLED` x the sky fraction, times the training share of a split,
 :data:`sos_vo.scale.plan.T25_TRAIN_FRACTION`) x 30 networks x the epochs, at a measured rate
-(network-rows per CPU-second of ``benchmarks/speed.py``).  Wall time (our model):
+(network-rows per CPU-second of ``benchmarks/speed.py`` for the engine build-model trains
+with).  Wall time (our model), the surveys one after the other:
 
-* ``build-model --scheduler`` hands one task per ensemble member to dask (its three label
-  networks in sequence on one core, :mod:`sos_vo.ml.checkpoint`), the surveys one after the
-  other: at most ``n_members`` tasks run at once, so a survey takes
-  ``CPU-hours / min(cores, n_members)`` on C cores of one-thread workers -- one machine running
-  a local dask cluster (``dask worker --nworkers C --nthreads 1``) or a cluster of nodes;
-* without ``--scheduler`` the members are trained one after another in one process (Keras's
-  own threads only): the CPU-hours are then an upper bound of the wall time, not estimated
-  further (the thread scaling of small networks is not measured).
+* **fused** (build-model's default engine, :mod:`sos_vo.ml.checkpoint`): the ensemble is
+  trained in units of k members (``3 k`` networks), each unit one run of the numpy engine on
+  ``min(threads, 3 k)`` threads (a network is trained by one thread); k as build-model picks
+  it (:func:`sos_vo.ml.checkpoint.default_unit_members`) unless given.  Without
+  ``--scheduler`` the units run one after another on the machine's cores; on a dask cluster
+  of W workers (one per node, its cores as threads) each unit is one task, the units dealt to
+  the workers in turn, so ``min(W, ceil(n_members / k))`` units run at once.  A unit takes its
+  share of the CPU-hours (its members / ``n_members``) over ``min(threads, 3 k_unit)`` cores;
+  a survey ends with the busiest worker.  This assumes the numpy engine's linear scaling with threads (its thread groups
+  meet once per epoch) and the per-core speed of the machine that measured the rate;
+* **per-network**: one task per ensemble member (its three label networks in sequence on one
+  core): at most ``n_members`` tasks run at once, so a survey takes
+  ``CPU-hours / min(cores, n_members)`` on C cores of one-thread workers; without
+  ``--scheduler`` the members are trained one after another in one process and the
+  CPU-hours bound the wall time.
 
 The download does not depend on the machine (the TAP jobs run one after the other against one
 archive); the total is download + training.
@@ -161,6 +169,12 @@ class Setup:
     cores: int
     training_hours: dict[str, float]
     download_hours: float
+    busy_cores: int = 1
+    """Cores training at once on average: CPU-hours / wall hours (module docstring)."""
+    unit_members: int | None = None
+    """Members per fused unit (None: per-network)."""
+    tasks: int | None = None
+    """Units (fused) or members (per-network) of one survey: the dask tasks."""
 
     @property
     def total_hours(self) -> float:
@@ -182,11 +196,13 @@ class BuildModelPlan:
     rate_source: str
     cpu_hours: dict[str, float]
     setups: list[Setup]
+    engine: str = "fused"
 
     def to_dict(self) -> dict[str, Any]:
         return {"download": self.download.to_dict(), "train_rows": self.train_rows,
                 "epochs": self.epochs, "n_members": self.n_members,
                 "rows_per_cpu_second": self.rows_per_cpu_second, "rate_source": self.rate_source,
+                "engine": self.engine,
                 "cpu_hours": self.cpu_hours, "setups": [x.to_dict() for x in self.setups]}
 
     def __str__(self) -> str:
@@ -195,10 +211,18 @@ class BuildModelPlan:
             lines.append(f"  training {s}: ~{rows:,.0f} rows per network x "
                          f"{len(LABELS) * self.n_members} networks x {self.epochs} epochs = "
                          f"{self.cpu_hours[s]:,.1f} CPU-hours")
-        lines.append(f"  training rate: {self.rows_per_cpu_second:,.0f} network-rows per "
-                     f"CPU-second ({self.rate_source})")
-        lines.append(f"  members as dask tasks, one core each, at most {self.n_members} at once; "
-                     "without --scheduler one after another (the CPU-hours bound the time)")
+        lines.append(f"  training rate ({self.engine} engine): {self.rows_per_cpu_second:,.0f} "
+                     f"network-rows per CPU-second ({self.rate_source})")
+        if self.engine == "fused":
+            lines.append("  fused units of k members (3k networks, one thread each at most), "
+                         "one dask task per unit:")
+            for x in self.setups:
+                lines.append(f"    {x.name}: k = {x.unit_members}, {x.tasks} unit(s) per "
+                             f"survey, {x.busy_cores} cores busy")
+        else:
+            lines.append(f"  members as dask tasks, one core each, at most {self.n_members} at "
+                         "once; without --scheduler one after another (the CPU-hours bound "
+                         "the time)")
         surveys = list(self.train_rows)
         lines.append("  wall time, hours: " + "  ".join(
             ["download".rjust(8)] + [f"train {s}".rjust(15) for s in surveys] + ["total".rjust(8)]))
@@ -214,26 +238,54 @@ def plan_build_model(region: str | None, surveys=("sdss",), labels=("apogee-dr17
                      bandwidth_mb_s: float = DEFAULT_BANDWIDTH_MB_S,
                      epochs: int = DEFAULT_REBUILD_EPOCHS, n_members: int = 10,
                      cores_here: int = 1, nodes: int = CLUSTER_NODES,
-                     cores_per_node: int = CORES_PER_NODE) -> BuildModelPlan:
+                     cores_per_node: int = CORES_PER_NODE, engine: str = "fused",
+                     unit_members: int | None = None) -> BuildModelPlan:
     """Download and training time of ``sos-vo build-model`` on this machine, one
-    ``cores_per_node``-core machine and a ``nodes``-node dask cluster (module docstring)."""
+    ``cores_per_node``-core machine and a ``nodes``-node dask cluster (module docstring).
+
+    ``engine`` is build-model's (``fused`` or ``per-network``) and ``rows_per_cpu_second``
+    must be that engine's measured rate; ``unit_members`` fixes k (default: as build-model
+    picks it on each setup).
+    """
+    from ..ml.units import ENGINES, default_unit_members, units_of
+
     if rows_per_cpu_second <= 0 or epochs < 1 or n_members < 1 or cores_here < 1 or nodes < 1 \
-            or cores_per_node < 1:
-        raise ValueError("need a positive rate and epochs, members, cores, nodes >= 1")
+            or cores_per_node < 1 or (unit_members is not None and unit_members < 1):
+        raise ValueError("need a positive rate and epochs, members, units, cores, nodes >= 1")
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     download = plan_build(region, surveys, labels, bandwidth_mb_s=bandwidth_mb_s)
     networks = len(LABELS) * n_members  # one network per label and member (T25 Sect. 5.1)
     rows = {s: T25_LABELLED[s] * download.sky_fraction * T25_TRAIN_FRACTION for s in surveys}
     cpu = {s: rows[s] * networks * epochs / rows_per_cpu_second / 3600.0 for s in surveys}
 
-    def setup(name: str, cores: int) -> Setup:
-        return Setup(name, cores, {s: cpu[s] / min(cores, n_members) for s in surveys},
-                     download.download_hours)
+    def setup(name: str, cores: int) -> Setup:  # per-network: one-thread dask workers
+        busy = min(cores, n_members)
+        return Setup(name, cores, {s: cpu[s] / busy for s in surveys}, download.download_hours,
+                     busy_cores=busy, tasks=int(n_members))
 
+    def fused_setup(name: str, workers: int, threads: int) -> Setup:
+        k = unit_members or default_unit_members(n_members, threads, workers)
+        units = units_of(n_members, k)
+        # unit u: its share of the CPU time on min(threads, 3 |u|) cores; units dealt to the
+        # workers in turn; the survey ends with the busiest worker
+        load = [0.0] * min(workers, len(units))
+        for i, u in enumerate(units):
+            load[i % len(load)] += len(u) / n_members / min(threads, len(LABELS) * len(u))
+        per_cpu_hour = max(load)  # wall hours per CPU-hour
+        return Setup(name, workers * threads, {s: cpu[s] * per_cpu_hour for s in surveys},
+                     download.download_hours, busy_cores=int(round(1.0 / per_cpu_hour)),
+                     unit_members=int(k), tasks=len(units))
+
+    if engine == "fused":
+        setups = [fused_setup(f"this machine, {cores_here} cores", 1, cores_here),
+                  fused_setup(f"one {cores_per_node}-core machine", 1, cores_per_node),
+                  fused_setup(f"dask, {nodes} nodes x {cores_per_node} cores", nodes,
+                              cores_per_node)]
+    else:
+        setups = [setup(f"this machine, dask x {cores_here} cores", cores_here),
+                  setup(f"one {cores_per_node}-core machine, dask", cores_per_node),
+                  setup(f"dask, {nodes} nodes x {cores_per_node} cores", nodes * cores_per_node)]
     return BuildModelPlan(download=download, train_rows=rows, epochs=int(epochs),
                           n_members=int(n_members), rows_per_cpu_second=float(rows_per_cpu_second),
-                          rate_source=rate_source, cpu_hours=cpu,
-                          setups=[setup(f"this machine, dask x {cores_here} cores", cores_here),
-                                  setup(f"one {cores_per_node}-core machine, dask",
-                                        cores_per_node),
-                                  setup(f"dask, {nodes} nodes x {cores_per_node} cores",
-                                        nodes * cores_per_node)])
+                          rate_source=rate_source, cpu_hours=cpu, setups=setups, engine=engine)

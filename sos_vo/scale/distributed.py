@@ -26,7 +26,9 @@ own random split), each running :func:`sos_vo.ml.training.train_member` exactly 
 assembled into the same :class:`~sos_vo.ml.ensemble.Ensemble`.  Keras keeps global state (the
 random seed), so training tasks need workers with one thread each (process workers, or a
 single in-process worker).  With ``checkpoint_dir`` each member is checkpointed as its task
-returns and a rerun submits only the missing ones (:mod:`sos_vo.ml.checkpoint`).
+returns and a rerun submits only the missing ones (:mod:`sos_vo.ml.checkpoint`).  With
+``engine="fused"`` each task is a unit of ``unit_members`` members trained together by the
+numpy engine on the worker's threads (:func:`sos_vo.ml.checkpoint.train_unit_task`).
 """
 
 from __future__ import annotations
@@ -167,7 +169,8 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
                   survey: str, client, n_members: int = 10, options=None, seed: int = 0, *,
                   row_ids: np.ndarray | None = None, provenance: Mapping[str, Any] | None = None,
                   flag_layout: str = "interleaved", checkpoint_dir: str | os.PathLike | None = None,
-                  progress: bool = False):
+                  progress: bool = False, engine: str = "per-network",
+                  unit_members: int | None = None):
     """:func:`sos_vo.ml.ensemble.train_ensemble` with one dask task per member.
 
     Same seeds, splits, scalers and training per network as ``train_ensemble`` (so the same
@@ -175,10 +178,11 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
     :class:`~sos_vo.ml.ensemble.Ensemble` that saves, loads and predicts like it.  With
     ``checkpoint_dir`` every finished member is checkpointed as its task returns and a rerun
     submits only the missing members (:func:`sos_vo.ml.checkpoint.train_members`, which this
-    calls).
+    calls).  ``engine="fused"``: one task per unit of ``unit_members`` members instead.
     """
     from ..ml.checkpoint import train_members as train
 
     return train(X, Y, feature_names, survey, n_members=n_members, options=options, seed=seed,
                  progress=progress, checkpoint_dir=checkpoint_dir, client=client,
-                 row_ids=row_ids, provenance=provenance, flag_layout=flag_layout)
+                 row_ids=row_ids, provenance=provenance, flag_layout=flag_layout,
+                 engine=engine, unit_members=unit_members)

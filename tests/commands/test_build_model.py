@@ -16,9 +16,9 @@ pytestmark = pytest.mark.dachs
 
 QUERY_REGION = "circle 240 40 15deg"
 """A cone holding about 230 of the label stars (the densest 15-degree cone of the label sky)."""
-TINY = ["--members", "2", "--epochs", "40", "--blocks", "2"]
+TINY = ["--members", "2", "--epochs", "40", "--blocks", "2", "--unit-members", "1"]
 """Small and quick, yet trained enough for some predictions to pass the catalogue filters of
-T25 Sect. 5.2 (2 epochs leave none)."""
+T25 Sect. 5.2 (2 epochs leave none); fused units of one member (two units)."""
 
 
 def _tables(overrides=LABEL_SKY_OVERRIDES) -> list[str]:
@@ -287,7 +287,7 @@ def test_rebuild_loads_every_member_from_its_checkpoint(built, mirror_env, tmp_p
                "--tap-url", dachs_url, "--label-tap-url", dachs_url,
                "--cache-dir", str(root / "cache"), *TINY, *_tables()])
     assert rc == 0
-    assert "sdss members: 0 trained (keras-per-network), 2 loaded from checkpoints" in \
+    assert "sdss members: 0 trained (numpy-fused (units of 1)), 2 loaded from checkpoints" in \
         capsys.readouterr().out
     assert_same_weights(again, out)
 
@@ -295,32 +295,32 @@ def test_rebuild_loads_every_member_from_its_checkpoint(built, mirror_env, tmp_p
 @pytest.mark.slow
 def test_build_killed_after_a_member_trains_only_the_other_on_rerun(built, mirror_env, tmp_path,
                                                                     monkeypatch):
-    """The build dies while training member 1; the rerun loads member 0 and trains member 1;
-    the model equals the uninterrupted build's."""
+    """The build dies while training unit 1 (member 1); the rerun loads member 0 and trains
+    member 1; the model equals the uninterrupted build's bit for bit."""
     from sos_vo.labels import real_model
     from sos_vo.ml import checkpoint
     from sos_vo.ml.options import NetworkOptions
 
     _, ref, root = built
-    real_train = checkpoint.train_one_member
+    real_train = checkpoint.train_unit
     calls = []
 
     def dies_on_second(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
-            raise KeyboardInterrupt("killed while training member 1")
+            raise KeyboardInterrupt("killed while training unit 1")
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(checkpoint, "train_one_member", dies_on_second)
+    monkeypatch.setattr(checkpoint, "train_unit", dies_on_second)
     kw = dict(all_sky=True, out=tmp_path / "m", tap_url=mirror_env, label_tap_url=mirror_env,
               tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache",
               checkpoint_dir=tmp_path / "ck", n_members=2, progress=False,
-              options=NetworkOptions(epochs=40, n_blocks=2))
+              options=NetworkOptions(epochs=40, n_blocks=2), unit_members=1)
     with pytest.raises(KeyboardInterrupt):
         real_model.build_model(None, **kw)
     assert not (tmp_path / "m").exists()
     assert [p.name for p in (tmp_path / "ck").glob("*/member-*.npz")] == ["member-000.npz"]
-    monkeypatch.setattr(checkpoint, "train_one_member", real_train)
+    monkeypatch.setattr(checkpoint, "train_unit", real_train)
     result = real_model.build_model(None, **kw)
     assert result.members["sdss"]["loaded"] == 1 and result.members["sdss"]["trained"] == 1
     assert_same_weights(tmp_path / "m", ref)
@@ -340,11 +340,28 @@ def test_build_on_a_dask_cluster_equals_the_local_build(built, mirror_env, tmp_p
             None, all_sky=True, out=tmp_path / "m", tap_url=mirror_env, label_tap_url=mirror_env,
             tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", checkpoint_dir=tmp_path / "ck",
             n_members=2, progress=False, options=NetworkOptions(epochs=40, n_blocks=2),
-            client=client)
-    assert result.members["sdss"] == {"loaded": 0, "trained": 2,
-                                      "engine": "keras-per-network (dask)"}
+            client=client, unit_members=1)
+    # each unit one dask task; the numpy engine gives the local build's bits
+    assert result.members["sdss"] == {"loaded": 0, "trained": 2, "unit_members": 1,
+                                      "engine": "numpy-fused (units of 1) (dask)"}
     assert len(list((tmp_path / "ck").glob("*/member-*.npz"))) == 2
     assert_same_weights(tmp_path / "m", ref)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--unit-members", "0"], "--unit-members"),
+    (["--engine", "graph"], "--engine"),
+    (["--engine", "per-network", "--unit-members", "2"], "--unit-members applies to --engine fused"),
+])
+def test_bad_engine_options_are_one_line_and_exit_2(extra, message, tmp_path, capsys):
+    try:
+        rc = main(["build-model", "--all-sky", "--out", str(tmp_path / "m"), "--no-cache",
+                   "--tap-url", "http://127.0.0.1:9/tap", *extra])
+    except SystemExit as exc:  # argparse's refusal
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.parametrize("address, message", [

@@ -55,6 +55,9 @@ def test_help_choices_equal_their_sources():
     assert _choices.LABEL_REFERENCE == tuple(DEFAULT_REFERENCE)
     assert _choices.HOMOGENISE_METHOD == DEFAULT_METHOD
     assert _choices.RECALIBRATIONS == tuple(RECALIBRATIONS)
+    from sos_vo.ml.units import ENGINES as BUILD_ENGINES
+
+    assert _choices.BUILD_ENGINES == BUILD_ENGINES
     from sos_vo.scale import plan as scale_plan
 
     assert (_choices.PLAN_BANDWIDTH_MB_S, _choices.PLAN_PREDICT_STARS_PER_S,

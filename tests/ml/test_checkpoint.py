@@ -128,18 +128,17 @@ CHILD = textwrap.dedent("""
     def slow_down(m):
         time.sleep(120)  # stays here until the parent kills the process
     train_members(X, Y, ("a", "b", "c", "d"), "sdss", {n}, opts, seed=5, progress=False,
-                  checkpoint_dir={ckpt!r}, after_member=slow_down)
+                  checkpoint_dir={ckpt!r}, after_member=slow_down{extra})
 """)
 
 
-@pytest.mark.slow
-def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_path):
-    """A real process killed (SIGKILL) after its first member checkpoint: the rerun trains the
-    other members only and gives the uninterrupted ensemble."""
+def _kill_child_after_member_0(tmp_path: Path, extra: str = "") -> Path:
+    """Run :data:`CHILD` and SIGKILL it once ``member-000.npz`` exists; its checkpoint root."""
     tests = str(Path(__file__).resolve().parent)
     script = tmp_path / "child.py"
     ckpt = tmp_path / "ckpt"
-    script.write_text(CHILD.format(tests=tests, opts=OPTS.to_dict(), n=N_MEMBERS, ckpt=str(ckpt)))
+    script.write_text(CHILD.format(tests=tests, opts=OPTS.to_dict(), n=N_MEMBERS, ckpt=str(ckpt),
+                                   extra=extra))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -160,6 +159,14 @@ def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_
     assert proc.returncode == -signal.SIGKILL
     assert [p.name for p in ckpt.glob("*/member-*.npz")] == ["member-000.npz"]
     assert not list(ckpt.glob("*/.*tmp*"))  # no half-written file left visible as a member
+    return ckpt
+
+
+@pytest.mark.slow
+def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_path):
+    """A real process killed (SIGKILL) after its first member checkpoint: the rerun trains the
+    other members only and gives the uninterrupted ensemble."""
+    ckpt = _kill_child_after_member_0(tmp_path)
     X, Y = problem
     trained = []
     ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
@@ -167,3 +174,90 @@ def test_a_training_process_killed_with_sigkill_resumes(problem, reference, tmp_
     assert trained == [1, 2]
     # member 0 was trained in another process: TensorFlow on CPU gave the same bits here
     assert_same_ensemble(ens, reference)
+
+
+# ------------------------------------------------------------------------------ fused units
+@pytest.fixture(scope="module")
+def fused_reference(problem):
+    """An uninterrupted fused training in units of 2 members (units [0, 1] and [2])."""
+    X, Y = problem
+    return train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                         engine="fused", unit_members=2, threads=1)
+
+
+def test_fused_units_killed_after_unit_0_resume_bit_for_bit(problem, fused_reference, tmp_path):
+    X, Y = problem
+
+    def kill_after_unit_0(m):
+        if m == 1:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                      checkpoint_dir=tmp_path, after_member=kill_after_unit_0, engine="fused",
+                      unit_members=2, threads=1)
+    assert sorted(f.name for f in tmp_path.glob("*/member-*.npz")) == \
+        ["member-000.npz", "member-001.npz"]
+    trained = []
+    # another thread count: the numpy engine's results do not depend on it
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=tmp_path, after_member=trained.append, engine="fused",
+                        unit_members=2, threads=2)
+    assert trained == [2]
+    ck = ens.provenance["member_checkpoints"]
+    assert (ck["loaded"], ck["trained"], ck["unit_members"]) == (2, 1, 2)
+    assert ck["engine"].startswith("numpy-fused")
+    assert_same_ensemble(ens, fused_reference)
+    for label in ens.labels:  # histories too
+        for g, w in zip(ens.members[label], fused_reference.members[label], strict=True):
+            assert g.history == w.history
+
+
+def test_a_fused_unit_with_a_missing_member_file_is_retrained_whole(problem, fused_reference,
+                                                                     tmp_path):
+    X, Y = problem
+    train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                  checkpoint_dir=tmp_path, engine="fused", unit_members=2, threads=1)
+    [folder] = list(tmp_path.iterdir())
+    (folder / "member-001.npz").unlink()
+    trained = []
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=tmp_path, after_member=trained.append, engine="fused",
+                        unit_members=2, threads=1)
+    assert trained == [0, 1]  # member 0 loads, but its unit is incomplete: both retrained
+    assert_same_ensemble(ens, fused_reference)
+    # another k is another ensemble: another key, nothing loaded
+    other = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                          checkpoint_dir=tmp_path, engine="fused", unit_members=1, threads=1)
+    assert other.provenance["member_checkpoints"]["loaded"] == 0
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_unit_layout_seeds_and_default_size():
+    from sos_vo.ml.checkpoint import default_unit_members, unit_seed, units_of
+
+    assert units_of(10, 3) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert units_of(3, 5) == [[0, 1, 2]]
+    assert default_unit_members(10, 2) == 2 and default_unit_members(3, 64) == 3
+    assert default_unit_members(10, 1) == 1
+    assert default_unit_members(10, 8, workers=10) == 1 and default_unit_members(10, 8, 3) == 4
+    assert unit_seed(5, 0) == unit_seed(5, 0) != unit_seed(5, 1) != unit_seed(6, 1)
+    with pytest.raises(ValueError, match="engine"):
+        train_members(np.zeros((10, 4)), {}, NAMES, "sdss", engine="graph")
+
+
+@pytest.mark.slow
+def test_a_fused_training_process_killed_with_sigkill_resumes(problem, tmp_path):
+    """Fused units of one member: a process killed (SIGKILL) after unit 0 is checkpointed; the
+    rerun trains units 1 and 2 only and equals an uninterrupted fused run bit for bit."""
+    extra = ', engine="fused", unit_members=1, threads=1'
+    ckpt = _kill_child_after_member_0(tmp_path, extra)
+    X, Y = problem
+    trained = []
+    ens = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                        checkpoint_dir=ckpt, after_member=trained.append, engine="fused",
+                        unit_members=1, threads=2)
+    assert trained == [1, 2]
+    whole = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
+                          engine="fused", unit_members=1, threads=1)
+    assert_same_ensemble(ens, whole)

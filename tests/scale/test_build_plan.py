@@ -49,7 +49,7 @@ def test_build_model_plan_adds_training_on_three_setups():
 
     p = plan_build_model("all-sky", ("sdss", "skymapper"), ("apogee-dr17",),
                          rows_per_cpu_second=1000.0, epochs=20, n_members=10, cores_here=2,
-                         nodes=10, cores_per_node=8)
+                         nodes=10, cores_per_node=8, engine="per-network")
     rows = T25_LABELLED["skymapper"] * T25_TRAIN_FRACTION
     assert p.train_rows["skymapper"] == pytest.approx(rows)
     cpu = rows * 30 * 20 / 1000.0 / 3600
@@ -83,8 +83,42 @@ def test_plan_commands_print_the_build_plan(capsys, tmp_path):
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["cpu_hours"] > 0 and out["build_model"]["setups"][2]["name"].startswith("dask, 4 nodes")
+    assert out["build_model"]["engine"] == "fused"
+    assert main(["plan", "build-model", "--all-sky", "--rate", "5000", "--engine", "per-network",
+                 "--unit-members", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["build_model"]["engine"] == "per-network"
+    assert main(["plan", "all-sky", "--build-model", "surveys", "--rate", "5000",
+                 "--unit-members", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["setups"][2]["unit_members"] == 5
     try:
         rc = main(["plan", "build-model", "--all-sky", "--rate", "5000", "--nodes", "0"])
     except SystemExit as exc:
         rc = exc.code
     assert rc == 2 and "--nodes" in capsys.readouterr().err
+
+
+def test_fused_build_plan_runs_units_of_k_members():
+    from sos_vo.scale.build_plan import plan_build_model
+
+    kw = dict(rows_per_cpu_second=1000.0, epochs=20, n_members=10, cores_here=2, nodes=10,
+              cores_per_node=8)
+    p = plan_build_model("all-sky", ("sdss",), ("apogee-dr17",), **kw)
+    assert p.engine == "fused" and "fused engine" in str(p)
+    cpu = p.cpu_hours["sdss"]
+    here, eight, cluster = p.setups
+    # 2 cores: k = 2, five units of 6 networks, each on both cores
+    assert (here.unit_members, here.tasks) == (2, 5)
+    assert here.training_hours["sdss"] == pytest.approx(cpu / 2)
+    # one 8-core machine: k = 8; units of 8 members (8 cores) and 2 members (6 networks, 6 cores)
+    assert (eight.unit_members, eight.tasks) == (8, 2)
+    assert eight.training_hours["sdss"] == pytest.approx(cpu * (0.8 / 8 + 0.2 / 6))
+    # 10 workers: k = 1, one unit per worker, 3 networks on 3 of its 8 cores
+    assert (cluster.unit_members, cluster.tasks) == (1, 10)
+    assert cluster.training_hours["sdss"] == pytest.approx(cpu / 30)
+    assert cluster.busy_cores == 30
+    five = plan_build_model("all-sky", ("sdss",), ("apogee-dr17",), unit_members=5, **kw).setups[2]
+    assert five.tasks == 2 and five.training_hours["sdss"] == pytest.approx(cpu / 16)
+    with pytest.raises(ValueError):
+        plan_build_model(None, engine="graph", **kw)
+    with pytest.raises(ValueError):
+        plan_build_model(None, unit_members=0, **kw)

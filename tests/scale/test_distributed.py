@@ -178,6 +178,21 @@ def test_members_trained_as_tasks_equal_the_sequential_ensemble(tmp_path):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as c:
         ens = train_members(X, Y, ("a", "b", "c"), "sdss", c, **kw)
+        # fused units of 2 members (tasks [0, 1] and [2]) on process workers: the bits of the
+        # same units trained here
+        fused = train_members(X, Y, ("a", "b", "c"), "sdss", c, engine="fused", unit_members=2,
+                              **kw)
+    from sos_vo.ml.checkpoint import train_members as train_here
+    from sos_vo.ml.training import network_arrays
+
+    local = train_here(X, Y, ("a", "b", "c"), "sdss", progress=False, engine="fused",
+                       unit_members=2, **kw)
+    assert fused.provenance["member_checkpoints"]["engine"] == "numpy-fused (units of 2) (dask)"
+    for label in Y:
+        for g, w in zip(fused.members[label], local.members[label], strict=True):
+            ga, wa = network_arrays(g.model), network_arrays(w.model)
+            for k in wa:
+                np.testing.assert_array_equal(ga[k], wa[k], err_msg=f"{label} {k}")
     np.testing.assert_array_equal(ens.membership, ref.membership)
     loaded = load_model(save_model(ens, tmp_path / "m"))
     got, want = loaded.predict_members(X), ref.to_numpy().predict_members(X)
