@@ -278,6 +278,37 @@ class FastForward:
             self._local.bufs = bufs
         return bufs
 
+    def _steps(self, rows: int) -> tuple[np.ndarray, list[tuple], np.ndarray]:
+        """This thread's views of one chunk of ``rows`` rows through a network (built once).
+
+        Returns the input buffer (``rows x (n_in + 1)``, last column 1), one step per layer
+        ``(input, product output, constant column, activation, scratch)`` (the last three None
+        for the output layer) and the output column.  The views depend only on the shapes,
+        which all networks share, so a chunk runs the networks through the same steps with no
+        array slicing in the loop.  The Leaky ReLU's scratch buffer is the layer's own input,
+        dead once the product is written (the first layer's input, reused by every network,
+        has a scratch buffer of its own), so two activation buffers stay in the cache.
+        """
+        cached = getattr(self._local, "steps", None)
+        if cached is not None and cached[0] == rows:
+            return cached[1]
+        x1, _, buf_a, buf_b, tmp = self._buffers(rows)
+        h = x1[:rows]
+        pong, cur, steps = (buf_a, buf_b), 0, []
+        widths = [a.shape[1] for a in self.rest[0]]
+        for j, w in enumerate(widths):
+            if j < len(widths) - 1:
+                o = pong[cur][: rows * (w + 1)].reshape(rows, w + 1)
+                scratch = (tmp if j == 0 else pong[1 - cur])[: o.size].reshape(o.shape)
+                steps.append((h, o[:, :-1], o[:, -1], o, scratch))
+            else:
+                o = pong[cur][: rows * w].reshape(rows, w)
+                steps.append((h, o, None, None, None))
+            h, cur = o, 1 - cur
+        plan = (x1[:rows], steps, h[:, 0])
+        self._local.steps = (rows, plan)
+        return plan
+
     def _leaky_relu(self, h: np.ndarray, tmp: np.ndarray) -> None:
         t = tmp[: h.size].reshape(h.shape)
         np.multiply(h, self.slope, out=t)
@@ -286,13 +317,24 @@ class FastForward:
     def chunk(self, x: np.ndarray, out: np.ndarray) -> None:
         """Forward one chunk ``x`` (rows x n_in, scaled, float32) into ``out`` (K x rows)."""
         rows = x.shape[0]
+        if self.fill_ones:
+            x1, steps, result = self._steps(rows)
+            x1[:, :-1] = x  # last column stays 1
+            slope, matmul, multiply, maximum = self.slope, np.matmul, np.multiply, np.maximum
+            for k, net in enumerate(self.rest):
+                for a, (h, product, ones, act, scratch) in zip(net, steps):
+                    if ones is None:  # the output layer
+                        matmul(h, a, out=product)
+                        continue
+                    ones.fill(1.0)  # the constant column the next layer's bias row multiplies
+                    matmul(h, a, out=product)  # a strided view: BLAS writes it in place
+                    multiply(act, slope, out=scratch)  # Leaky ReLU over the whole contiguous
+                    maximum(act, scratch, out=act)  # buffer: LeakyReLU(1) = 1
+                out[k] = result
+            return
         x1, h0, buf_a, buf_b, tmp = self._buffers(rows)
         x1 = x1[:rows]
         x1[:, :-1] = x  # last column stays 1
-        if self.fill_ones:
-            for k, net in enumerate(self.rest):
-                out[k] = self._network(x1, net, (buf_a, buf_b), tmp)[:, 0]
-            return
         h0 = h0[:rows]
         np.matmul(x1, self.first, out=h0)
         w1 = self.first_width
