@@ -30,6 +30,12 @@ The fast path (:class:`FastForward`, used by :meth:`NumpyEnsemble.predict_member
   runs; an earlier version merged the first layers of all networks into one product and
   activated each network's columns as a strided view, which cost more than the merged
   product gained (:class:`FastForward` ``fill_ones=False`` keeps it as a reference);
+* the array views of a chunk through a network (input, product output, constant column,
+  activation, scratch) are built once per thread and row count, since all networks share the
+  shapes, so the layer loop only calls the product and the two passes of the Leaky ReLU
+  (a multiply into a scratch buffer and an in-place maximum: numpy has no one-pass
+  ``max(x, a x)``), and the scratch buffer is the layer's input, dead once the product is
+  written, so two activation buffers rather than three share the L2 cache;
 * chunks are spread over ``n_threads`` Python threads (numpy and BLAS release the GIL) with
   single-threaded BLAS inside each, which beats a multi-threaded BLAS on these 160-wide
   products.
@@ -322,7 +328,7 @@ class FastForward:
             x1[:, :-1] = x  # last column stays 1
             slope, matmul, multiply, maximum = self.slope, np.matmul, np.multiply, np.maximum
             for k, net in enumerate(self.rest):
-                for a, (h, product, ones, act, scratch) in zip(net, steps):
+                for a, (h, product, ones, act, scratch) in zip(net, steps, strict=True):
                     if ones is None:  # the output layer
                         matmul(h, a, out=product)
                         continue
