@@ -61,13 +61,13 @@ from ..exceptions import SchemaError, SyntheticModelWarning
 from ..stats import mad_along
 from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
 
-DEFAULT_CHUNK_ROWS = 1024
-"""Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Tuned on
-a 2-core AMD EPYC (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
-~75% of the float32 matmul throughput (85-87% in CPU time since the constant column is
-written, ``benchmarks.predict_step``, where 1024-2048 rows are equal and 512 or 4096 rows
-lose 2-3%); 1024 rows keep one network's activations (2 x 1024 x 161 floats = 1.3 MB) in L2.
-A thread's buffers hold ``chunk * (n_in + 1 + 3 * (max_width + 1))`` floats (~2.2 MB)."""
+DEFAULT_CHUNK_ROWS = 1536
+"""Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Chosen
+for a core with a 2 MB L2 cache (the 2-core AMD EPYC of ``benchmarks.predict_step``) and the T25
+architecture: the pass keeps two activation buffers of ``rows x 161`` floats, which 1536 rows
+make 1.98 MB.  The CPU seconds of 1024-, 1536- and 2048-row chunks differ by less than the
+run-to-run spread on that shared machine (docs/benchmarks.md Sect. 2d).  A thread's buffers
+hold ``chunk * (n_in + 1 + 3 * (max_width + 1))`` floats (~3.3 MB)."""
 
 DEFAULT_THREADS = None
 """Worker threads of the fast forward pass; None = the CPUs this process may use
