@@ -30,6 +30,12 @@ The fast path (:class:`FastForward`, used by :meth:`NumpyEnsemble.predict_member
   runs; an earlier version merged the first layers of all networks into one product and
   activated each network's columns as a strided view, which cost more than the merged
   product gained (:class:`FastForward` ``fill_ones=False`` keeps it as a reference);
+* the array views of a chunk through a network (input, product output, constant column,
+  activation, scratch) are built once per thread and row count, since all networks share the
+  shapes, so the layer loop only calls the product and the two passes of the Leaky ReLU
+  (a multiply into a scratch buffer and an in-place maximum: numpy has no one-pass
+  ``max(x, a x)``), and the scratch buffer is the layer's input, dead once the product is
+  written, so two activation buffers rather than three share the L2 cache;
 * chunks are spread over ``n_threads`` Python threads (numpy and BLAS release the GIL) with
   single-threaded BLAS inside each, which beats a multi-threaded BLAS on these 160-wide
   products.
@@ -55,13 +61,13 @@ from ..exceptions import SchemaError, SyntheticModelWarning
 from ..stats import mad_along
 from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
 
-DEFAULT_CHUNK_ROWS = 1024
-"""Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Tuned on
-a 2-core AMD EPYC (2 MB L2 per core) with the T25 architecture: 512-2048 rows reach the same
-~75% of the float32 matmul throughput (85-87% in CPU time since the constant column is
-written, ``benchmarks.predict_step``, where 1024-2048 rows are equal and 512 or 4096 rows
-lose 2-3%); 1024 rows keep one network's activations (2 x 1024 x 161 floats = 1.3 MB) in L2.
-A thread's buffers hold ``chunk * (n_in + 1 + 3 * (max_width + 1))`` floats (~2.2 MB)."""
+DEFAULT_CHUNK_ROWS = 1536
+"""Rows per chunk of the fast forward pass (one thread works on one chunk at a time).  Chosen
+for a core with a 2 MB L2 cache (the 2-core AMD EPYC of ``benchmarks.predict_step``) and the T25
+architecture: the pass keeps two activation buffers of ``rows x 161`` floats, which 1536 rows
+make 1.98 MB.  The CPU seconds of 1024-, 1536- and 2048-row chunks differ by less than the
+run-to-run spread on that shared machine (docs/benchmarks.md Sect. 2d).  A thread's buffers
+hold ``chunk * (n_in + 1 + 3 * (max_width + 1))`` floats (~3.3 MB)."""
 
 DEFAULT_THREADS = None
 """Worker threads of the fast forward pass; None = the CPUs this process may use
@@ -278,6 +284,37 @@ class FastForward:
             self._local.bufs = bufs
         return bufs
 
+    def _steps(self, rows: int) -> tuple[np.ndarray, list[tuple], np.ndarray]:
+        """This thread's views of one chunk of ``rows`` rows through a network (built once).
+
+        Returns the input buffer (``rows x (n_in + 1)``, last column 1), one step per layer
+        ``(input, product output, constant column, activation, scratch)`` (the last three None
+        for the output layer) and the output column.  The views depend only on the shapes,
+        which all networks share, so a chunk runs the networks through the same steps with no
+        array slicing in the loop.  The Leaky ReLU's scratch buffer is the layer's own input,
+        dead once the product is written (the first layer's input, reused by every network,
+        has a scratch buffer of its own), so two activation buffers stay in the cache.
+        """
+        cached = getattr(self._local, "steps", None)
+        if cached is not None and cached[0] == rows:
+            return cached[1]
+        x1, _, buf_a, buf_b, tmp = self._buffers(rows)
+        h = x1[:rows]
+        pong, cur, steps = (buf_a, buf_b), 0, []
+        widths = [a.shape[1] for a in self.rest[0]]
+        for j, w in enumerate(widths):
+            if j < len(widths) - 1:
+                o = pong[cur][: rows * (w + 1)].reshape(rows, w + 1)
+                scratch = (tmp if j == 0 else pong[1 - cur])[: o.size].reshape(o.shape)
+                steps.append((h, o[:, :-1], o[:, -1], o, scratch))
+            else:
+                o = pong[cur][: rows * w].reshape(rows, w)
+                steps.append((h, o, None, None, None))
+            h, cur = o, 1 - cur
+        plan = (x1[:rows], steps, h[:, 0])
+        self._local.steps = (rows, plan)
+        return plan
+
     def _leaky_relu(self, h: np.ndarray, tmp: np.ndarray) -> None:
         t = tmp[: h.size].reshape(h.shape)
         np.multiply(h, self.slope, out=t)
@@ -286,13 +323,24 @@ class FastForward:
     def chunk(self, x: np.ndarray, out: np.ndarray) -> None:
         """Forward one chunk ``x`` (rows x n_in, scaled, float32) into ``out`` (K x rows)."""
         rows = x.shape[0]
+        if self.fill_ones:
+            x1, steps, result = self._steps(rows)
+            x1[:, :-1] = x  # last column stays 1
+            slope, matmul, multiply, maximum = self.slope, np.matmul, np.multiply, np.maximum
+            for k, net in enumerate(self.rest):
+                for a, (h, product, ones, act, scratch) in zip(net, steps, strict=True):
+                    if ones is None:  # the output layer
+                        matmul(h, a, out=product)
+                        continue
+                    ones.fill(1.0)  # the constant column the next layer's bias row multiplies
+                    matmul(h, a, out=product)  # a strided view: BLAS writes it in place
+                    multiply(act, slope, out=scratch)  # Leaky ReLU over the whole contiguous
+                    maximum(act, scratch, out=act)  # buffer: LeakyReLU(1) = 1
+                out[k] = result
+            return
         x1, h0, buf_a, buf_b, tmp = self._buffers(rows)
         x1 = x1[:rows]
         x1[:, :-1] = x  # last column stays 1
-        if self.fill_ones:
-            for k, net in enumerate(self.rest):
-                out[k] = self._network(x1, net, (buf_a, buf_b), tmp)[:, 0]
-            return
         h0 = h0[:rows]
         np.matmul(x1, self.first, out=h0)
         w1 = self.first_width
