@@ -21,11 +21,12 @@ HELP = ("Estimate the Gaia DR3 rows, TAP jobs, download size and run time of a r
         "HEALPix source-density model; nothing is fetched.  'plan build-model --all-sky' "
         "projects the CPU-hours of training the whole model from a measured training rate.")
 BUILD_MODEL = "build-model"
-RATE_FILE = Path("benchmarks") / "results" / "speed-numpy-reduced.json"
+RATE_FILE = Path("benchmarks") / "results" / "speed-numpy.json"
 """Default measured rate: the speed benchmark's JSON of the numpy engine (docs/benchmarks.md
-2c: ``python -m benchmarks.speed --fused --engine numpy --n-stars 30000 --epochs 5 --repeats 3
-... --json benchmarks/results/speed-numpy-reduced.json``; a short run on a shared machine, so
-fixed costs included and pessimistic), looked up in the source tree of the package, then in the
+2c: ``python -m benchmarks.speed --fused --engine numpy --n-stars 150000 --epochs 10 --repeats 3
+--no-keras --json benchmarks/results/speed-numpy.json``; median of three whole runs on a quiet
+2-core machine, 12 634 training rows, so the fixed costs of a run are included), looked up in the
+source tree of the package, then in the
 working directory; ``--rate-json`` names another, ``--rate`` gives the number."""
 
 
