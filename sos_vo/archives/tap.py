@@ -43,8 +43,8 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 """HTTP codes worth retrying: rate limit and server-side trouble."""
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session with a default time-out on every request (pyvo sets none)."""
+class _TimeoutHTTP(requests.Session):
+    """A requests HTTP client with a default time-out on every request (pyvo sets none)."""
 
     def __init__(self, timeout: float):
         super().__init__()
@@ -151,8 +151,8 @@ class TapClient:
         self.backoff = float(setting("backoff", backoff))
         self.max_backoff = float(setting("max_backoff", max_backoff))
         self._sleep = sleep
-        self.session = _TimeoutSession(self.timeout)
-        self.service = TAPService(self.url, session=self.session)
+        self.http = _TimeoutHTTP(self.timeout)
+        self.service = TAPService(self.url, session=self.http)
         self.jobs_sent = 0
         self._checked = False
 
@@ -187,7 +187,7 @@ class TapClient:
             return
 
         def get():
-            r = self.session.get(self.url + "/capabilities")
+            r = self.http.get(self.url + "/capabilities")
             if r.status_code in RETRY_STATUS:
                 r.raise_for_status()
             return r

@@ -348,6 +348,13 @@ class _EpochBook:
             elif self.options.lr_schedule == "cosine":
                 h.setdefault("learning_rate", []).append(lr_now)
 
+    def advance(self, bar) -> bool:
+        """Advance the epoch progress bar (``None``: none); True while a network still trains."""
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(active=int(self.active.sum()))
+        return bool(self.active.any())
+
     def final_arrays(self, weights_of) -> list[dict[str, np.ndarray]]:
         """Each network's restored best weights (its current ones if it has none yet)."""
         return [stop.best_weights if stop.best_weights is not None else weights_of(g)
@@ -569,10 +576,7 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
             if book.use_plateau:
                 lr_scale.assign(np.array([p.lr / base_lr for p in plateaus],
                                          np.float32).reshape(g_total, 1, 1))
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(active=int(book.active.sum()))
-            if not book.active.any():
+            if not book.advance(bar):
                 break
     finally:
         if bar is not None:

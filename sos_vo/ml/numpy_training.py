@@ -564,10 +564,7 @@ def train_members_numpy(X: np.ndarray, ys, options, splits, label_seeds, split_s
                 tr = np.concatenate([r[0] for r in results], axis=1)
                 va = np.concatenate([r[1] for r in results], axis=1)
                 book.record(epoch, tr, va, weights_of, lr_now)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(active=int(book.active.sum()))
-                if not book.active.any():
+                if not book.advance(bar):
                     break
     finally:
         if bar is not None:
