@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import SchemaError
 from ..io import atomic_path
 from .ensemble import Ensemble, member_seeds, training_input
 from .options import N_MEMBERS, NetworkOptions
@@ -365,8 +364,6 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
         trained, the engine and (fused) ``unit_members``.
     """
     options = options or NetworkOptions()
-    if n_members < 1:
-        raise ValueError(f"n_members must be >= 1, got {n_members}")
     if engine not in ENGINES:
         raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if unit_members is not None and unit_members < 1:
@@ -375,12 +372,10 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
     if fused and options.optimizer != "adam":
         raise ValueError(f"fused training (numpy engine) implements Adam only, not "
                          f"{options.optimizer!r}: use the per-network engine")
-    X, names, ys, input_scaler, label_scalers = training_input(X, Y, feature_names, survey,
-                                                               options, flag_layout)
+    X, names, ys, input_scaler, label_scalers = training_input(
+        X, Y, feature_names, survey, options, flag_layout, n_members=n_members, row_ids=row_ids)
     n = X.shape[0]
     labels = tuple(ys)
-    if row_ids is not None and len(row_ids) != n:
-        raise SchemaError(f"row_ids has {len(row_ids)} values but X has {n} rows")
     k = 1
     key_engine, engine_options = ENGINE, None
     if fused:

@@ -165,18 +165,22 @@ class Ensemble:
 
 
 def training_input(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Sequence[str],
-                   survey: str, options: NetworkOptions, flag_layout: str = "interleaved"
+                   survey: str, options: NetworkOptions, flag_layout: str = "interleaved",
+                   *, n_members: int = 1, row_ids: np.ndarray | None = None
                    ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray], InputScaler,
                               dict[str, LabelScaler]]:
     """Check a training matrix and its labels and fit the scalers shared by all members.
 
     Used by every way of training an ensemble (per network, fused, as dask tasks), so that
-    they accept and refuse the same input.
+    they accept and refuse the same input: ``n_members`` (>= 1) and ``row_ids`` (one per
+    row of ``X``, when given) are checked here too.
 
     Returns
     -------
     X, input_names, labels (label -> float64 array), input_scaler, label_scalers
     """
+    if n_members < 1:
+        raise ValueError(f"n_members must be >= 1, got {n_members}")
     check_survey(survey)
     X = np.asarray(X)
     if X.ndim != 2:
@@ -184,6 +188,8 @@ def training_input(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Se
     names = resolve_input_names(feature_names, X.shape[1], flag_layout)
     X = check_input_matrix(X, names, what=f"{survey} training input")
     n = X.shape[0]
+    if row_ids is not None and len(row_ids) != n:
+        raise SchemaError(f"row_ids has {len(row_ids)} values but X has {n} rows")
     if not Y:
         raise SchemaError("no labels given (Y is empty)")
     ys = {}
@@ -247,14 +253,10 @@ def train_ensemble(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Se
     Ensemble
     """
     options = options or NetworkOptions()
-    if n_members < 1:
-        raise ValueError(f"n_members must be >= 1, got {n_members}")
-    X, names, ys, input_scaler, label_scalers = training_input(X, Y, feature_names, survey,
-                                                               options, flag_layout)
+    X, names, ys, input_scaler, label_scalers = training_input(
+        X, Y, feature_names, survey, options, flag_layout, n_members=n_members, row_ids=row_ids)
     n = X.shape[0]
     labels = tuple(ys)
-    if row_ids is not None and len(row_ids) != n:
-        raise SchemaError(f"row_ids has {len(row_ids)} values but X has {n} rows")
     members: dict[str, list[Member]] = {label: [] for label in labels}
     splits = []
     if fused:

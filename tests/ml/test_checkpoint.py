@@ -261,3 +261,16 @@ def test_a_fused_training_process_killed_with_sigkill_resumes(problem, tmp_path)
     whole = train_members(X, Y, NAMES, "sdss", N_MEMBERS, OPTS, seed=5, progress=False,
                           engine="fused", unit_members=1, threads=1)
     assert_same_ensemble(ens, whole)
+
+
+@pytest.mark.parametrize("train", [train_ensemble, train_members], ids=["ensemble", "checkpoint"])
+def test_both_entry_points_refuse_the_same_bad_input(problem, train) -> None:
+    """Every way of training checks ``n_members`` and ``row_ids`` in one place."""
+    from sos_vo.exceptions import SchemaError
+
+    X, Y = problem
+    with pytest.raises(ValueError, match="n_members must be >= 1, got 0"):
+        train(X, Y, NAMES, "sdss", n_members=0, options=OPTS, progress=False)
+    with pytest.raises(SchemaError, match=f"row_ids has 3 values but X has {len(X)} rows"):
+        train(X, Y, NAMES, "sdss", n_members=1, options=OPTS, progress=False,
+              row_ids=np.arange(3))
