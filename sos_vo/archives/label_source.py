@@ -473,8 +473,8 @@ def template_placeholders(source: LabelSource) -> set[str]:
             - set(ARCHIVE_TABLES))
 
 
-__all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "GaiaCrossmatch", "LabelSource", "fetch_labels",
-           "get_source", "label_sources", "quote_column"]
+__all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "GaiaCrossmatch", "GaiaPositionalMatch", "LabelSource",
+           "fetch_labels", "get_source", "label_sources", "quote_column"]
 
 
 def parse_column_overrides(items) -> dict[str, dict[str, str]]:

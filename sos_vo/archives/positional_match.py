@@ -24,7 +24,8 @@ outputs (the counts of one entry add up over chunks, the nearest wins), so it ca
 chunk.  Two label entries on one Gaia star are then left to
 :func:`sos_vo.archives.label_source.one_per_star`.  The provenance reports how many label entries
 of the region had no, one and several candidates within the radius (:func:`match_counts`; the
-number of entries comes from one ``COUNT`` job, cached like the chunks).
+number of entries comes from one ``COUNT`` job, cached like the chunks).  The label fetch's
+``rows.fetched`` then counts the entries with a match, not the joined rows.
 """
 
 from __future__ import annotations

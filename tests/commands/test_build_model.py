@@ -102,8 +102,9 @@ def test_build_model_writes_a_real_label_model(built, capsys):
             x = Table.read(labels_dir / "gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj.ecsv")
             gaia = dict(zip(np.asarray(x["id2"]).tolist(), np.asarray(x["id1"]).tolist(), strict=True))
             t["id1"] = [gaia[s] for s in np.asarray(t["specobjid"]).tolist()]
-        if name == "vizier.j_a_a_676_a129_catalog":  # no Gaia id: the ids it was built from
-            truth = Table.read(labels_dir / f"{name}.truth.ecsv")  # (matched by position)
+        if name == "vizier.j_a_a_676_a129_catalog" and "GaiaDR3" not in t.colnames:
+            # no Gaia id (matched by position): the ids its entries were built from
+            truth = Table.read(labels_dir / f"{name}.truth.ecsv")
             t = truth[(truth["source_id"] > 0) & truth["findable"]]
             t["GaiaDR3"] = t["source_id"]
         col = next(c for c in ("GaiaEDR3", "dr3_source_id", "GaiaDR3", "id1") if c in t.colnames)
@@ -191,6 +192,9 @@ def test_bad_label_table_is_a_clear_error(mirror_env, tmp_path, capsys):
 def test_missing_gaia_table_of_the_positional_match(mirror_env, tmp_path, capsys):
     """Gaia-ESO has no Gaia id: a wrong name of the Gaia table it is matched to by position is
     one line naming the closest tables, exit 2."""
+    ges = fixture_dir() / "fixture" / "labels" / "vizier.j_a_a_676_a129_catalog.ecsv"
+    if "GaiaDR3" in Table.read(ges).colnames:
+        pytest.skip("the mirror's Gaia-ESO table predates the positional match (has GaiaDR3)")
     out = tmp_path / "m"
     rc, err = _run(["build-model", "--all-sky", "--labels", "gaia-eso", "--out", str(out),
                     "--tap-url", mirror_env, "--label-tap-url", mirror_env, "--no-cache", *TINY,
