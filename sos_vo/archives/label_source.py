@@ -37,9 +37,10 @@ from ..exceptions import EmptyInputError
 from .adql import render
 from .chunking import run_chunked
 from .conf import setting, sql_table_name, table_name
+from .positional_match import GaiaPositionalMatch, is_positional, nearest_per_entry
 from .regions import MocRegion, Region, from_healpix
 from .tap import TapClient
-from .tap_schema import ResolvedTable, quote_column, resolve_table
+from .tap_schema import ResolvedTable, SchemaResolutionError, quote_column, resolve_table
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,10 @@ class LabelSource:
     crossmatch : GaiaCrossmatch, optional
         Where the Gaia DR3 id comes from when the survey table has none (its template then
         has the placeholders ``crossmatch_table`` and ``crossmatch_match``).
+    positional : GaiaPositionalMatch, optional
+        Used only when the service's table turns out to have no column for the ``source_id``
+        role: the Gaia DR3 id then comes from a positional match on the server
+        (:mod:`sos_vo.archives.positional_match`).
     """
 
     key: str
@@ -144,6 +149,7 @@ class LabelSource:
     labels: tuple[str, ...] = ("teff", "logg", "feh")
     extra: dict[str, Any] = field(default_factory=dict)
     crossmatch: GaiaCrossmatch | None = None
+    positional: GaiaPositionalMatch | None = None
 
     @property
     def table_key(self) -> str:
@@ -230,6 +236,11 @@ def label_query(source: LabelSource, resolved: ResolvedTable, region: Region,
     ``crossmatch`` (required when ``source.crossmatch`` is set): the resolved cross-match
     table, roles ``source_id`` and ``match``; its columns take the alias ``x``.
     """
+    if source.positional is not None and source.crossmatch is None \
+            and is_positional(resolved, crossmatch):
+        from .positional_match import positional_query
+
+        return positional_query(source.positional, resolved, crossmatch, region, chunk)
     alias = "l"
     cols = {role: resolved.adql_column(role, alias) for role in resolved.columns}
     extra: dict[str, str] = {}
@@ -256,9 +267,19 @@ def resolve_source(client: TapClient, source: LabelSource, name: str, cols: Mapp
 
     ``name``, ``cols``: the names of :meth:`LabelSource.names`.  With a cross-match, the
     ``source_id`` role is a column of the cross-match table and is resolved there, with the
-    ``match`` column; the other roles are resolved on the survey table.
+    ``match`` column; the other roles are resolved on the survey table.  A source with a
+    positional fallback whose table lacks the ``source_id`` column gets its other roles
+    resolved and, as second table, its Gaia DR3 table
+    (:meth:`~sos_vo.archives.positional_match.GaiaPositionalMatch.resolve`).
     """
     xm = source.crossmatch
+    if xm is None and source.positional is not None:
+        try:
+            return resolve_table(client, name, cols), None
+        except SchemaResolutionError as exc:
+            main = resolve_table(client, name, {r: c for r, c in cols.items() if r != "source_id"})
+            log.info("%s: %s; Gaia DR3 ids by position instead", source.key, exc)
+            return main, source.positional.resolve(client, tables)
     if xm is None:
         return resolve_table(client, name, cols), None
     main = resolve_table(client, name, {r: c for r, c in cols.items() if r != "source_id"})
@@ -377,6 +398,9 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
         reg, order=order, single_job_max_area_deg2=reg.area_deg2 + 1.0 if all_sky else None,
         cache_dir=cache_dir, use_async=use_async, progress=progress,
         description=f"{src.key} labels")
+    positional = src.positional is not None and is_positional(resolved, xres)
+    if positional:  # valid per chunk and on the stack (positional_match.nearest_per_entry)
+        rows = nearest_per_entry(rows, src.positional)
     table = normalise(rows, src)
     n_fetched = len(table)
     has_id = table["source_id"] > 0
@@ -392,7 +416,9 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     unique.meta["provenance"] = {
         "source": src.key, "title": src.title, "citation": src.citation,
         **resolved.provenance(),
-        **({} if xres is None else {"crossmatch": xres.provenance()}),
+        **({} if xres is None else {"crossmatch": _positional_provenance(
+            src, resolved, xres, reg, rows, client, cache_dir, use_async)
+            if positional else xres.provenance()}),
         "adql": label_query(src, resolved, reg, crossmatch=xres),
         "region": "all sky" if all_sky else reg.describe(),
         "quality_rule": src.quality_doc if quality is None else getattr(quality, "__doc__", ""), "duplicates": DUPLICATE_RULE,
@@ -402,6 +428,14 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     log.info("%s: %d rows fetched, %d with a Gaia id, %d pass the quality rule, %d stars",
              src.key, n_fetched, int(has_id.sum()), len(kept), len(unique))
     return unique
+
+
+def _positional_provenance(src, resolved, gaia, region, rows, client, cache_dir, use_async):
+    from . import positional_match as pm
+
+    adql = pm.count_query(resolved, region)
+    n = pm.count_entries(client, adql, cache_dir=cache_dir, use_async=use_async)
+    return pm.provenance(src.positional, gaia, pm.match_counts(rows, n), adql)
 
 
 def flag_is_zero(*roles: str) -> Callable[[Table], np.ndarray]:
@@ -439,8 +473,8 @@ def template_placeholders(source: LabelSource) -> set[str]:
             - set(ARCHIVE_TABLES))
 
 
-__all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "GaiaCrossmatch", "LabelSource", "fetch_labels",
-           "get_source", "label_sources", "quote_column"]
+__all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "GaiaCrossmatch", "GaiaPositionalMatch", "LabelSource",
+           "fetch_labels", "get_source", "label_sources", "quote_column"]
 
 
 def parse_column_overrides(items) -> dict[str, dict[str, str]]:

@@ -6,6 +6,14 @@ entries in a region with the VizieR column labels that
 :func:`sos_vo.prepare.crossmatch.join_pastel` matches by position (J2000, proper motions
 propagated).  Table and column names: :data:`sos_vo.validation.references.PASTEL` (verified
 in public code; see its note), resolved against TAP_SCHEMA at run time like every label source.
+
+Position labels over TAP (:data:`POSITION_LABELS`): astroquery scripts read ``RAJ2000`` /
+``DEJ2000`` from ``B/pastel/pastel`` through VizieR's web service (which can add computed J2000
+columns), while the one public **TAP** query found, the workflow
+``.github/workflows/pastel-cdn.yml`` of the repository omegaflow/omegaflow, selects and
+constrains ``RAdeg`` / ``DEdeg`` of ``"B/pastel/pastel"`` on TAPVizieR (a note in that repository
+says its column lists were checked against TAP_SCHEMA).  Neither is settled by the ReadMe, so
+both are tried, in that order; the output keeps the labels ``RAJ2000``/``DEJ2000``.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from .adql import render
 from .conf import setting, sql_table_name, table_name
 from .regions import Region
 from .tap import TapClient
-from .tap_schema import resolve_table
+from .tap_schema import SchemaResolutionError, resolve_table
 
 TABLE_KEY = "pastel"
 """Key of the table-name override (``--table pastel=NAME``), as in :mod:`.vizier`."""
@@ -29,7 +37,11 @@ TABLE_KEY = "pastel"
 COLUMNS: dict[str, str] = {"id": "ID", "ra": "RAJ2000", "dec": "DEJ2000", "teff": "Teff",
                            "e_teff": "e_Teff", "logg": "logg", "e_logg": "e_logg", "feh": "[Fe/H]",
                            "e_feh": "e_[Fe/H]", "bibcode": "bibcode"}
-"""Role -> VizieR label (:data:`sos_vo.validation.references.PASTEL` plus the errors)."""
+"""Role -> VizieR label (:data:`sos_vo.validation.references.PASTEL` plus the errors); also
+the labels of the returned table."""
+
+POSITION_LABELS: tuple[tuple[str, str], ...] = (("RAJ2000", "DEJ2000"), ("RAdeg", "DEdeg"))
+"""Position labels asked of TAP_SCHEMA, in order (module docstring: which was seen where)."""
 
 
 def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
@@ -51,12 +63,22 @@ def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
     client.check_service()
     default = f'"{PASTEL.table or PASTEL_TABLE}"'
     name = table_name(TABLE_KEY, default, vizier=True, overrides=dict(tables or {}))
-    cols = dict(COLUMNS)
-    if str(setting("vizier_names")) == "sql":
-        cols = {k: sql_column_name(v) for k, v in cols.items()}
-        if name == default:
-            name = sql_table_name(default)
-    resolved = resolve_table(client, name, cols)
+    sql = str(setting("vizier_names")) == "sql"
+    if sql and name == default:
+        name = sql_table_name(default)
+    first: SchemaResolutionError | None = None
+    for ra, dec in POSITION_LABELS:
+        cols = {**COLUMNS, "ra": ra, "dec": dec}
+        if sql:
+            cols = {k: sql_column_name(v) for k, v in cols.items()}
+        try:
+            resolved = resolve_table(client, name, cols)
+            break
+        except SchemaResolutionError as exc:
+            first = first or exc
+    else:
+        assert first is not None
+        raise first
     sel = {role: resolved.adql_column(role, "p") for role in COLUMNS}
     where = "1 = 1" if region is None else region.adql(sel["ra"], sel["dec"])
     adql = render("labels_pastel", region=where,

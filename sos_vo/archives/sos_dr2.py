@@ -7,10 +7,15 @@ beside the package's predictions.
 Verified: the VizieR table ``"J/A+A/700/A195/catalog"`` (two public astroquery scripts list it
 among the catalogues they cone-search; T25 Sect. 8, "Data availability": the catalogue is at CDS).
 **Guesses**: the column labels, which follow the paper's Table 6 names (``SoSid``,
-``Gaia DR3 id`` -> ``GaiaDR3``, ``spec_Teff``, ``spec_log_g``, ``spec_[Fe/H]``, ``ml_*``,
-``SDSS_train_set``; Table 6 as extracted here names the SkyMapper flag both ``SM_train_set`` and
-``SM_train_area``): no public code or page found shows VizieR's labels.  All are resolved
-against TAPVizieR's TAP_SCHEMA at run time.
+``Gaia DR3 id`` -> ``GaiaDR3``, ``spec_Teff``, ``spec_err_Teff``, ``spec_log_g``,
+``spec_[Fe/H]``, ``ml_*``, and the four flags ``SDSS_train_set``, ``SM_train_set``,
+``SDSS_train_area``, ``SM_train_area``): searched again in public code, VizieR ReadMe pages
+(the one of Survey of Surveys I, J/A+A/659/A95, could be read, none of J/A+A/700/A195) and the
+A&A HTML of T25; no page shows VizieR's labels.  Positions: Table 6 gives ``RA``/``Dec`` "from Gaia DR3",
+i.e. at epoch J2016.0, which VizieR usually labels ``RA_ICRS``/``DE_ICRS`` (as in
+``"I/355/gaiadr3"``) rather than ``RAJ2000``/``DEJ2000``; both are guesses (``--column
+sos_dr2.ra=RA_ICRS`` ``--column sos_dr2.dec=DE_ICRS`` if TAP_SCHEMA lists those).  All are
+resolved against TAPVizieR's TAP_SCHEMA at run time.
 """
 
 from __future__ import annotations

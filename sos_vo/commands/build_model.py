@@ -68,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "PASTEL (default: each source's own, sos_vo.archives.conf)")
     parser.add_argument("--table", action="append", default=[], metavar="KEY=NAME",
                         help="override a table name (Gaia keys, label-source keys such as "
-                        "apogee_dr17, or pastel), repeatable")
+                        "apogee_dr17, their Gaia id tables galah_dr3_gaia, segue_sspp_gaia, "
+                        "gaia_eso_gaia, or pastel), repeatable")
     parser.add_argument("--column", action="append", default=[], metavar="KEY.ROLE=NAME",
                         help="override a label column name (e.g. apogee_dr17.feh=FE_H; roles: "
                         "source_id, survey_id, ra, dec, teff, e_teff, logg, e_logg, feh, e_feh "

@@ -102,6 +102,11 @@ def test_build_model_writes_a_real_label_model(built, capsys):
             x = Table.read(labels_dir / "gaia_dr3.x1p5__gaia_source__sdss_dr16__specobj.ecsv")
             gaia = dict(zip(np.asarray(x["id2"]).tolist(), np.asarray(x["id1"]).tolist(), strict=True))
             t["id1"] = [gaia[s] for s in np.asarray(t["specobjid"]).tolist()]
+        if name == "vizier.j_a_a_676_a129_catalog" and "GaiaDR3" not in t.colnames:
+            # no Gaia id (matched by position): the ids its entries were built from
+            truth = Table.read(labels_dir / f"{name}.truth.ecsv")
+            t = truth[(truth["source_id"] > 0) & truth["findable"]]
+            t["GaiaDR3"] = t["source_id"]
         col = next(c for c in ("GaiaEDR3", "dr3_source_id", "GaiaDR3", "id1") if c in t.colnames)
         keep = np.ones(len(t), bool)
         if "flag" in t.colnames:  # SEGUE SSPP rule: flag nnnnn
@@ -181,6 +186,21 @@ def test_bad_label_table_is_a_clear_error(mirror_env, tmp_path, capsys):
     # a table with other columns: the missing ones and the closest names are listed
     rc, err = _run([*base, *_tables(), "--table", "apogee_dr17=vizier.v_162_dr11sl"], capsys)
     assert rc == 2 and "lacks column(s)" in err and "'aflag'" in err
+    assert not out.exists()
+
+
+def test_missing_gaia_table_of_the_positional_match(mirror_env, tmp_path, capsys):
+    """Gaia-ESO has no Gaia id: a wrong name of the Gaia table it is matched to by position is
+    one line naming the closest tables, exit 2."""
+    ges = fixture_dir() / "fixture" / "labels" / "vizier.j_a_a_676_a129_catalog.ecsv"
+    if "GaiaDR3" in Table.read(ges).colnames:
+        pytest.skip("the mirror's Gaia-ESO table predates the positional match (has GaiaDR3)")
+    out = tmp_path / "m"
+    rc, err = _run(["build-model", "--all-sky", "--labels", "gaia-eso", "--out", str(out),
+                    "--tap-url", mirror_env, "--label-tap-url", mirror_env, "--no-cache", *TINY,
+                    *_tables(), "--table", "gaia_eso_gaia=vizier.i_355_gaiadr2"], capsys)
+    assert rc == 2 and "vizier.i_355_gaiadr2" in err and "vizier.i_355_gaiadr3" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 

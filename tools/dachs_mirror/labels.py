@@ -151,6 +151,105 @@ def label_sky(stars: Table, seed: int = 11) -> dict[str, Table]:
     return out
 
 
+GES_GAIA_TABLE = "I/355/gaiadr3"
+"""TAPVizieR's Gaia DR3 table, which the Gaia-ESO labels are matched to by position."""
+GES_AMBIGUOUS = 3
+"""Gaia-ESO entries given a second Gaia source 0.5 arcsec away (two candidates, the true star
+nearer)."""
+GES_FAR_NEIGHBOUR = 1
+"""Gaia-ESO entries given a Gaia source 3 arcsec away (inside the search circle, outside the
+match radius: not a candidate)."""
+GES_NO_MATCH = 2
+"""Gaia-ESO entries placed 0.05 deg from their star, with no Gaia source near (no candidate)."""
+GES_DUPLICATES = 1
+"""Gaia-ESO entries listed twice (0.2 arcsec apart, the copy with twice the errors): two entries
+on one Gaia star, left to the one-per-star rule."""
+
+
+def gaia_eso_positional(ges: Table, gaia: Table, seed: int) -> tuple[Table, Table, Table]:
+    """The synthetic Gaia-ESO rows without their Gaia id, and the Gaia table they match.
+
+    ``ges``: rows with VizieR labels and the ``GaiaDR3`` they were built for; ``gaia``: the
+    ``labelsky`` Gaia rows (J2016.0 positions, the label stars' real ones, and synthetic
+    proper motions).  Returns
+
+    * the Gaia-ESO table: positions moved to :data:`sos_vo.archives.gaia_eso.LABEL_EPOCH` with
+      the proper motions, ``GaiaDR3`` dropped, plus the entries of :data:`GES_NO_MATCH` and
+      :data:`GES_DUPLICATES`;
+    * ``"I/355/gaiadr3"`` (``Source``, ``RA_ICRS``, ``DE_ICRS``, ``pmRA``, ``pmDE``,
+      ``Epoch``): every ``labelsky`` row plus the neighbours of :data:`GES_AMBIGUOUS` and
+      :data:`GES_FAR_NEIGHBOUR` (ids next to their star's: same HEALPix cell);
+    * the truth: ``Object``, ``source_id`` (0: none), ``candidates`` (Gaia sources within the
+      match radius after propagation) and ``findable`` (the star's motion between the epochs
+      fits the server-side search circle).
+
+    Uses its own generator, so the rows of every other table stay as they were.
+    """
+    from astropy.coordinates import SkyCoord
+
+    from sos_vo.archives.gaia_eso import LABEL_EPOCH, POSITIONAL
+    from sos_vo.prepare.crossmatch import GAIA_EPOCH, propagate_positions
+
+    rng = np.random.default_rng(seed)
+    sid = np.asarray(gaia["source_id"], dtype=np.int64)
+    row = {int(s): i for i, s in enumerate(sid)}
+    idx = np.asarray([row[int(s)] for s in ges["GaiaDR3"]])
+    pmra, pmdec = np.asarray(gaia["pmra"], float)[idx], np.asarray(gaia["pmdec"], float)[idx]
+    ra16, dec16 = np.asarray(gaia["ra"], float)[idx], np.asarray(gaia["dec"], float)[idx]
+    ges = Table(ges, copy=True)
+    ges["Object"] = np.asarray(ges["Object"]).astype("U24")
+    ges["RAJ2000"], ges["DEJ2000"] = propagate_positions(ra16, dec16, pmra, pmdec,
+                                                         LABEL_EPOCH - GAIA_EPOCH)
+    truth = Table({"Object": np.asarray(ges["Object"]).astype("U24"), "source_id": np.asarray(ges["GaiaDR3"]),
+                   "candidates": np.ones(len(ges), dtype=np.int64)})
+    moved = np.hypot(pmra, pmdec) * abs(LABEL_EPOCH - GAIA_EPOCH) / 1e3
+    truth["findable"] = moved + POSITIONAL.radius_arcsec <= POSITIONAL.search_radius_arcsec
+    ges.remove_column("GaiaDR3")
+    new_gaia = Table({"Source": sid, "RA_ICRS": np.asarray(gaia["ra"], float),
+                      "DE_ICRS": np.asarray(gaia["dec"], float),
+                      "pmRA": np.asarray(gaia["pmra"], float), "pmDE": np.asarray(gaia["pmdec"], float)})
+    used = set(sid.tolist())
+    chosen = rng.choice(np.flatnonzero(truth["findable"]), GES_AMBIGUOUS + GES_FAR_NEIGHBOUR
+                        + GES_NO_MATCH + GES_DUPLICATES, replace=False)
+    extra_gaia = []
+    for j, k in enumerate(chosen[:GES_AMBIGUOUS + GES_FAR_NEIGHBOUR]):
+        offset = 0.5 if j < GES_AMBIGUOUS else 3.0  # arcsec, north of the star
+        new_id = int(truth["source_id"][k]) + 1
+        while new_id in used:
+            new_id += 1
+        used.add(new_id)
+        assert new_id >> 35 == int(truth["source_id"][k]) >> 35  # same level-12 cell
+        extra_gaia.append((new_id, ra16[k], dec16[k] + offset / 3600.0, pmra[k], pmdec[k]))
+        if j < GES_AMBIGUOUS:
+            truth["candidates"][k] = 2
+    for values in extra_gaia:
+        new_gaia.add_row(values)
+    new_gaia["Epoch"] = np.full(len(new_gaia), GAIA_EPOCH)
+    start = GES_AMBIGUOUS + GES_FAR_NEIGHBOUR
+    extra_ges = []
+    for j, k in enumerate(chosen[start:start + GES_NO_MATCH]):
+        r = Table(ges[k:k + 1], copy=True)
+        r["Object"] = f"GES-NOMATCH-{j}"
+        r["DEJ2000"] = r["DEJ2000"] + 0.05
+        near = SkyCoord(r["RAJ2000"], r["DEJ2000"], unit="deg").separation(
+            SkyCoord(new_gaia["RA_ICRS"], new_gaia["DE_ICRS"], unit="deg")).arcsec.min()
+        assert near > 3 * POSITIONAL.search_radius_arcsec
+        extra_ges.append(r)
+        truth.add_row((f"GES-NOMATCH-{j}", 0, 0, True))
+    for k in chosen[start + GES_NO_MATCH:]:
+        r = Table(ges[k:k + 1], copy=True)
+        r["Object"] = f"{r['Object'][0]}-BIS"
+        r["RAJ2000"] = r["RAJ2000"] + 0.2 / 3600.0 / np.cos(np.deg2rad(r["DEJ2000"]))
+        for c in ("e_Teff", "e_logg", "e_[Fe/H]"):
+            r[c] = 2 * r[c]
+        extra_ges.append(r)
+        truth.add_row((r["Object"][0], truth["source_id"][k], 1, True))
+    from astropy.table import vstack
+
+    ges = vstack([ges, *extra_ges], metadata_conflicts="silent")
+    return ges, new_gaia, truth
+
+
 def _vizier_sql(table: Table) -> Table:
     from sos_vo.validation.references import sql_column_name
 
@@ -199,13 +298,14 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
     for k, label in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
         lamost[label] = sub[k] + _trend(sub, LAMOST_TREND[k]) + rng.normal(0, LAMOST_NOISE[k], pick.size)
         lamost[f"e_{label}"] = np.full(pick.size, LAMOST_NOISE[k])
-    # Gaia-ESO: 15% of the stars, constant offsets
+    # Gaia-ESO: 15% of the stars, constant offsets; no Gaia id (positions at J2000, see gaia_eso)
     pick = np.sort(rng.choice(n, int(0.15 * n), replace=False))
     ges = Table({"Object": np.char.add("GES", pick.astype(str)), "GaiaDR3": np.asarray(stars["source_id"])[pick],
                  "RAJ2000": np.asarray(stars["ra"])[pick], "DEJ2000": np.asarray(stars["dec"])[pick]})
     for k, label in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
         ges[label] = lab[k][pick] + GES_OFFSET[k] + rng.normal(0, 0.5 * LAMOST_NOISE[k], pick.size)
         ges[f"e_{label}"] = np.full(pick.size, 0.5 * LAMOST_NOISE[k])
+    ges, ges_gaia, ges_truth = gaia_eso_positional(ges, sky["gaia_source"], seed + 2)
     # SoS DR2: every label star, spec = reference labels, ml = spec + noise
     sos = Table({"SoSid": np.arange(n, dtype=np.int64) + 1, "GaiaDR3": np.asarray(stars["source_id"]),
                  "RAJ2000": np.asarray(stars["ra"]), "DEJ2000": np.asarray(stars["dec"])})
@@ -249,7 +349,9 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
     labelsky = {ARCHIVE_TABLES[k].table_name: t for k, t in sky.items()}
     labelsky["b_pastel_pastel"] = _vizier_sql(pastel)
     return {"vizier": {"III/286/catalog": apo, "V/162/dr11sl": lamost,
-                       "J/A+A/676/A129/catalog": ges, "J/A+A/700/A195/catalog": sos},
+                       "J/A+A/676/A129/catalog": ges, "J/A+A/700/A195/catalog": sos,
+                       GES_GAIA_TABLE: ges_gaia},
+            "_truth": {f"{sql_table_name('J/A+A/676/A129/catalog')}.truth": ges_truth},
             "galah_dr3": {"main_star": gal, "vac_gaiaedr3": gal_gaia},
             SSPP_SCHEMA: {"sppparams": sspp},
             SSPP_XMATCH_SCHEMA: {SSPP_XMATCH_TABLE: xmatch},
@@ -290,6 +392,8 @@ def write_label_mirror(tables: dict[str, dict[str, Table]], out: str | os.PathLi
         names[path] = sql_table_name(path)
         rows[path] = len(t)
         t.write(fixture / f"{sql_table_name(path)}.ecsv", overwrite=True)
+    for name, t in tables.get("_truth", {}).items():
+        t.write(fixture / f"{name}.ecsv", overwrite=True)
     for name, t in tables["_pastel_vizier_labels"].items():
         t.write(fixture / f"{LABEL_SKY_SCHEMA}.{name}.vizier_labels.ecsv", overwrite=True)
     return {"resources": resources, "tables": names, "rows": rows,
