@@ -101,7 +101,7 @@ class UploadStats:
                 "chunks_from_cache": self.chunks_from_cache, "jobs": self.jobs}
 
 
-def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int = UPLOAD_CHUNK_ROWS,
+def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = None,
                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
                 progress: bool = True, description: str = "upload chunks",
                 stats: UploadStats | None = None) -> Iterator[Table]:
@@ -115,11 +115,13 @@ def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int = UPLOAD_
 
     The arguments are checked when this is called (an empty ``ids`` raises
     :class:`~sos_vo.exceptions.EmptyInputError` at once); the jobs run as the result is
-    iterated.  ``stats`` (optional) is filled as the chunks go by.
+    iterated.  ``stats`` (optional) is filled as the chunks go by.  ``chunk_rows``: ids per
+    job (default :data:`UPLOAD_CHUNK_ROWS`).
     """
     ids = np.unique(np.asarray(ids, dtype=np.int64))
     if ids.size == 0:
         raise EmptyInputError("no Gaia DR3 source_id to upload")
+    chunk_rows = UPLOAD_CHUNK_ROWS if chunk_rows is None else chunk_rows
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     stats = UploadStats() if stats is None else stats
@@ -167,7 +169,7 @@ def _chunks(client: TapClient, query: str, ids: np.ndarray, chunk_rows: int,
         bar.close()
 
 
-def fetch_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int = UPLOAD_CHUNK_ROWS,
+def fetch_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = None,
                  cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
                  progress: bool = True, description: str = "upload chunks") -> Table:
     """All chunks of :func:`iter_by_ids` stacked in one table.
@@ -198,7 +200,7 @@ def stack_chunks(tables: Sequence[Table]) -> Table:
 def training_rows(ids, survey: str, *, client: TapClient, server_cuts: bool = True,
                   tables: dict[str, str] | None = None,
                   cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
-                  progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS) -> Table:
+                  progress: bool = True, chunk_rows: int | None = None) -> Table:
     """Joined rows (the columns of ``sos-vo query``'s server rows) of the labelled stars ``ids``
     with a one-to-one ``survey`` counterpart that pass the server-side Gaia cuts, all in one
     table (:func:`training_chunks` stacked)."""
@@ -215,7 +217,7 @@ def training_rows(ids, survey: str, *, client: TapClient, server_cuts: bool = Tr
 def training_chunks(ids, survey: str, *, client: TapClient, server_cuts: bool = True,
                     tables: dict[str, str] | None = None,
                     cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
-                    progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS,
+                    progress: bool = True, chunk_rows: int | None = None,
                     stats: UploadStats | None = None) -> Iterator[Table]:
     """The rows of :func:`training_rows`, one upload chunk at a time (:func:`iter_by_ids`: in
     increasing, disjoint ``source_id`` ranges); the ADQL is :func:`joined_by_ids_query`."""
@@ -239,7 +241,7 @@ def astrometry_query(tables: dict[str, str] | None = None) -> str:
 
 def astrometry_rows(ids, *, client: TapClient, tables: dict[str, str] | None = None,
                     cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
-                    progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS,
+                    progress: bool = True, chunk_rows: int | None = None,
                     keep: Callable[[Table], np.ndarray] | None = None) -> Table:
     """``source_id`` and :data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS` of ``ids`` (J2016.0
     positions and proper motions, for the PASTEL match), uploaded and cached like

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -429,9 +430,11 @@ def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAUL
     return LabelStage(labels, build.spectro_table(), report, prov)
 
 
-PREPARE_CHUNK_ROWS = 200_000
+PREPARE_CHUNK_ROWS = 50_000
 """Joined rows prepared (cuts, recalibration, PASTEL augmentation, features) at a time by
-:func:`prepare_joined` (our choice: ~0.1 GB of intermediate tables per chunk)."""
+:func:`prepare_joined` (our choice: the intermediate tables of one chunk, about 2 kB a row, are
+~0.1 GB; 200 000-row chunks added ~0.3 GB more to the peak at 1.6 million joined rows,
+``benchmarks/join_memory.py``)."""
 SPILL_FOLDER = ".prepared"
 """Folder, inside the temporary output folder of a two-survey build, where each survey's
 training arrays wait on disk until it trains (removed before the folder is moved into place)."""
@@ -454,39 +457,74 @@ class JoinedSample:
 
 
 class _Gather:
-    """The kept arrays of the prepared chunks, summed cut counts, and their assembly."""
+    """The kept arrays of the prepared chunks, summed cut counts, and their assembly.
 
-    def __init__(self, survey: str):
+    Each chunk's kept arrays are appended to one file per column in ``folder`` as they come
+    and read back once, at their final size, by :meth:`result`: in memory, the result and no
+    second copy (concatenating in-memory parts needs the parts and the result together, and
+    freed parts below the allocator's mmap threshold are not given back to the system).
+    """
+
+    def __init__(self, survey: str, folder: Path):
         self.survey = survey
-        self.parts: list[dict[str, np.ndarray]] = []
+        self.folder = folder
+        self.files: dict[str, Any] = {}
+        self.layout: dict[str, tuple[np.dtype, tuple[int, ...], Any]] = {}
         self.reports = []
         self.first = None
         self.after_cuts = 0
+        self.n = 0
         self.synthetic = False
+
+    def _append(self, name: str, values: np.ndarray) -> None:
+        if name not in self.files:
+            self.files[name] = open(self.folder / f"{len(self.files)}.bin", "w+b")  # noqa: SIM115
+            self.layout[name] = (values.dtype, values.shape[1:], None)
+            if self.n:  # a column first seen now (the PASTEL flag): earlier rows get zeros
+                np.zeros((self.n, *values.shape[1:]), values.dtype).tofile(self.files[name])
+        np.ascontiguousarray(values, dtype=self.layout[name][0]).tofile(self.files[name])
 
     def add(self, p) -> None:
         """Keep the labelled rows' training columns and inputs of one PreparedSurvey."""
         from .pastel import PASTEL_FLAG_COLUMN
 
         lab = p.labelled()
-        part = {c: np.asarray(p.joined[c])[lab] for c in TRAINING_COLUMNS}
+        n = int(lab.sum())
+        for c in TRAINING_COLUMNS:
+            self._append(c, np.asarray(p.joined[c])[lab])
+            self.layout[c] = (*self.layout[c][:2], p.joined[c].unit)
         if PASTEL_FLAG_COLUMN in p.joined.colnames:
-            part[PASTEL_FLAG_COLUMN] = np.asarray(p.joined[PASTEL_FLAG_COLUMN], dtype=bool)[lab]
-        part["X"] = p.X[lab]
-        self.parts.append(part)
+            self._append(PASTEL_FLAG_COLUMN, np.asarray(p.joined[PASTEL_FLAG_COLUMN], dtype=bool)[lab])
+        elif PASTEL_FLAG_COLUMN in self.files:
+            self._append(PASTEL_FLAG_COLUMN, np.zeros(n, dtype=bool))
+        self._append("X", p.X[lab])
+        self.n += n
         self.reports.append(p.cut_report)
         self.after_cuts += len(p.joined)
         self.synthetic = self.synthetic or p.synthetic
         if self.first is None:
             self.first = p
 
+    def _read(self, name: str) -> np.ndarray:
+        dtype, shape, _ = self.layout[name]
+        f = self.files.pop(name)
+        f.flush()
+        f.seek(0)
+        out = np.fromfile(f, dtype=dtype, count=self.n * int(np.prod(shape, dtype=np.int64)))
+        f.close()
+        return out.reshape(self.n, *shape)
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.close()
+        self.files.clear()
+
     def result(self, n_joined: int) -> JoinedSample:
-        """One table and one input matrix for all chunks; each part is freed once copied."""
+        """One table and one input matrix for all chunks."""
         from astropy.table import Table
 
         from ..pipeline import PreparedSurvey
         from ..prepare.cuts import CutReport, CutStep
-        from .pastel import PASTEL_FLAG_COLUMN
 
         report = CutReport(self.survey)
         for j, step in enumerate(self.first.cut_report.steps):
@@ -497,31 +535,16 @@ class _Gather:
         for r in self.reports:
             for col, n in r.masked_values.items():
                 report.masked_values[col] = report.masked_values.get(col, 0) + n
-        n = sum(len(part["X"]) for part in self.parts)
-        names = [*TRAINING_COLUMNS, "X"]
-        if any(PASTEL_FLAG_COLUMN in part for part in self.parts):
-            names.insert(-1, PASTEL_FLAG_COLUMN)
-            for part in self.parts:
-                part.setdefault(PASTEL_FLAG_COLUMN, np.zeros(len(part["X"]), dtype=bool))
-        first = self.parts[0]
-        out = {c: np.empty((n, *first[c].shape[1:]), dtype=first[c].dtype) for c in names}
-        start = 0
-        while self.parts:  # copy and free part by part: the result and one part are alive
-            part = self.parts.pop(0)
-            stop = start + len(part["X"])
-            for c in names:
-                out[c][start:stop] = part[c]
-            start = stop
-            del part
-        X = out.pop("X")
-        joined = Table(out, copy=False)
-        for k in LABELS:
-            joined[f"spec_{k}"].unit = self.first.joined[f"spec_{k}"].unit
+        X = self._read("X")
+        joined = Table()
+        for c in list(self.files):
+            joined[c] = self._read(c)
+            joined[c].unit = self.layout[c][2]
         prepared = PreparedSurvey(survey=self.survey, joined=joined, cut_report=report,
                                   features=Table(), X=X, input_names=self.first.input_names,
                                   synthetic=self.synthetic)
         return JoinedSample(prepared, {"joined": int(n_joined), "after_cuts": self.after_cuts,
-                                       "labelled_after_cuts": int(n)})
+                                       "labelled_after_cuts": self.n})
 
 
 def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Table,
@@ -564,16 +587,28 @@ def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Ta
     -------
     JoinedSample
     """
+    chunk_rows = PREPARE_CHUNK_ROWS if chunk_rows is None else chunk_rows
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    with tempfile.TemporaryDirectory(prefix="sos-vo-prepare-") as work:
+        gather = _Gather(survey, Path(work))
+        try:
+            return _prepare_chunks(rows, survey, gather, astrometry=astrometry, spectro=spectro,
+                                   pastel=pastel, recalibration=recalibration,
+                                   chunk_rows=chunk_rows)
+        finally:
+            gather.close()
+
+
+def _prepare_chunks(rows, survey: str, gather: _Gather, *, astrometry: Table, spectro: Table,
+                    pastel: Table | None, recalibration, chunk_rows: int) -> JoinedSample:
+    """The loop of :func:`prepare_joined`."""
     from astropy.table import vstack
 
     from ..pipeline import prepare_survey
 
-    chunk_rows = PREPARE_CHUNK_ROWS if chunk_rows is None else chunk_rows
-    if chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     pm = astrometry[["source_id", "pmra", "pmdec"]]
     spectro_ids = np.asarray(spectro["source_id"], dtype=np.int64)
-    gather = _Gather(survey)
     n_in = 0
 
     def prepare(block: Table, alone: bool) -> None:
@@ -597,9 +632,11 @@ def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Ta
         t = vstack(pieces, metadata_conflicts="silent") if len(pieces) > 1 else pieces[0]
         return t[np.argsort(np.asarray(t["source_id"], dtype=np.int64), kind="stable")]
 
+    if isinstance(rows, Table):  # one table: its rows in source_id order, a chunk at a time
+        rows = _in_id_order(rows, chunk_rows)
     pending: list[Table] = []
     n_pending, n_chunks, last = 0, 0, None
-    for t in [rows] if isinstance(rows, Table) else rows:
+    for t in rows:
         if len(t) == 0:
             continue
         t_ids = np.asarray(t["source_id"], dtype=np.int64)
@@ -622,9 +659,16 @@ def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Ta
     del pending
     if n_in == 0:
         raise EmptyInputError(f"{survey}: no joined row to prepare")
-    if not gather.parts:
+    if gather.first is None:
         raise EmptyInputError(f"{survey}: no row of {n_in} survives the quality cuts")
     return gather.result(n_in)
+
+
+def _in_id_order(rows: Table, chunk_rows: int) -> Iterable[Table]:
+    """The rows of one table in ``source_id`` order (stable), ``chunk_rows`` at a time."""
+    order = np.argsort(np.asarray(rows["source_id"], dtype=np.int64), kind="stable")
+    for start in range(0, len(order), chunk_rows):
+        yield rows[order[start:start + chunk_rows]]
 
 
 def spill_prepared(prepared, path: Path):

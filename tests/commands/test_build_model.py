@@ -383,9 +383,11 @@ def test_bad_scheduler_is_one_line_and_exit_2(address, message, tmp_path, capsys
 
 @pytest.mark.slow
 def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, monkeypatch):
-    """Cuts, recalibration, PASTEL augmentation and features chunk by chunk (bounded memory)
-    give the rows, inputs and cut counts of one pass over all joined rows."""
+    """Cuts, recalibration, PASTEL augmentation and features chunk by chunk (bounded memory),
+    with the joined rows streamed upload chunk by upload chunk, give the rows, inputs, cut
+    counts and provenance row counts of one pass over all joined rows."""
     import sos_vo.pipeline as pipeline
+    from sos_vo.archives import label_join
     from sos_vo.labels import real_model
 
     _, _, root = built
@@ -398,11 +400,19 @@ def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, 
     monkeypatch.setattr(pipeline, "train_survey", fake_train)
     kw = dict(all_sky=True, out=root / "unused", tap_url=mirror_env, label_tap_url=mirror_env,
               tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", n_members=2, progress=False)
-    real_model.build_model(None, **kw)  # one chunk (the mirror has ~1 700 joined rows)
+    first = real_model.build_model(None, **kw)  # one chunk (the mirror has ~1 700 joined rows)
     monkeypatch.setattr(real_model, "PREPARE_CHUNK_ROWS", 250)
-    real_model.build_model(None, **kw)
+    monkeypatch.setattr(label_join, "UPLOAD_CHUNK_ROWS", 300)
+    second = real_model.build_model(None, **kw)
     one, chunked = got[0], got[1]
     assert len(one.joined) > 250  # several chunks really ran
+    assert second.provenance["join"]["sdss"]["jobs"] + \
+        second.provenance["join"]["sdss"]["chunks_from_cache"] > 5  # several upload chunks
+    assert second.provenance["rows"] == first.provenance["rows"]
+    assert second.provenance["recalibration"] == first.provenance["recalibration"]
+    for key in ("rows", "uploaded_ids", "adql"):
+        assert second.provenance["join"]["sdss"][key] == first.provenance["join"]["sdss"][key]
+    assert second.provenance["astrometry"]["rows"] == first.provenance["astrometry"]["rows"]
     np.testing.assert_array_equal(np.asarray(chunked.joined["source_id"]),
                                   np.asarray(one.joined["source_id"]))
     np.testing.assert_array_equal(chunked.X, one.X)
