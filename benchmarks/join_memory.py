@@ -20,9 +20,10 @@ Two modes, each run in a child process of its own:
   the labelled rows' training columns and network inputs only;
 * ``held`` -- the layout the stages had before: every chunk stacked into one joined table (as
   ``training_rows`` does) and the astrometry of every star held, the refit match on all of it,
-  then ``prepare_joined`` of the whole table.  Run with the previous code on ``PYTHONPATH``
-  (``--code``), this is the previous path exactly (its ``prepare_joined`` returned the kept
-  rows' full tables and features too).
+  then ``prepare_joined`` of the whole table.  Run with a checkout of the previous code
+  (``--code``, put first on ``sys.path`` in the children), this is the previous path exactly
+  (its ``prepare_joined`` prepared 200 000 rows at a time and returned the kept rows' full
+  tables and features too).
 
 The peak is the child's own high-water mark (``VmHWM`` of ``/proc/self/status``, read at its
 end); ``start_rss_mb`` is the resident set (``VmRSS``) once the fake's template and the labels
@@ -33,6 +34,11 @@ high-water mark is reset to it (``5`` written to ``/proc/self/clear_refs``, Linu
 cuts (rows x inputs x 4 bytes), which the training needs whatever the path.
 
     python -m benchmarks.join_memory --rows 160000 1600000 --json benchmarks/results/join_memory.json
+    git worktree add /tmp/previous 190d685   # the code before the streamed stages
+    python -m benchmarks.join_memory --rows 160000 1600000 --modes held --code /tmp/previous \
+        --code-label "190d685 (before)" --json benchmarks/results/join_memory-before.json
+    python -m benchmarks.join_memory --rows 1600000 --modes stream --prepare-chunk-rows 200000 \
+        --json benchmarks/results/join_memory-chunk200k.json
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ PASTEL_AT_STARS = 0.1
 """Fraction of the PASTEL entries placed at a star's J2000 position (our choice)."""
 CODE_ENV = "SOS_VO_JOIN_MEMORY_CODE"
 """Environment variable passing ``--code`` to the children."""
+CODE_LABEL_ENV = "SOS_VO_JOIN_MEMORY_CODE_LABEL"
+"""Environment variable passing ``--code-label`` to the children."""
 CENTER = {"sdss": (180.0, 30.0), "skymapper": (180.0, -30.0)}
 """Cone of the template, in the survey's footprint (our choice)."""
 
@@ -226,7 +234,7 @@ def child(rows: int, mode: str, survey: str, prepare_chunk_rows: int | None = No
             "prepare_chunk_rows": getattr(real_model, "PREPARE_CHUNK_ROWS", None),
             "wall_s": wall,
             "cpu_s": time.process_time() - c0,
-            "code": str(Path(real_model.__file__).resolve().parents[2])}
+            "code": os.environ.get(CODE_LABEL_ENV) or "this tree"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -238,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--code", type=Path,
                    help="run the children with this source tree first on PYTHONPATH (e.g. a "
                         "checkout of the previous code, for the 'held' mode's 'before')")
+    p.add_argument("--code-label", help="what --code is, stored with the figures (e.g. a commit)")
     p.add_argument("--prepare-chunk-rows", type=int, default=0,
                    help="rows per prepared chunk (default: the code's PREPARE_CHUNK_ROWS)")
     p.add_argument("--json", type=Path, help="write the figures here")
@@ -253,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parents[1])
     env.pop(CODE_ENV, None)
+    env[CODE_LABEL_ENV] = args.code_label or ("the code at --code" if args.code else "this tree")
     if args.code:
         env[CODE_ENV] = str(args.code.resolve())
     results = []
@@ -278,13 +288,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.json:  # after every run: a long series killed midway keeps what it measured
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 payload = {"benchmark": "join_memory", "synthetic": True,
-                           "argv": list(argv) if argv is not None else sys.argv[1:],
+                           "argv": _argv_without_code(argv if argv is not None else sys.argv[1:]),
                            "results": results, "slopes": slopes(results)}
                 args.json.write_text(json.dumps(payload, indent=1) + "\n")
     for s in slopes(results):
         print(f"{s['mode']:<6} {s['code']}: {s['added_bytes_per_joined_row']:.0f} bytes per joined row "
               f"added to the peak; the training matrix {s['matrix_bytes_per_joined_row']:.0f}")
     return 0
+
+
+def _argv_without_code(argv: Sequence[str]) -> list[str]:
+    """The arguments with the path of ``--code`` left out (it is a local folder)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            out.append("PATH")
+            skip = False
+        elif a == "--code":
+            out.append(a)
+            skip = True
+        else:
+            out.append("--code=PATH" if a.startswith("--code=") else a)
+    return out
 
 
 def slopes(results: list[dict]) -> list[dict]:

@@ -9,15 +9,21 @@ Stages (each one's row counts go into the model's provenance):
 3. **homogenisation**: the surveys on the reference scale and averaged per star
    (:func:`sos_vo.labels.build.homogenise_labels`); ``--labels sos-dr2`` takes the published
    SoS DR2 spectroscopic labels instead, which T25 Table 6 gives already recalibrated;
-4. **join**: Gaia DR3, Bailer-Jones distances, Andrae [M/H] and the photometry of the labelled
-   stars, uploaded by source_id (:func:`sos_vo.archives.label_join.training_rows`), with the
-   server-side Gaia cuts of ``sos-vo query``;
+4. **PASTEL and astrometry**: the PASTEL entries of the region, and the J2016.0 astrometry of
+   the labelled stars uploaded by source_id (:func:`sos_vo.archives.label_join.astrometry_rows`),
+   of which only the stars a PASTEL match can use are kept as the chunks arrive
+   (:func:`sos_vo.prepare.crossmatch.near_pastel`; the matched pairs are those of all stars);
 5. **recalibration** (T25 Eq. 2): ``refit`` on PASTEL entries matched by position to the
    labelled stars (:func:`sos_vo.labels.build.refit_recalibration`), ``t25`` (Table 1) or
    ``none``;
-6. **cuts, features, training**: :func:`sos_vo.pipeline.prepare_survey` (with the Eq. 2
-   coefficients of stage 5 and the PASTEL augmentation) and
-   :func:`sos_vo.pipeline.train_survey`, one model folder per survey.
+6. **join, cuts, features**: per survey, Gaia DR3, Bailer-Jones distances, Andrae [M/H] and
+   the photometry of the labelled stars, uploaded by source_id with the server-side Gaia cuts
+   of ``sos-vo query`` (:func:`sos_vo.archives.label_join.training_chunks`), each upload chunk
+   streamed through :func:`sos_vo.pipeline.prepare_survey` (with the Eq. 2 coefficients of
+   stage 5 and the PASTEL augmentation) by :func:`prepare_joined`, which keeps only what the
+   training reads;
+7. **training**: :func:`sos_vo.pipeline.train_survey`, one model folder per survey, one survey
+   at a time (with two surveys, each one's training arrays wait on disk until it trains).
 
 Resuming: every TAP result (label chunks, id-upload chunks) is cached on disk (``cache_dir``),
 so a killed build started again refetches nothing it had finished; every finished ensemble
@@ -578,10 +584,17 @@ def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Ta
     tables, given the proper motions, the labels of its stars and the PASTEL table, and
     prepared.  Every step of the preparation works star by star (the cuts are per-row
     predicates, the recalibration and the features per row, the PASTEL augmentation per
-    matched star), so the result equals one call on all the rows (tested).  Of each prepared
-    chunk only the labelled rows' :data:`TRAINING_COLUMNS`, PASTEL flag and network inputs
-    are kept; the cut counts are added.  Alive at a time: those kept arrays, the buffered
-    rows (under ``chunk_rows`` plus one upload chunk) and one chunk's intermediate tables.
+    matched star), so the result equals one call on all the rows (tested).  One exception: a
+    PASTEL entry within the match radius of two joined stars that fall in different chunks
+    is paired with both, where one call pairs it with the nearer only; the augmentation
+    fills only stars without SoS labels, and ``build-model`` prepares only stars with all
+    three, so its models do not depend on the chunking.
+
+    Of each prepared chunk only the labelled rows' :data:`TRAINING_COLUMNS`, PASTEL flag and
+    network inputs are kept, appended to temporary files (``tempfile``'s folder) and read back
+    once at the end; the cut counts are added.  Alive at a time: the buffered rows (under
+    ``chunk_rows`` plus one upload chunk) and one chunk's intermediate tables; at the end,
+    the kept arrays (measured by ``benchmarks/join_memory.py``).
 
     Returns
     -------
