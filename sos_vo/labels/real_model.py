@@ -482,13 +482,15 @@ class _Gather:
         self.n = 0
         self.synthetic = False
 
-    def _append(self, name: str, values: np.ndarray) -> None:
+    def _append(self, name: str, values: np.ndarray, dtype, unit=None) -> None:
+        """Append ``values`` as ``dtype`` (fixed per column, so that every chunk's rows are
+        stored alike: int64 ids, float64 labels, bool flag, float32 inputs)."""
         if name not in self.files:
             self.files[name] = open(self.folder / f"{len(self.files)}.bin", "w+b")  # noqa: SIM115
-            self.layout[name] = (values.dtype, values.shape[1:], None)
+            self.layout[name] = (np.dtype(dtype), values.shape[1:], unit)
             if self.n:  # a column first seen now (the PASTEL flag): earlier rows get zeros
-                np.zeros((self.n, *values.shape[1:]), values.dtype).tofile(self.files[name])
-        np.ascontiguousarray(values, dtype=self.layout[name][0]).tofile(self.files[name])
+                np.zeros((self.n, *values.shape[1:]), dtype).tofile(self.files[name])
+        np.ascontiguousarray(values, dtype=dtype).tofile(self.files[name])
 
     def add(self, p) -> None:
         """Keep the labelled rows' training columns and inputs of one PreparedSurvey."""
@@ -496,14 +498,15 @@ class _Gather:
 
         lab = p.labelled()
         n = int(lab.sum())
-        for c in TRAINING_COLUMNS:
-            self._append(c, np.asarray(p.joined[c])[lab])
-            self.layout[c] = (*self.layout[c][:2], p.joined[c].unit)
+        self._append("source_id", np.asarray(p.joined["source_id"])[lab], np.int64)
+        for k in LABELS:  # labelled rows: every value finite, none masked
+            c = f"spec_{k}"
+            self._append(c, np.asarray(p.joined[c])[lab], np.float64, p.joined[c].unit)
         if PASTEL_FLAG_COLUMN in p.joined.colnames:
-            self._append(PASTEL_FLAG_COLUMN, np.asarray(p.joined[PASTEL_FLAG_COLUMN], dtype=bool)[lab])
+            self._append(PASTEL_FLAG_COLUMN, np.asarray(p.joined[PASTEL_FLAG_COLUMN])[lab], bool)
         elif PASTEL_FLAG_COLUMN in self.files:
-            self._append(PASTEL_FLAG_COLUMN, np.zeros(n, dtype=bool))
-        self._append("X", p.X[lab])
+            self._append(PASTEL_FLAG_COLUMN, np.zeros(n, dtype=bool), bool)
+        self._append("X", p.X[lab], np.float32)
         self.n += n
         self.reports.append(p.cut_report)
         self.after_cuts += len(p.joined)
