@@ -422,3 +422,44 @@ def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, 
         [(s.name, s.n_before, s.n_removed) for s in one.cut_report.steps]
     assert chunked.cut_report.masked_values == one.cut_report.masked_values
     assert chunked.input_names == one.input_names
+
+
+@pytest.mark.slow
+def test_two_surveys_train_one_at_a_time_with_both_counts(built, mirror_env, monkeypatch, tmp_path):
+    """--survey both: each survey's training arrays wait on disk while the other is prepared,
+    come back equal to a one-survey build's, and every model gets both surveys' row counts."""
+    import sos_vo.pipeline as pipeline
+    from sos_vo.labels import real_model
+
+    _, _, root = built
+    seen = []
+
+    def fake_train(prepared, folder, **kwargs):
+        spill = Path(folder).parent / real_model.SPILL_FOLDER
+        waiting = sorted(p.name for p in spill.glob("*.npz")) if spill.is_dir() else None
+        seen.append((prepared, kwargs["provenance"], waiting))
+        Path(folder).mkdir()
+        (Path(folder) / "model.json").write_text("{}")
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    kw = dict(all_sky=True, tap_url=mirror_env, label_tap_url=mirror_env,
+              tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", n_members=2, progress=False)
+    result = real_model.build_model(None, survey="both", out=tmp_path / "both", **kw)
+    assert [s[0].survey for s in seen] == ["sdss", "skymapper"]
+    # while sdss trains, skymapper's arrays wait on disk; then only skymapper's were left
+    assert seen[0][2] == ["sdss.npz", "skymapper.npz"] and seen[1][2] == ["skymapper.npz"]
+    assert sorted(p.name for p in (tmp_path / "both").iterdir()) == \
+        [".sos-vo-output", "sdss", "skymapper"]
+    for _, prov, _ in seen:
+        assert set(prov["rows"]) >= {"sdss", "skymapper"} and set(prov["join"]) == {"sdss", "skymapper"}
+    assert result.provenance["rows"]["skymapper"]["labelled_after_cuts"] == len(seen[1][0].X)
+    for i, survey in enumerate(("sdss", "skymapper")):
+        alone = real_model.build_model(None, survey=survey, out=tmp_path / survey, **kw)
+        one = seen[-1][0]
+        np.testing.assert_array_equal(one.X, seen[i][0].X)
+        assert one.joined.colnames == seen[i][0].joined.colnames
+        for c in one.joined.colnames:
+            np.testing.assert_array_equal(np.asarray(one.joined[c]), np.asarray(seen[i][0].joined[c]))
+            assert one.joined[c].unit == seen[i][0].joined[c].unit
+        assert alone.provenance["rows"][survey] == result.provenance["rows"][survey]
