@@ -184,7 +184,7 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
     if n < 10 * max(n_members, 1):
         raise EmptyInputError(f"{prepared.survey}: only {n} labelled rows after the cuts; too few "
                               f"to train {n_members} members with an 80/10/10 split")
-    X = prepared.X[mask]
+    X = prepared.X if mask.all() else prepared.X[mask]  # no copy of an all-labelled sample
     y = {k: v[mask] for k, v in prepared.labels().items()}
     ids = np.asarray(prepared.joined["source_id"], dtype=np.int64)[mask]
     prov = {"synthetic": prepared.synthetic, "survey": prepared.survey, "n_labelled": n,

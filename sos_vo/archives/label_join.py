@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,35 +84,68 @@ class IdChunk:
         return [IdChunk(self.index * 2, self.ids[:mid]), IdChunk(self.index * 2 + 1, self.ids[mid:])]
 
 
-def fetch_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int = UPLOAD_CHUNK_ROWS,
-                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
-                 progress: bool = True, description: str = "upload chunks") -> Table:
-    """Run ``query`` (which joins ``TAP_UPLOAD.sosvo_label_ids``) for all ``ids``, chunked.
+@dataclass
+class UploadStats:
+    """Counts of one id-upload run (:func:`iter_by_ids`), filled while it streams."""
 
-    Returns
-    -------
-    Table
-        The stacked rows; ``meta``: ``uploaded_ids``, ``chunks``, ``chunks_from_cache``,
-        ``jobs``.
+    uploaded_ids: int = 0
+    chunks: int = 0
+    chunks_from_cache: int = 0
+    jobs: int = 0
+    rows: int = 0
+
+    def meta(self) -> dict[str, int]:
+        """``uploaded_ids``, ``chunks``, ``chunks_from_cache``, ``jobs`` (the stacked table's
+        ``meta`` of :func:`fetch_by_ids`)."""
+        return {"uploaded_ids": self.uploaded_ids, "chunks": self.chunks,
+                "chunks_from_cache": self.chunks_from_cache, "jobs": self.jobs}
+
+
+def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = None,
+                cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                progress: bool = True, description: str = "upload chunks",
+                stats: UploadStats | None = None) -> Iterator[Table]:
+    """Run ``query`` (which joins ``TAP_UPLOAD.sosvo_label_ids``) for all ``ids``, chunk by chunk.
+
+    The ids are made unique and sorted, so the chunks are yielded in increasing, disjoint
+    ``source_id`` ranges (a chunk split on overflow yields its halves in order).  Each chunk's
+    rows come from the cache when it holds them, else from one TAP job (then cached).  Only the
+    chunk being yielded is held here: a caller that keeps what it needs of each chunk and drops
+    the rest holds one chunk at a time.
+
+    The arguments are checked when this is called (an empty ``ids`` raises
+    :class:`~sos_vo.exceptions.EmptyInputError` at once); the jobs run as the result is
+    iterated.  ``stats`` (optional) is filled as the chunks go by.  ``chunk_rows``: ids per
+    job (default :data:`UPLOAD_CHUNK_ROWS`).
     """
     ids = np.unique(np.asarray(ids, dtype=np.int64))
     if ids.size == 0:
         raise EmptyInputError("no Gaia DR3 source_id to upload")
+    chunk_rows = UPLOAD_CHUNK_ROWS if chunk_rows is None else chunk_rows
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    stats = UploadStats() if stats is None else stats
+    stats.uploaded_ids = int(ids.size)
     cache = None
     if cache_dir is not False:
         cache = ChunkCache(default_cache_dir() if cache_dir is None else cache_dir, client.url,
                            f"{query}\n-- upload chunk {chunk_rows}")
+    return _chunks(client, query, ids, chunk_rows, cache, use_async, progress, description, stats)
+
+
+def _chunks(client: TapClient, query: str, ids: np.ndarray, chunk_rows: int,
+            cache: ChunkCache | None, use_async: bool, progress: bool, description: str,
+            stats: UploadStats) -> Iterator[Table]:
+    """The generator behind :func:`iter_by_ids` (cache, retries on overflow, progress)."""
     queue = [IdChunk(i, ids[s:s + chunk_rows]) for i, s in enumerate(range(0, ids.size, chunk_rows))]
-    results, from_cache, jobs0 = [], 0, client.jobs_sent
+    jobs0 = client.jobs_sent
     bar = tqdm(total=len(queue), desc=description, unit="chunk", disable=not progress)
     try:
         while queue:
             chunk = queue.pop(0)
             table = cache.get(chunk) if cache is not None else None
             if table is not None:
-                from_cache += 1
+                stats.chunks_from_cache += 1
             else:
                 try:
                     table = client.run(query, use_async=use_async,
@@ -122,48 +156,117 @@ def fetch_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int = UPLOAD
                     queue[0:0] = chunk.halves()
                     bar.total += 1
                     continue
+                finally:
+                    stats.jobs = client.jobs_sent - jobs0
                 if cache is not None:
                     cache.put(chunk, table)
-            results.append(table)
+            stats.chunks += 1
+            stats.rows += len(table)
             bar.update(1)
+            yield table
+            del table
     finally:
         bar.close()
-    nonempty = [t for t in results if len(t)] or results[:1]
+
+
+def fetch_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = None,
+                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                 progress: bool = True, description: str = "upload chunks") -> Table:
+    """All chunks of :func:`iter_by_ids` stacked in one table.
+
+    Returns
+    -------
+    Table
+        The stacked rows; ``meta``: ``uploaded_ids``, ``chunks``, ``chunks_from_cache``,
+        ``jobs``.
+    """
+    stats = UploadStats()
+    results = list(iter_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
+                               use_async=use_async, progress=progress, description=description,
+                               stats=stats))
+    out = stack_chunks(results)
+    out.meta.update(stats.meta())
+    return out
+
+
+def stack_chunks(tables: Sequence[Table]) -> Table:
+    """The non-empty ``tables`` stacked (the first one when all are empty), ``meta`` cleared."""
+    nonempty = [t for t in tables if len(t)] or list(tables[:1])
     out = vstack(nonempty, metadata_conflicts="silent") if len(nonempty) > 1 else nonempty[0]
     out.meta.clear()
-    out.meta.update({"uploaded_ids": int(ids.size), "chunks": len(results),
-                     "chunks_from_cache": from_cache, "jobs": client.jobs_sent - jobs0})
     return out
 
 
 def training_rows(ids, survey: str, *, client: TapClient, server_cuts: bool = True,
                   tables: dict[str, str] | None = None,
                   cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
-                  progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS) -> Table:
+                  progress: bool = True, chunk_rows: int | None = None) -> Table:
     """Joined rows (the columns of ``sos-vo query``'s server rows) of the labelled stars ``ids``
-    with a one-to-one ``survey`` counterpart that pass the server-side Gaia cuts."""
-    query = joined_by_ids_query(survey, server_cuts=server_cuts, tables=tables)
-    rows = fetch_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
-                        use_async=use_async, progress=progress,
-                        description=f"Gaia x {survey} by id")
-    rows.meta["query"] = query
+    with a one-to-one ``survey`` counterpart that pass the server-side Gaia cuts, all in one
+    table (:func:`training_chunks` stacked)."""
+    stats = UploadStats()
+    rows = stack_chunks(list(training_chunks(ids, survey, client=client, server_cuts=server_cuts,
+                                             tables=tables, cache_dir=cache_dir,
+                                             use_async=use_async, progress=progress,
+                                             chunk_rows=chunk_rows, stats=stats)))
+    rows.meta.update(stats.meta())
+    rows.meta["query"] = joined_by_ids_query(survey, server_cuts=server_cuts, tables=tables)
     return rows
 
 
-def astrometry_rows(ids, *, client: TapClient, tables: dict[str, str] | None = None,
+def training_chunks(ids, survey: str, *, client: TapClient, server_cuts: bool = True,
+                    tables: dict[str, str] | None = None,
                     cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
-                    progress: bool = True, chunk_rows: int = UPLOAD_CHUNK_ROWS) -> Table:
-    """``source_id`` and :data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS` of ``ids`` (J2016.0
-    positions and proper motions, for the PASTEL match), uploaded and cached like
-    :func:`training_rows`."""
+                    progress: bool = True, chunk_rows: int | None = None,
+                    stats: UploadStats | None = None) -> Iterator[Table]:
+    """The rows of :func:`training_rows`, one upload chunk at a time (:func:`iter_by_ids`: in
+    increasing, disjoint ``source_id`` ranges); the ADQL is :func:`joined_by_ids_query`."""
+    query = joined_by_ids_query(survey, server_cuts=server_cuts, tables=tables)
+    return iter_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
+                       use_async=use_async, progress=progress,
+                       description=f"Gaia x {survey} by id", stats=stats)
+
+
+def astrometry_query(tables: dict[str, str] | None = None) -> str:
+    """ADQL of ``source_id`` and :data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS` of the
+    uploaded ids."""
     from .gaia import ASTROMETRY_COLUMNS
 
     gaia = quote_table_name(table_name("gaia_source", ARCHIVE_TABLES["gaia_source"].name,
                                        overrides=tables))
     cols = ", ".join(f"g.{c}" for c in ASTROMETRY_COLUMNS)
-    query = (f"SELECT u.source_id AS source_id, {cols} FROM TAP_UPLOAD.{UPLOAD_TABLE} AS u "
-             f"JOIN {gaia} AS g ON g.source_id = u.source_id")
-    rows = fetch_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
-                        use_async=use_async, progress=progress, description="Gaia astrometry by id")
-    rows.meta["query"] = query
+    return (f"SELECT u.source_id AS source_id, {cols} FROM TAP_UPLOAD.{UPLOAD_TABLE} AS u "
+            f"JOIN {gaia} AS g ON g.source_id = u.source_id")
+
+
+def astrometry_rows(ids, *, client: TapClient, tables: dict[str, str] | None = None,
+                    cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                    progress: bool = True, chunk_rows: int | None = None,
+                    keep: Callable[[Table], np.ndarray] | None = None) -> Table:
+    """``source_id`` and :data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS` of ``ids`` (J2016.0
+    positions and proper motions, for the PASTEL match), uploaded and cached like
+    :func:`training_rows`.
+
+    ``keep`` (optional) is called on each upload chunk as it arrives and returns the boolean
+    mask of the rows to keep; the others are dropped at once, so only the kept rows and one
+    chunk are held (:func:`sos_vo.prepare.crossmatch.near_pastel` keeps the stars a PASTEL
+    match can use).
+
+    Returns
+    -------
+    Table
+        The kept rows; ``meta``: ``query``, ``rows`` (rows fetched, kept or not), ``kept``,
+        ``jobs`` and the counts of :meth:`UploadStats.meta`.
+    """
+    query = astrometry_query(tables)
+    stats = UploadStats()
+    kept = []
+    for chunk in iter_by_ids(client, query, ids, chunk_rows=chunk_rows, cache_dir=cache_dir,
+                             use_async=use_async, progress=progress,
+                             description="Gaia astrometry by id", stats=stats):
+        kept.append(chunk if keep is None else chunk[np.asarray(keep(chunk), dtype=bool)])
+        del chunk
+    rows = stack_chunks(kept)
+    rows.meta.update(stats.meta())
+    rows.meta.update({"query": query, "rows": stats.rows, "kept": len(rows)})
     return rows

@@ -9,15 +9,21 @@ Stages (each one's row counts go into the model's provenance):
 3. **homogenisation**: the surveys on the reference scale and averaged per star
    (:func:`sos_vo.labels.build.homogenise_labels`); ``--labels sos-dr2`` takes the published
    SoS DR2 spectroscopic labels instead, which T25 Table 6 gives already recalibrated;
-4. **join**: Gaia DR3, Bailer-Jones distances, Andrae [M/H] and the photometry of the labelled
-   stars, uploaded by source_id (:func:`sos_vo.archives.label_join.training_rows`), with the
-   server-side Gaia cuts of ``sos-vo query``;
+4. **PASTEL and astrometry**: the PASTEL entries of the region, and the J2016.0 astrometry of
+   the labelled stars uploaded by source_id (:func:`sos_vo.archives.label_join.astrometry_rows`),
+   of which only the stars a PASTEL match can use are kept as the chunks arrive
+   (:func:`sos_vo.prepare.crossmatch.near_pastel`; the matched pairs are those of all stars);
 5. **recalibration** (T25 Eq. 2): ``refit`` on PASTEL entries matched by position to the
    labelled stars (:func:`sos_vo.labels.build.refit_recalibration`), ``t25`` (Table 1) or
    ``none``;
-6. **cuts, features, training**: :func:`sos_vo.pipeline.prepare_survey` (with the Eq. 2
-   coefficients of stage 5 and the PASTEL augmentation) and
-   :func:`sos_vo.pipeline.train_survey`, one model folder per survey.
+6. **join, cuts, features**: per survey, Gaia DR3, Bailer-Jones distances, Andrae [M/H] and
+   the photometry of the labelled stars, uploaded by source_id with the server-side Gaia cuts
+   of ``sos-vo query`` (:func:`sos_vo.archives.label_join.training_chunks`), each upload chunk
+   streamed through :func:`sos_vo.pipeline.prepare_survey` (with the Eq. 2 coefficients of
+   stage 5 and the PASTEL augmentation) by :func:`prepare_joined`, which keeps only what the
+   training reads;
+7. **training**: :func:`sos_vo.pipeline.train_survey`, one model folder per survey, one survey
+   at a time (with two surveys, each one's training arrays wait on disk until it trains).
 
 Resuming: every TAP result (label chunks, id-upload chunks) is cached on disk (``cache_dir``),
 so a killed build started again refetches nothing it had finished; every finished ensemble
@@ -38,7 +44,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +54,12 @@ import numpy as np
 from astropy.table import Table, join
 
 from ..archives import gaia
-from ..archives.label_join import astrometry_rows, training_rows
+from ..archives.label_join import (
+    UploadStats,
+    astrometry_rows,
+    joined_by_ids_query,
+    training_chunks,
+)
 from ..archives.label_source import fetch_labels, get_source, label_sources
 from ..archives.query import archive_tables_from_rows, surveys_for
 from ..archives.regions import Region, as_region
@@ -283,37 +295,28 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
     if ids.size == 0:
         raise EmptyInputError("no star with Teff, log g and [Fe/H] after the homogenisation")
 
-    # 4. join by source_id
-    joined_rows = {}
-    for s in surveys:
-        rows = training_rows(ids, s, client=gaia_client, tables=tables, cache_dir=cache_dir,
-                             use_async=use_async, progress=progress)
-        prov.setdefault("join", {})[s] = {"adql": rows.meta["query"],
-                                          "uploaded_ids": rows.meta["uploaded_ids"],
-                                          "rows": len(rows), "jobs": rows.meta["jobs"],
-                                          "chunks_from_cache": rows.meta["chunks_from_cache"]}
-        if len(rows) == 0:
-            raise EmptyInputError(
-                f"{s}: none of the {ids.size} labelled stars has a Gaia DR3 row with a one-to-one "
-                f"{s} counterpart passing the Gaia cuts at {gaia_client.url} (no overlap with Gaia)")
-        joined_rows[s] = rows
-
-    # 5. recalibration; PASTEL for the refit and the metal-poor augmentation
-    astrometry = astrometry_rows(ids, client=gaia_client, tables=tables, cache_dir=cache_dir,
-                                 use_async=use_async, progress=progress)
-    prov["astrometry"] = {"adql": astrometry.meta["query"], "rows": len(astrometry),
-                          "jobs": astrometry.meta["jobs"]}
-    coefficients = None
-    fit_table = None
-    # PASTEL serves the refit and the metal-poor augmentation of T25 Sect. 3 in every mode
+    # 4. PASTEL and the astrometry its match needs (the join itself streams in stage 6)
+    prov["join"] = {}  # filled in stage 6; created here to keep the stages' order
     from ..archives.pastel import fetch_pastel
+    from ..prepare.crossmatch import join_pastel, near_pastel, pastel_sky
 
+    # PASTEL serves the refit and the metal-poor augmentation of T25 Sect. 3 in every mode
     pastel = fetch_pastel(reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
                           **client_kwargs)
+    sky = pastel_sky(pastel)
+    astrometry = astrometry_rows(ids, client=gaia_client, tables=tables, cache_dir=cache_dir,
+                                 use_async=use_async, progress=progress,
+                                 keep=lambda chunk: near_pastel(chunk, sky))
+    log.info("astrometry: %d of %d labelled stars near a PASTEL entry",
+             astrometry.meta["kept"], astrometry.meta["rows"])
+    prov["astrometry"] = {"adql": astrometry.meta["query"], "rows": astrometry.meta["rows"],
+                          "jobs": astrometry.meta["jobs"]}
     prov["pastel"] = pastel.meta["provenance"]
-    if recalibration == "refit":
-        from ..prepare.crossmatch import join_pastel
 
+    # 5. recalibration
+    coefficients = None
+    fit_table = None
+    if recalibration == "refit":
         matched = join_pastel({GAIA_SOURCE_TABLE: astrometry, PASTEL_TABLE: pastel})
         n_pairs = int(np.isin(np.asarray(matched["source_id"]), ids).sum()) if len(matched) else 0
         if n_pairs < MIN_FIT_PAIRS:
@@ -325,37 +328,60 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
         fit_table = coefficients_table(fit)
         prov["recalibration"] = {r["label"]: {c: _py(r[c]) for c in fit_table.colnames if c != "label"}
                                  for r in fit_table}
+        del matched, fit
     elif recalibration == "t25":
         coefficients = T25_TABLE1
         prov["recalibration"] = "T25 Table 1"
     else:
         prov["recalibration"] = "none"
 
-    # 6. cuts, features, training
+    # 6. join by source_id streamed through the cuts and features; training
     def prepared_for(s: str):
-        return prepare_joined(joined_rows[s], s, astrometry=astrometry, spectro=spectro,
-                              pastel=pastel, recalibration=coefficients)
+        stats = UploadStats()
+        chunks = training_chunks(ids, s, client=gaia_client, tables=tables, cache_dir=cache_dir,
+                                 use_async=use_async, progress=progress, stats=stats)
+        try:
+            sample = prepare_joined(chunks, s, astrometry=astrometry, spectro=spectro,
+                                    pastel=pastel, recalibration=coefficients)
+        except EmptyInputError:
+            if stats.rows:
+                raise
+            raise EmptyInputError(
+                f"{s}: none of the {ids.size} labelled stars has a Gaia DR3 row with a one-to-one "
+                f"{s} counterpart passing the Gaia cuts at {gaia_client.url} (no overlap with Gaia)"
+            ) from None
+        prov["join"][s] = {"adql": joined_by_ids_query(s, tables=tables),
+                           "uploaded_ids": stats.uploaded_ids, "rows": stats.rows,
+                           "jobs": stats.jobs, "chunks_from_cache": stats.chunks_from_cache}
+        prov["rows"][s] = sample.rows
+        return sample.prepared
 
     folders: dict[str, Path] = {}
     if len(surveys) == 1:
         s = surveys[0]
         p = prepared_for(s)
-        prov["rows"][s] = {"joined": len(joined_rows[s]), "after_cuts": len(p.joined),
-                           "labelled_after_cuts": int(p.labelled().sum())}
         folders[s] = train_survey(p, out, n_members=n_members, options=options, seed=seed,
                                   progress=progress, overwrite=overwrite, provenance=_flat(prov),
                                   checkpoint_dir=ckpt, client=client, **(training or {}))
+        del p
     else:
-        prepared = {s: prepared_for(s) for s in surveys}
-        for s, p in prepared.items():
-            prov["rows"][s] = {"joined": len(joined_rows[s]), "after_cuts": len(p.joined),
-                               "labelled_after_cuts": int(p.labelled().sum())}
+        # every survey's counts go into every model's provenance, so all surveys are prepared
+        # before the first trains; each one's training arrays wait on disk meanwhile
         with atomic_path(out, overwrite=overwrite) as tmp:
             tmp.mkdir()
-            for s, p in prepared.items():
+            spill = tmp / SPILL_FOLDER
+            spill.mkdir()
+            waiting = {}
+            for s in surveys:
+                waiting[s] = spill_prepared(prepared_for(s), spill / f"{s}.npz")
+            for s in surveys:
+                p = load_prepared(waiting.pop(s), spill / f"{s}.npz")
                 train_survey(p, tmp / s, n_members=n_members, options=options, seed=seed,
                              progress=progress, provenance=_flat(prov), checkpoint_dir=ckpt,
                              client=client, **(training or {}))
+                del p
+                (spill / f"{s}.npz").unlink()
+            spill.rmdir()
         folders = {s: out / s for s in surveys}
     members = {}
     for s, folder in folders.items():
@@ -410,73 +436,280 @@ def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAUL
     return LabelStage(labels, build.spectro_table(), report, prov)
 
 
-PREPARE_CHUNK_ROWS = 200_000
+PREPARE_CHUNK_ROWS = 50_000
 """Joined rows prepared (cuts, recalibration, PASTEL augmentation, features) at a time by
-:func:`prepare_joined` (our choice: ~0.1 GB of intermediate tables per chunk)."""
+:func:`prepare_joined` (our choice: the intermediate tables of one chunk, about 2 kB a row, are
+~0.1 GB; 200 000-row chunks added ~0.3 GB more to the peak at 1.6 million joined rows,
+``benchmarks/join_memory.py``)."""
+SPILL_FOLDER = ".prepared"
+"""Folder, inside the temporary output folder of a two-survey build, where each survey's
+training arrays wait on disk until it trains (removed before the folder is moved into place)."""
+TRAINING_COLUMNS: tuple[str, ...] = ("source_id", *(f"spec_{k}" for k in LABELS))
+"""The columns of the prepared rows that :func:`sos_vo.pipeline.train_survey` reads (with
+:data:`sos_vo.labels.pastel.PASTEL_FLAG_COLUMN`): all :func:`prepare_joined` keeps besides the
+network inputs."""
 
 
-def prepare_joined(rows: Table, survey: str, *, astrometry: Table, spectro: Table,
-                   pastel: Table | None, recalibration, chunk_rows: int | None = None):
-    """:func:`sos_vo.pipeline.prepare_survey` of the joined rows of labelled stars, in chunks.
+@dataclass
+class JoinedSample:
+    """The training view of one survey's joined rows (:func:`prepare_joined`)."""
 
-    The rows are taken in ``source_id`` order, ``chunk_rows`` at a time: each chunk is split
-    into the archive tables, given the proper motions (``astrometry``), the labels of its stars
-    and the PASTEL table, and prepared; the kept rows, features and network inputs of the
-    chunks are concatenated and the cut counts added.  Every step of the preparation works
-    star by star (the cuts are per-row predicates, the recalibration and the features per row,
-    the PASTEL augmentation per matched star), so the result equals one call on all the rows
-    (tested); the intermediate tables of one chunk only are alive at a time.
+    prepared: Any
+    """A :class:`sos_vo.pipeline.PreparedSurvey` of the labelled rows after the cuts:
+    ``joined`` holds :data:`TRAINING_COLUMNS` and the PASTEL flag, ``X`` the network inputs,
+    ``features`` no column (the features are in ``X``); the cut report covers all rows."""
+    rows: dict[str, int]
+    """``joined``, ``after_cuts``, ``labelled_after_cuts``: the provenance's row counts."""
+
+
+class _Gather:
+    """The kept arrays of the prepared chunks, summed cut counts, and their assembly.
+
+    Each chunk's kept arrays are appended to one file per column in ``folder`` as they come
+    and read back once, at their final size, by :meth:`result`: in memory, the result and no
+    second copy (concatenating in-memory parts needs the parts and the result together, and
+    freed parts below the allocator's mmap threshold are not given back to the system).
     """
-    from astropy.table import vstack
 
-    from ..pipeline import PreparedSurvey, prepare_survey
-    from ..prepare.cuts import CutReport, CutStep
+    def __init__(self, survey: str, folder: Path):
+        self.survey = survey
+        self.folder = folder
+        self.files: dict[str, Any] = {}
+        self.layout: dict[str, tuple[np.dtype, tuple[int, ...], Any]] = {}
+        self.reports = []
+        self.first = None
+        self.after_cuts = 0
+        self.n = 0
+        self.synthetic = False
 
+    def _append(self, name: str, values: np.ndarray, dtype, unit=None) -> None:
+        """Append ``values`` as ``dtype`` (fixed per column, so that every chunk's rows are
+        stored alike: int64 ids, float64 labels, bool flag, float32 inputs)."""
+        if name not in self.files:
+            self.files[name] = open(self.folder / f"{len(self.files)}.bin", "w+b")  # noqa: SIM115
+            self.layout[name] = (np.dtype(dtype), values.shape[1:], unit)
+            if self.n:  # a column first seen now (the PASTEL flag): earlier rows get zeros
+                np.zeros((self.n, *values.shape[1:]), dtype).tofile(self.files[name])
+        np.ascontiguousarray(values, dtype=dtype).tofile(self.files[name])
+
+    def add(self, p) -> None:
+        """Keep the labelled rows' training columns and inputs of one PreparedSurvey."""
+        from .pastel import PASTEL_FLAG_COLUMN
+
+        lab = p.labelled()
+        n = int(lab.sum())
+        self._append("source_id", np.asarray(p.joined["source_id"])[lab], np.int64)
+        for k in LABELS:  # labelled rows: every value finite, none masked
+            c = f"spec_{k}"
+            self._append(c, np.asarray(p.joined[c])[lab], np.float64, p.joined[c].unit)
+        if PASTEL_FLAG_COLUMN in p.joined.colnames:
+            self._append(PASTEL_FLAG_COLUMN, np.asarray(p.joined[PASTEL_FLAG_COLUMN])[lab], bool)
+        elif PASTEL_FLAG_COLUMN in self.files:
+            self._append(PASTEL_FLAG_COLUMN, np.zeros(n, dtype=bool), bool)
+        self._append("X", p.X[lab], np.float32)
+        self.n += n
+        self.reports.append(p.cut_report)
+        self.after_cuts += len(p.joined)
+        self.synthetic = self.synthetic or p.synthetic
+        if self.first is None:
+            self.first = p
+
+    def _read(self, name: str) -> np.ndarray:
+        dtype, shape, _ = self.layout[name]
+        f = self.files.pop(name)
+        f.flush()
+        f.seek(0)
+        out = np.fromfile(f, dtype=dtype, count=self.n * int(np.prod(shape, dtype=np.int64)))
+        f.close()
+        return out.reshape(self.n, *shape)
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.close()
+        self.files.clear()
+
+    def result(self, n_joined: int) -> JoinedSample:
+        """One table and one input matrix for all chunks."""
+        from astropy.table import Table
+
+        from ..pipeline import PreparedSurvey
+        from ..prepare.cuts import CutReport, CutStep
+
+        report = CutReport(self.survey)
+        for j, step in enumerate(self.first.cut_report.steps):
+            report.steps.append(CutStep(step.name, step.source,
+                                        sum(r.steps[j].n_before for r in self.reports),
+                                        sum(r.steps[j].n_removed for r in self.reports),
+                                        step.server_side))
+        for r in self.reports:
+            for col, n in r.masked_values.items():
+                report.masked_values[col] = report.masked_values.get(col, 0) + n
+        X = self._read("X")
+        joined = Table()
+        for c in list(self.files):
+            joined[c] = self._read(c)
+            joined[c].unit = self.layout[c][2]
+        prepared = PreparedSurvey(survey=self.survey, joined=joined, cut_report=report,
+                                  features=Table(), X=X, input_names=self.first.input_names,
+                                  synthetic=self.synthetic)
+        return JoinedSample(prepared, {"joined": int(n_joined), "after_cuts": self.after_cuts,
+                                       "labelled_after_cuts": self.n})
+
+
+def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Table,
+                   spectro: Table, pastel: Table | None, recalibration,
+                   chunk_rows: int | None = None) -> JoinedSample:
+    """:func:`sos_vo.pipeline.prepare_survey` of the joined rows of labelled stars, in chunks,
+    keeping only what the training needs.
+
+    Parameters
+    ----------
+    rows
+        The joined rows: one table, or the upload chunks as they arrive
+        (:func:`sos_vo.archives.label_join.training_chunks`), in increasing, disjoint
+        ``source_id`` ranges (a ValueError otherwise).
+    survey
+        ``"sdss"`` or ``"skymapper"``.
+    astrometry
+        ``source_id, pmra, pmdec`` of the stars the PASTEL match can use
+        (:func:`sos_vo.prepare.crossmatch.near_pastel`); the others get no proper motion.
+    spectro
+        The labels (``sos_spectro.main`` layout) of the labelled stars.
+    pastel
+        PASTEL entries for the metal-poor augmentation (T25 Sect. 4.3), or None.
+    recalibration
+        T25 Eq. 2 coefficients or None.
+    chunk_rows
+        Rows per prepared chunk (default :data:`PREPARE_CHUNK_ROWS`).
+
+    The rows are taken in ``source_id`` order, ``chunk_rows`` at a time (as they arrive: the
+    upload chunks are buffered until a chunk is full): each chunk is split into the archive
+    tables, given the proper motions, the labels of its stars and the PASTEL table, and
+    prepared.  Every step of the preparation works star by star (the cuts are per-row
+    predicates, the recalibration and the features per row, the PASTEL augmentation per
+    matched star), so the result equals one call on all the rows (tested).  One exception: a
+    PASTEL entry within the match radius of two joined stars that fall in different chunks
+    is paired with both, where one call pairs it with the nearer only; the augmentation
+    fills only stars without SoS labels, and ``build-model`` prepares only stars with all
+    three, so its models do not depend on the chunking.
+
+    Of each prepared chunk only the labelled rows' :data:`TRAINING_COLUMNS`, PASTEL flag and
+    network inputs are kept, appended to temporary files (``tempfile``'s folder) and read back
+    once at the end; the cut counts are added.  Alive at a time: the buffered rows (under
+    ``chunk_rows`` plus one upload chunk) and one chunk's intermediate tables; at the end,
+    the kept arrays (measured by ``benchmarks/join_memory.py``).
+
+    Returns
+    -------
+    JoinedSample
+    """
     chunk_rows = PREPARE_CHUNK_ROWS if chunk_rows is None else chunk_rows
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
-    ids = np.asarray(rows["source_id"], dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
+    with tempfile.TemporaryDirectory(prefix="sos-vo-prepare-") as work:
+        gather = _Gather(survey, Path(work))
+        try:
+            return _prepare_chunks(rows, survey, gather, astrometry=astrometry, spectro=spectro,
+                                   pastel=pastel, recalibration=recalibration,
+                                   chunk_rows=chunk_rows)
+        finally:
+            gather.close()
+
+
+def _prepare_chunks(rows, survey: str, gather: _Gather, *, astrometry: Table, spectro: Table,
+                    pastel: Table | None, recalibration, chunk_rows: int) -> JoinedSample:
+    """The loop of :func:`prepare_joined`."""
+    from astropy.table import vstack
+
+    from ..pipeline import prepare_survey
+
     pm = astrometry[["source_id", "pmra", "pmdec"]]
     spectro_ids = np.asarray(spectro["source_id"], dtype=np.int64)
-    parts = []
-    for start in range(0, len(order), chunk_rows):
-        take = order[start:start + chunk_rows]
-        tabs = archive_tables_from_rows(rows[take], survey)
+    n_in = 0
+
+    def prepare(block: Table, alone: bool) -> None:
+        block_ids = np.asarray(block["source_id"], dtype=np.int64)
+        tabs = archive_tables_from_rows(block, survey)
         g = join(tabs[GAIA_SOURCE_TABLE], pm, keys="source_id", join_type="left")
         g.sort("source_id")
         tabs[GAIA_SOURCE_TABLE] = g
-        tabs[SOS_SPECTRO_TABLE] = spectro[np.isin(spectro_ids, ids[take])]
+        tabs[SOS_SPECTRO_TABLE] = spectro[np.isin(spectro_ids, block_ids)]
         if pastel is not None and len(pastel):
             tabs[PASTEL_TABLE] = pastel
         try:
-            parts.append(prepare_survey(tabs, survey, recalibration=recalibration,
-                                        pastel_augmentation=True))
+            gather.add(prepare_survey(tabs, survey, recalibration=recalibration,
+                                      pastel_augmentation=True))
         except EmptyInputError:
-            if len(order) <= chunk_rows:
+            if alone:
                 raise
-            continue  # a chunk whose rows all fail the cuts; the others may not
-        del tabs, g
-    if not parts:
-        raise EmptyInputError(f"{survey}: no row of {len(rows)} survives the quality cuts")
-    if len(parts) == 1:
-        return parts[0]
-    first = parts[0]
-    report = CutReport(survey)
-    for j, step in enumerate(first.cut_report.steps):
-        report.steps.append(CutStep(step.name, step.source,
-                                    sum(p.cut_report.steps[j].n_before for p in parts),
-                                    sum(p.cut_report.steps[j].n_removed for p in parts),
-                                    step.server_side))
-    for p in parts:
-        for col, n in p.cut_report.masked_values.items():
-            report.masked_values[col] = report.masked_values.get(col, 0) + n
-    joined = vstack([p.joined for p in parts], metadata_conflicts="silent")
-    features = vstack([p.features for p in parts], metadata_conflicts="silent")
-    X = np.concatenate([p.X for p in parts])
-    return PreparedSurvey(survey=survey, joined=joined, cut_report=report, features=features,
-                          X=X, input_names=first.input_names,
-                          synthetic=any(p.synthetic for p in parts))
+            # a chunk whose rows all fail the cuts; the others may not
+
+    def in_order(pieces: list[Table]) -> Table:
+        t = vstack(pieces, metadata_conflicts="silent") if len(pieces) > 1 else pieces[0]
+        return t[np.argsort(np.asarray(t["source_id"], dtype=np.int64), kind="stable")]
+
+    if isinstance(rows, Table):  # one table: its rows in source_id order, a chunk at a time
+        rows = _in_id_order(rows, chunk_rows)
+    pending: list[Table] = []
+    n_pending, n_chunks, last = 0, 0, None
+    for t in rows:
+        if len(t) == 0:
+            continue
+        t_ids = np.asarray(t["source_id"], dtype=np.int64)
+        if last is not None and t_ids.min() < last:
+            raise ValueError("joined-row chunks must come in increasing, disjoint source_id ranges")
+        last = int(t_ids.max())
+        pending.append(t)
+        n_pending += len(t)
+        n_in += len(t)
+        del t, t_ids
+        while n_pending > chunk_rows:  # rows follow: this chunk is not the only one
+            buffered = in_order(pending)
+            prepare(buffered[:chunk_rows], alone=False)
+            n_chunks += 1
+            pending = [buffered[chunk_rows:]]
+            n_pending = len(pending[0])
+            del buffered
+    if n_pending:
+        prepare(in_order(pending), alone=n_chunks == 0)
+    del pending
+    if n_in == 0:
+        raise EmptyInputError(f"{survey}: no joined row to prepare")
+    if gather.first is None:
+        raise EmptyInputError(f"{survey}: no row of {n_in} survives the quality cuts")
+    return gather.result(n_in)
+
+
+def _in_id_order(rows: Table, chunk_rows: int) -> Iterable[Table]:
+    """The rows of one table in ``source_id`` order (stable), ``chunk_rows`` at a time."""
+    order = np.argsort(np.asarray(rows["source_id"], dtype=np.int64), kind="stable")
+    for start in range(0, len(order), chunk_rows):
+        yield rows[order[start:start + chunk_rows]]
+
+
+def spill_prepared(prepared, path: Path):
+    """Write the arrays of a training view (:class:`JoinedSample`) to ``path`` (``.npz``);
+    return the view without them (:func:`load_prepared` puts them back)."""
+    from dataclasses import replace
+
+    arrays = {c: np.asarray(prepared.joined[c]) for c in prepared.joined.colnames}
+    np.savez(path, X=prepared.X, **arrays)
+    units = {c: prepared.joined[c].unit for c in prepared.joined.colnames}
+    return replace(prepared, joined=Table(meta={"units": units}),
+                   X=np.empty((0, prepared.X.shape[1]), dtype=prepared.X.dtype))
+
+
+def load_prepared(prepared, path: Path):
+    """The training view of :func:`spill_prepared` with its arrays read back from ``path``."""
+    from dataclasses import replace
+
+    units = prepared.joined.meta["units"]
+    with np.load(path) as f:
+        X = f["X"]
+        joined = Table({c: f[c] for c in units}, copy=False)
+    for c, unit in units.items():
+        joined[c].unit = unit
+    return replace(prepared, joined=joined, X=X)
 
 
 def _py(v):

@@ -251,6 +251,57 @@ def join_survey(tables: Mapping[str, Table], survey: str, labels: bool = True) -
     return out
 
 
+NEAR_PASTEL_MARGIN_ARCSEC = 1e-3
+"""Added to the match radius by :func:`near_pastel` (*choice*): 1 mas, far above the rounding
+of a separation computed in another argument order (~1e-11 arcsec), far below the radius."""
+
+
+def pastel_sky(pastel: Table) -> SkyCoord:
+    """PASTEL J2000 positions as one SkyCoord (its k-d tree, built by the first
+    :func:`near_pastel` call, is kept on it and reused by the next calls).
+
+    Raises SchemaError for an entry without a finite position, as :func:`join_pastel` does.
+    """
+    require_positions(pastel, PASTEL, ("RAJ2000", "DEJ2000"))
+    return SkyCoord(ra=np.asarray(pastel["RAJ2000"], float) * u.deg,
+                    dec=np.asarray(pastel["DEJ2000"], float) * u.deg)
+
+
+def near_pastel(gaia: Table, sky: SkyCoord,
+                radius_arcsec: float = PASTEL_MATCH_RADIUS_ARCSEC) -> np.ndarray:
+    """Rows of ``gaia`` that :func:`join_pastel` can match to an entry of ``sky`` (:func:`pastel_sky`).
+
+    True where the Gaia position at J2016.0, or propagated to J2000 as :func:`join_pastel`
+    does, lies within ``radius_arcsec`` (+ :data:`NEAR_PASTEL_MARGIN_ARCSEC`) of a PASTEL
+    entry, and where a position is not finite (kept, so that :func:`join_pastel` reports it).
+
+    Why this subset gives the pairs of the whole table: :func:`join_pastel` pairs each PASTEL
+    entry with its nearest Gaia source and keeps the pair when it is within the radius; that
+    source is in the subset (its J2000 position is within the radius), so it is also the
+    nearest within the subset, and an entry with no source within the radius has none in the
+    subset either.  The J2016.0 test makes the same hold when a star outside the subset is
+    later matched without its proper motion (then at its J2016.0 position, farther than the
+    radius from every entry): :func:`sos_vo.labels.real_model.prepare_joined` gives proper
+    motions to the subset's stars only.  Exact ties between two stars are left to the k-d tree
+    in both cases.
+    """
+    gaia_cols = require_columns({GAIA_SOURCE: gaia}, GAIA_SOURCE, ("ra", "dec", "pmra", "pmdec"))
+    ra = np.ma.filled(np.ma.asarray(gaia_cols["ra"]).astype(float), np.nan)
+    dec = np.ma.filled(np.ma.asarray(gaia_cols["dec"]).astype(float), np.nan)
+    bad = ~(np.isfinite(ra) & np.isfinite(dec))
+    near = bad.copy()
+    if len(sky) == 0 or len(gaia) == 0 or bad.all():
+        return near
+    good = np.flatnonzero(~bad)
+    ra2000, dec2000 = propagate_positions(ra[good], dec[good], gaia_cols["pmra"][good],
+                                          gaia_cols["pmdec"][good], PASTEL_EPOCH - GAIA_EPOCH)
+    limit = radius_arcsec + NEAR_PASTEL_MARGIN_ARCSEC
+    for r, d in ((ra[good], dec[good]), (ra2000, dec2000)):
+        _, sep, _ = SkyCoord(ra=r * u.deg, dec=d * u.deg).match_to_catalog_sky(sky)
+        near[good[sep.arcsec <= limit]] = True
+    return near
+
+
 def join_pastel(tables: Mapping[str, Table], radius_arcsec: float = PASTEL_MATCH_RADIUS_ARCSEC) -> Table:
     """Match every PASTEL entry to its nearest Gaia DR3 source by position.
 

@@ -76,3 +76,34 @@ def _fixture(name: str):
     if not path.exists():
         pytest.skip(f"{path} missing (run tools/setup_dachs.sh)")
     return path
+
+
+@pytest.mark.dachs
+def test_astrometry_kept_near_pastel_gives_the_pairs_of_all_stars(dachs_url, monkeypatch,
+                                                                 fast_client_kwargs):
+    """On the mirror's label sky and PASTEL: the astrometry streamed and kept only near a PASTEL
+    entry (upload chunks of 500 ids) gives the PASTEL pairs of the astrometry of every star."""
+    from sos_vo.archives.pastel import fetch_pastel
+    from sos_vo.prepare.crossmatch import join_pastel, near_pastel, pastel_sky
+
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+    stars = Table.read(_fixture("labelsky.gaia_source.ecsv"))
+    ids = np.asarray(stars["source_id"], dtype=np.int64)
+    client = TapClient(dachs_url, **fast_client_kwargs)
+    pastel = fetch_pastel(None, tap_url=dachs_url, tables=LABEL_SKY_OVERRIDES, **fast_client_kwargs)
+    every = astrometry_rows(ids, client=client, tables=LABEL_SKY_OVERRIDES, cache_dir=False,
+                            progress=False)
+    sky = pastel_sky(pastel)
+    kept = astrometry_rows(ids, client=client, tables=LABEL_SKY_OVERRIDES, cache_dir=False,
+                           progress=False, chunk_rows=500, keep=lambda t: near_pastel(t, sky))
+    assert kept.meta["rows"] == len(every) == ids.size and kept.meta["chunks"] > 1
+    assert 0 < kept.meta["kept"] == len(kept) < len(every) // 4
+
+    def pairs(astro):
+        m = join_pastel({"gaiadr3.gaia_source": astro, "B/pastel/pastel": pastel})
+        return sorted(zip(m["pastel_id"].tolist(), m["source_id"].tolist(),
+                          np.asarray(m["match_distance"]).tolist(), strict=True))
+
+    want = pairs(every)
+    assert len(want) >= 100
+    assert pairs(kept) == want

@@ -403,9 +403,11 @@ def test_bad_scheduler_is_one_line_and_exit_2(address, message, tmp_path, capsys
 
 @pytest.mark.slow
 def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, monkeypatch):
-    """Cuts, recalibration, PASTEL augmentation and features chunk by chunk (bounded memory)
-    give the rows, inputs and cut counts of one pass over all joined rows."""
+    """Cuts, recalibration, PASTEL augmentation and features chunk by chunk (bounded memory),
+    with the joined rows streamed upload chunk by upload chunk, give the rows, inputs, cut
+    counts and provenance row counts of one pass over all joined rows."""
     import sos_vo.pipeline as pipeline
+    from sos_vo.archives import label_join
     from sos_vo.labels import real_model
 
     _, _, root = built
@@ -418,11 +420,19 @@ def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, 
     monkeypatch.setattr(pipeline, "train_survey", fake_train)
     kw = dict(all_sky=True, out=root / "unused", tap_url=mirror_env, label_tap_url=mirror_env,
               tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", n_members=2, progress=False)
-    real_model.build_model(None, **kw)  # one chunk (the mirror has ~1 700 joined rows)
+    first = real_model.build_model(None, **kw)  # one chunk (the mirror has ~1 700 joined rows)
     monkeypatch.setattr(real_model, "PREPARE_CHUNK_ROWS", 250)
-    real_model.build_model(None, **kw)
+    monkeypatch.setattr(label_join, "UPLOAD_CHUNK_ROWS", 300)
+    second = real_model.build_model(None, **kw)
     one, chunked = got[0], got[1]
     assert len(one.joined) > 250  # several chunks really ran
+    assert second.provenance["join"]["sdss"]["jobs"] + \
+        second.provenance["join"]["sdss"]["chunks_from_cache"] > 5  # several upload chunks
+    assert second.provenance["rows"] == first.provenance["rows"]
+    assert second.provenance["recalibration"] == first.provenance["recalibration"]
+    for key in ("rows", "uploaded_ids", "adql"):
+        assert second.provenance["join"]["sdss"][key] == first.provenance["join"]["sdss"][key]
+    assert second.provenance["astrometry"]["rows"] == first.provenance["astrometry"]["rows"]
     np.testing.assert_array_equal(np.asarray(chunked.joined["source_id"]),
                                   np.asarray(one.joined["source_id"]))
     np.testing.assert_array_equal(chunked.X, one.X)
@@ -432,3 +442,44 @@ def test_preparing_the_joined_rows_in_chunks_equals_one_pass(built, mirror_env, 
         [(s.name, s.n_before, s.n_removed) for s in one.cut_report.steps]
     assert chunked.cut_report.masked_values == one.cut_report.masked_values
     assert chunked.input_names == one.input_names
+
+
+@pytest.mark.slow
+def test_two_surveys_train_one_at_a_time_with_both_counts(built, mirror_env, monkeypatch, tmp_path):
+    """--survey both: each survey's training arrays wait on disk while the other is prepared,
+    come back equal to a one-survey build's, and every model gets both surveys' row counts."""
+    import sos_vo.pipeline as pipeline
+    from sos_vo.labels import real_model
+
+    _, _, root = built
+    seen = []
+
+    def fake_train(prepared, folder, **kwargs):
+        spill = Path(folder).parent / real_model.SPILL_FOLDER
+        waiting = sorted(p.name for p in spill.glob("*.npz")) if spill.is_dir() else None
+        seen.append((prepared, kwargs["provenance"], waiting))
+        Path(folder).mkdir()
+        (Path(folder) / "model.json").write_text("{}")
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    kw = dict(all_sky=True, tap_url=mirror_env, label_tap_url=mirror_env,
+              tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", n_members=2, progress=False)
+    result = real_model.build_model(None, survey="both", out=tmp_path / "both", **kw)
+    assert [s[0].survey for s in seen] == ["sdss", "skymapper"]
+    # while sdss trains, skymapper's arrays wait on disk; then only skymapper's were left
+    assert seen[0][2] == ["sdss.npz", "skymapper.npz"] and seen[1][2] == ["skymapper.npz"]
+    assert sorted(p.name for p in (tmp_path / "both").iterdir()) == \
+        [".sos-vo-output", "sdss", "skymapper"]
+    for _, prov, _ in seen:
+        assert set(prov["rows"]) >= {"sdss", "skymapper"} and set(prov["join"]) == {"sdss", "skymapper"}
+    assert result.provenance["rows"]["skymapper"]["labelled_after_cuts"] == len(seen[1][0].X)
+    for i, survey in enumerate(("sdss", "skymapper")):
+        alone = real_model.build_model(None, survey=survey, out=tmp_path / survey, **kw)
+        one = seen[-1][0]
+        np.testing.assert_array_equal(one.X, seen[i][0].X)
+        assert one.joined.colnames == seen[i][0].joined.colnames
+        for c in one.joined.colnames:
+            np.testing.assert_array_equal(np.asarray(one.joined[c]), np.asarray(seen[i][0].joined[c]))
+            assert one.joined[c].unit == seen[i][0].joined[c].unit
+        assert alone.provenance["rows"][survey] == result.provenance["rows"][survey]

@@ -153,3 +153,81 @@ def test_missing_positions_are_an_error_naming_column_and_rows(sky, table, colum
         tables[table] = masked
         with pytest.raises(SchemaError, match=rf"column {column} .* 1 of .*0-based: 4\)"):
             join_survey(tables, "skymapper")
+
+
+def _near_sky(seed: int = 5):
+    """Gaia stars (some with large proper motions) and PASTEL entries: at stars' J2000
+    positions, at fast stars' J2016.0 positions (a trap for a match without proper motion),
+    between two close stars, and far from any star."""
+    from astropy.table import Table
+
+    from sos_vo.prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
+
+    rng = np.random.default_rng(seed)
+    n = 4000
+    ra = rng.uniform(10.0, 10.5, n)
+    dec = rng.uniform(-20.0, -19.5, n)
+    ra[1:40:2], dec[1:40:2] = ra[0:40:2] + 0.6 / 3600, dec[0:40:2]  # close pairs, 0.6" apart
+    pmra = rng.normal(0.0, 8.0, n)
+    pmdec = rng.normal(0.0, 8.0, n)
+    fast = np.arange(40, 80)
+    pmra[fast], pmdec[fast] = 400.0, -300.0  # 8" in 16 yr
+    gaia = Table({"source_id": np.arange(n, dtype=np.int64) + 10**15, "ra": ra, "dec": dec,
+                  "pmra": MaskedColumn(pmra, mask=np.arange(n) % 97 == 0), "pmdec": pmdec})
+    r2000, d2000 = propagate_positions(ra, dec, gaia["pmra"], pmdec, PASTEL_EPOCH - GAIA_EPOCH)
+    at = np.r_[np.arange(0, 40), rng.choice(np.arange(80, n), 300, replace=False)]
+    jitter = rng.normal(0.0, 0.4 / 3600, (2, at.size))
+    p_ra = np.r_[r2000[at] + jitter[0], ra[fast], rng.uniform(10.0, 10.5, 200)]
+    p_dec = np.r_[d2000[at] + jitter[1], dec[fast], rng.uniform(-20.0, -19.5, 200)]
+    m = p_ra.size
+    pastel = Table({"ID": [f"P{i}" for i in range(m)], "RAJ2000": p_ra, "DEJ2000": p_dec})
+    for c in ("Teff", "e_Teff", "logg", "e_logg", "[Fe/H]", "e_[Fe/H]"):
+        pastel[c] = MaskedColumn(rng.normal(size=m))
+    return gaia, pastel
+
+
+def _pairs(matched):
+    return sorted(zip(matched["pastel_id"].tolist(), matched["source_id"].tolist(),
+                      np.asarray(matched["match_distance"]).tolist(), strict=True))
+
+
+def test_near_pastel_keeps_every_star_the_match_can_use():
+    from sos_vo.prepare.crossmatch import near_pastel, pastel_sky
+
+    gaia, pastel = _near_sky()
+    every = join_pastel({"gaiadr3.gaia_source": gaia, "B/pastel/pastel": pastel})
+    assert len(every) > 300
+    near = near_pastel(gaia, pastel_sky(pastel))
+    assert 300 < near.sum() < len(gaia) // 2
+    # the match on the kept stars alone gives the same pairs, distances included
+    kept = join_pastel({"gaiadr3.gaia_source": gaia[near], "B/pastel/pastel": pastel})
+    assert _pairs(kept) == _pairs(every)
+    # and so does the match on every star when only the kept ones have proper motions (the
+    # preparation's view): the fast stars sit at their J2016.0 positions, on PASTEL entries
+    no_pm = gaia.copy()
+    for c in ("pmra", "pmdec"):
+        no_pm[c] = MaskedColumn(np.asarray(gaia[c]), mask=~near | np.ma.getmaskarray(gaia[c]))
+    assert _pairs(join_pastel({"gaiadr3.gaia_source": no_pm, "B/pastel/pastel": pastel})) == \
+        _pairs(every)
+    assert near[40:80].all()  # kept for their J2016.0 positions
+    # in chunks (as the astrometry arrives) the same rows are kept
+    sky = pastel_sky(pastel)
+    chunked = np.concatenate([near_pastel(gaia[i:i + 700], sky) for i in range(0, len(gaia), 700)])
+    np.testing.assert_array_equal(chunked, near)
+
+
+def test_near_pastel_edge_cases():
+    from sos_vo.prepare.crossmatch import near_pastel, pastel_sky
+
+    gaia, pastel = _near_sky()
+    assert not near_pastel(gaia, pastel_sky(pastel[:0])).any()
+    assert near_pastel(gaia[:0], pastel_sky(pastel)).shape == (0,)
+    bad = gaia[:5].copy()
+    bad["ra"] = MaskedColumn(np.asarray(bad["ra"]), mask=[False, True, False, False, False])
+    bad["dec"][2] = np.nan
+    got = near_pastel(bad, pastel_sky(pastel))
+    assert got[1] and got[2]  # kept, so that join_pastel names them
+    broken = pastel.copy()
+    broken["RAJ2000"][3] = np.nan
+    with pytest.raises(SchemaError, match="RAJ2000"):
+        pastel_sky(broken)
