@@ -4,6 +4,7 @@ partition; the combined labels equal those of one pass (real APOGEE DR17 and GAL
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from astropy.table import Table
 from test_build import _schema, real  # noqa: F401  (the module's fixture of real rows)
 
@@ -163,3 +164,51 @@ def test_offsets_evaluated_in_chunks_equal_one_pass(real, monkeypatch):  # noqa:
             np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-12, atol=1e-12)
         else:
             assert list(a) == list(b)
+
+
+@pytest.fixture
+def mirror(monkeypatch):
+    """The local DaCHS mirror's label tables (skip, or fail under SOS_VO_REQUIRE_SERVICES=1,
+    when it is not running), VizieR tables under their SQL names."""
+    import os
+
+    import requests
+
+    url = os.environ.get("SOS_VO_DACHS_URL", "http://127.0.0.1:8080/tap")
+    try:
+        ok = requests.get(url + "/capabilities", timeout=10).status_code == 200
+    except requests.RequestException:
+        ok = False
+    if not ok:
+        if os.environ.get("SOS_VO_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"no DaCHS mirror at {url}")
+        pytest.skip(f"no DaCHS mirror at {url} (run tools/setup_dachs.sh)")
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+    return url
+
+
+@pytest.mark.dachs
+def test_label_stage_on_the_mirror_many_partitions_equal_one(mirror, tmp_path):
+    """Streamed from the mirror chunk by chunk (order-2 cells), one cell per partition against
+    one partition: the same combined labels, report and provenance."""
+    from sos_vo.archives.label_source import stream_labels
+
+    keys = ["apogee-dr17", "galah-dr3", "lamost-lrs", "segue-sspp"]
+
+    def fetch(key):
+        return stream_labels(key, None, tap_url=mirror, cache_dir=tmp_path / "cache",
+                             progress=False, use_async=False, chunk_order=2)
+
+    one = label_stage(keys, fetch, partition_rows=10**9)
+    many = label_stage(keys, fetch, partition_rows=1, work_dir=tmp_path / "work")
+    assert list((tmp_path / "work").iterdir()) == []
+    assert one.labels == many.labels and min(one.labels.values()) > 100
+    assert one.provenance == many.provenance
+    for a, b in ((one.spectro, many.spectro), (one.report, many.report)):
+        assert a.colnames == b.colnames and len(a) == len(b)
+        for c in a.colnames:
+            x, y = np.asarray(a[c]), np.asarray(b[c])
+            if x.dtype.kind == "f":
+                np.testing.assert_allclose(y, x, rtol=1e-6, atol=0, err_msg=c)  # float32 labels
+            else:
+                assert x.tolist() == y.tolist(), c
