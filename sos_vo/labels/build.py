@@ -23,6 +23,12 @@ Table 1).  This module rebuilds that chain on labels fetched with
    star one pair (as T25 fitted ~15 000 entries), and :func:`coefficients_table` sets the fitted
    coefficients next to T25 Table 1.
 
+Steps 1 and 2 run on the label rows filed on disk by Gaia DR3 source_id range
+(:mod:`sos_vo.labels.spill`) one partition at a time (:func:`homogenise_spilled`): every step
+but the calibration fits reads the rows of one star only, and the fits read a sample of at most
+:data:`MAX_FIT_PAIRS` pairs per survey (all of them below it), so the memory does not grow with
+the number of label rows and the result does not depend on the partitions (tested).
+
 The result, :meth:`LabelBuild.spectro_table`, has the layout of ``sos_spectro.main``
 (:data:`sos_vo.schema.SOS_SPECTRO_TABLE`), which :func:`sos_vo.pipeline.prepare_survey` joins.
 """
@@ -154,20 +160,22 @@ class SpectroParts:
         self.codes.append(codes[inverse.ravel()])
 
     def table(self) -> Table:
-        """The rows added, one table."""
-        cols = {k: np.concatenate(v) for k, v in self.columns.items()}
-        self.columns = {}
-        out = Table({KEY: cols.pop(KEY)})
-        for k, v in cols.items():
-            out[k] = v
-            out[k].unit = self.units[k]
+        """The rows added, one table (the parts are released column by column, so the rows
+        are held about once, not twice)."""
+        cols = {}
+        for k in list(self.columns):
+            cols[k] = np.concatenate(self.columns.pop(k))
         codes = np.concatenate(self.codes) if self.codes else np.zeros(0, dtype=np.int32)
         self.codes = []
         text = np.empty(len(self.combinations), dtype=object)
         text[list(self.combinations.values())] = list(self.combinations)
         n = np.array([len(s.split(",")) if s else 0 for s in text], dtype=np.int16)
-        out["n_surveys"] = n[codes]
-        out["surveys"] = text[codes]
+        cols["n_surveys"] = n[codes]
+        cols["surveys"] = text[codes]
+        del codes
+        out = Table(cols, copy=False)
+        for k, unit in self.units.items():
+            out[k].unit = unit
         return out
 
 

@@ -5,7 +5,9 @@ Stages (each one's row counts go into the model's provenance):
 1. **checks** before any job: the output folder, the label sources, the region, every TAP
    service (``/capabilities``);
 2. **labels**: each label source fetched over TAP in the region (or the whole sky), its names
-   resolved against the service's TAP_SCHEMA (:func:`sos_vo.archives.label_source.fetch_labels`);
+   resolved against the service's TAP_SCHEMA, chunk by chunk
+   (:func:`sos_vo.archives.label_source.stream_labels`), each chunk filed on disk by source_id
+   range as it arrives (:func:`label_stage`);
 3. **homogenisation**: the surveys on the reference scale and averaged per star
    (:func:`sos_vo.labels.build.homogenise_labels`); ``--labels sos-dr2`` takes the published
    SoS DR2 spectroscopic labels instead, which T25 Table 6 gives already recalibrated;

@@ -44,9 +44,12 @@ SPILL_ORDER = 3
 densest whole-sky cell of the largest survey, LAMOST LRS ~5 M rows over ~17 000 deg^2, holds
 some 10^4-10^5 rows, a few MB; finer cells would only multiply the files)."""
 
-PARTITION_ROWS = 500_000
+PARTITION_ROWS = 200_000
 """Rows (all surveys together) of one partition at most, unless one cell holds more (our
-choice: ~28 MB of records and ~0.2 GB of per-star intermediates of the homogenisation)."""
+choice: 11 MB of records; the per-star intermediates of the homogenisation of one partition
+(union, pairs, offsets, the star-by-star average and its text column) come to some 0.1 GB.
+Measured by ``benchmarks/build_memory.py`` at 10^5 rows per source: peak 360 MB with
+partitions of 10^5 rows, 404 MB with 2.5 x 10^5, 486 MB with 5 x 10^5)."""
 
 
 def cell_of(source_id: np.ndarray, order: int = SPILL_ORDER) -> np.ndarray:
