@@ -129,7 +129,8 @@ class FakeStream:
         return t
 
 
-def child(rows: int, mode: str, work_dir: str | None = None) -> dict:
+def child(rows: int, mode: str, work_dir: str | None = None,
+          partition_rows: int | None = None) -> dict:
     """One run of the label stage (in this process); returns the figures."""
     from sos_vo.labels.real_model import label_stage
 
@@ -142,9 +143,12 @@ def child(rows: int, mode: str, work_dir: str | None = None) -> dict:
             return FakeStream(key, rows).whole()
     t0 = time.perf_counter()
     c0 = time.process_time()
-    stage = label_stage(list(SOURCES), fetch, work_dir=work_dir, progress=False)
+    stage = label_stage(list(SOURCES), fetch, work_dir=work_dir, partition_rows=partition_rows,
+                        progress=False)
+    from sos_vo.labels.spill import PARTITION_ROWS
     wall = time.perf_counter() - t0
     return {"rows_per_survey": rows, "surveys": len(SOURCES), "mode": mode,
+            "partition_rows": partition_rows or PARTITION_ROWS,
             "stars": len(stage.spectro),
             "n_pairs": {r["survey"]: int(r["n_pairs"]) for r in stage.report},
             "peak_rss_mb": vm_hwm_mb(), "baseline_rss_mb": baseline, "wall_s": wall,
@@ -157,40 +161,47 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="rows per label source (default 1e5 1e6)")
     p.add_argument("--modes", nargs="+", choices=["streamed", "tables"], default=["streamed"])
     p.add_argument("--work-dir", help="folder of the stage's temporary files (default: the system's)")
+    p.add_argument("--partition-rows", type=int, nargs="+", default=[None],
+                   help="rows of one partition (default sos_vo.labels.spill.PARTITION_ROWS); "
+                        "several: one run each")
     p.add_argument("--json", type=Path, help="write the figures here")
     p.add_argument("--child", nargs=2, metavar=("ROWS", "MODE"), help=argparse.SUPPRESS)
     p.add_argument("--append", action="store_true",
                    help="add to the results already in --json instead of replacing them")
     args = p.parse_args(argv)
     if args.child:
-        print(json.dumps(child(int(args.child[0]), args.child[1], args.work_dir)))
+        print(json.dumps(child(int(args.child[0]), args.child[1], args.work_dir,
+                               args.partition_rows[0])))
         return 0
     results = []
     if args.append and args.json and args.json.exists():
         results = json.loads(args.json.read_text())["results"]
-    for rows in args.rows:
-        for mode in args.modes:
-            load = os.getloadavg()
-            cmd = [sys.executable, "-m", "benchmarks.build_memory", "--child", str(rows), mode]
-            if args.work_dir:
-                cmd += ["--work-dir", args.work_dir]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            r["load_average_start"] = list(load)
-            r["load_average_end"] = list(os.getloadavg())
-            results.append(r)
-            print(f"{rows:>9,} rows x {r['surveys']} surveys, {mode:<8}: peak RSS "
-                  f"{r['peak_rss_mb']:7.0f} MB (after imports {r['baseline_rss_mb']:.0f} MB), "
-                  f"{r['stars']:,} stars, {r['wall_s']:.1f} s wall, load {load[0]:.2f}-"
-                  f"{r['load_average_end'][0]:.2f}",
-                  flush=True)
-            if args.json:  # after every run: a long series killed midway keeps what it measured
-                args.json.parent.mkdir(parents=True, exist_ok=True)
-                payload = {"benchmark": "build_memory", "synthetic": True,
-                           "before": "results/build_memory-before.json",
-                           "argv": list(argv) if argv is not None else sys.argv[1:],
-                           "results": results}
-                args.json.write_text(json.dumps(payload, indent=1) + "\n")
+    runs = [(r, m, pr) for r in args.rows for m in args.modes for pr in args.partition_rows]
+    for rows, mode, part in runs:
+        load = os.getloadavg()
+        cmd = [sys.executable, "-m", "benchmarks.build_memory", "--child", str(rows), mode]
+        if args.work_dir:
+            cmd += ["--work-dir", args.work_dir]
+        if part is not None:
+            cmd += ["--partition-rows", str(part)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r["load_average_start"] = list(load)
+        r["load_average_end"] = list(os.getloadavg())
+        results.append(r)
+        print(f"{rows:>9,} rows x {r['surveys']} surveys, {mode:<8}: peak RSS "
+              f"{r['peak_rss_mb']:7.0f} MB (after imports {r['baseline_rss_mb']:.0f} MB), "
+              f"partitions of {r['partition_rows']:,} rows, "
+              f"{r['stars']:,} stars, {r['wall_s']:.1f} s wall, load {load[0]:.2f}-"
+              f"{r['load_average_end'][0]:.2f}",
+              flush=True)
+        if args.json:  # after every run: a long series killed midway keeps what it measured
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            payload = {"benchmark": "build_memory", "synthetic": True,
+                       "before": "results/build_memory-before.json",
+                       "argv": list(argv) if argv is not None else sys.argv[1:],
+                       "results": results}
+            args.json.write_text(json.dumps(payload, indent=1) + "\n")
     return 0
 
 

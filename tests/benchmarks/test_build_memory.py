@@ -30,10 +30,11 @@ def test_fake_chunks_are_the_order_2_cells_of_the_rows():
 
 def test_main_runs_the_stage_in_a_child_and_stores_the_figures(tmp_path, capsys):
     out = tmp_path / "m.json"
-    assert build_memory.main(["--rows", "2000", "--json", str(out),
+    assert build_memory.main(["--rows", "2000", "--json", str(out), "--partition-rows", "4000",
                               "--work-dir", str(tmp_path / "work")]) == 0
     r = json.loads(out.read_text())["results"][0]
     assert r["mode"] == "streamed" and r["rows_per_survey"] == 2000 and r["stars"] > 2000
+    assert r["partition_rows"] == 4000
     assert r["peak_rss_mb"] >= r["baseline_rss_mb"] > 0
     assert list((tmp_path / "work").iterdir()) == []
     assert "streamed: peak RSS" in capsys.readouterr().out
