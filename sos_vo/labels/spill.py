@@ -48,8 +48,9 @@ PARTITION_ROWS = 200_000
 """Rows (all surveys together) of one partition at most, unless one cell holds more (our
 choice: 11 MB of records; the per-star intermediates of the homogenisation of one partition
 (union, pairs, offsets, the star-by-star average and its text column) come to some 0.1 GB.
-Measured by ``benchmarks/build_memory.py`` at 10^5 rows per source: peak 360 MB with
-partitions of 10^5 rows, 404 MB with 2.5 x 10^5, 486 MB with 5 x 10^5)."""
+Measured by ``benchmarks/build_memory.py --rows 100000 --partition-rows 100000 200000 500000``
+(``benchmarks/results/build_memory-partitions.json``, 5 sources): peak 362, 383 and 485 MB;
+smaller partitions gain little more and multiply the passes' per-partition work)."""
 
 
 def cell_of(source_id: np.ndarray, order: int = SPILL_ORDER) -> np.ndarray:
