@@ -3,18 +3,25 @@
 The label stage (:func:`sos_vo.labels.real_model.label_stage`) fetches every label source,
 homogenises the surveys on the reference scale and combines them one row per star.  Here each
 source is served by a function-level fake (the TAP client is tested against DaCHS elsewhere)
-that returns what :func:`sos_vo.archives.label_source.fetch_labels` returns: a label-schema table
-(``source_id``, text ``survey_id``, ``ra``, ``dec``, the labels and errors, ``survey``) of
-``--rows`` rows, SYNTHETIC: stars drawn from a pool of ``2 x rows`` ids, so the surveys share
-about half their stars; each survey's labels are the star's "true" values (a fixed function of
-its id) plus the survey's offset and noise.
+that hands over what :func:`sos_vo.archives.label_source.stream_labels` hands over: label-schema
+chunks (``source_id``, text ``survey_id``, ``ra``, ``dec``, the labels and errors, ``survey``),
+one per HEALPix cell of order 2 (the all-sky chunks of the fetch, 192 cells), ``--rows`` rows
+per source in all, SYNTHETIC: stars drawn from a pool of ``2 x rows`` ids spread evenly over
+the Gaia DR3 source_id range (so over the sky), so the surveys share about half their stars;
+each survey's labels are the star's "true" values (a fixed function of its pool index) plus
+the survey's offset and noise.  A chunk is made when the stage asks for it.
 
-Two modes, each run in a child process of its own:
+Modes, each run in a child process of its own:
 
-* ``compact`` -- today's stage: each fetched table is reduced to ``source_id`` and the six label
-  columns as soon as it arrives (:func:`sos_vo.labels.build.compact_labels`);
-* ``full`` -- the stage as it was before: every fetched table kept whole until the build ends
-  and :func:`sos_vo.labels.build.homogenise_labels` run on them.
+* ``streamed`` -- today's stage: the chunks filed on disk as they arrive and homogenised by
+  source_id partition (:mod:`sos_vo.labels.spill`, :func:`sos_vo.labels.build.homogenise_spilled`);
+* ``tables`` -- the same stage handed each source's whole table (one chunk), as a caller with
+  the tables in memory does.
+
+The figures of the stage as it was before (``compact``: whole compact tables homogenised in one
+pass; ``full``: the fetched tables kept whole) are in ``results/build_memory-before.json``
+(measured on ids 1..2 x rows, all in one HEALPix cell; the memory of that stage did not depend
+on the ids).
 
 The peak is the child's own high-water mark (``VmHWM`` of ``/proc/self/status``, read by the
 child at its end; ``baseline`` is the same mark after the imports, before any data).
@@ -57,49 +64,93 @@ def vm_hwm_mb() -> float | None:
     return None
 
 
-def fake_fetch(rows: int, seed: int = 0):
-    """A ``fetch(key)`` returning a SYNTHETIC label-schema table of ``rows`` rows."""
-    from astropy.table import Table
+ID_STRIDE_CELLS = 12 * 4**12
+"""Level-12 HEALPix cells of the sky: the pool's ids are spread over ``[0, cells x 2**35)``."""
+FAKE_CHUNK_ORDER = 2
+"""HEALPix order of the fake's chunks (the all-sky label fetch's, ``ALL_SKY_CHUNK_ORDER``)."""
 
-    def fetch(key: str) -> Table:
-        k = SOURCES.index(key)
-        rng = np.random.default_rng([seed, k])
-        ids = np.sort(rng.choice(2 * rows, rows, replace=False)).astype(np.int64) + 1
-        phase = (ids * 0.6180339887498949) % 1.0  # the star's "true" labels: a function of its id
-        truth = (4200.0 + 2500.0 * phase, 4.6 - 3.0 * phase ** 2, -1.5 + 1.8 * ((ids * 0.41) % 1.0))
+
+class FakeStream:
+    """One source's SYNTHETIC chunks, made on demand; ``provenance`` set once iterated."""
+
+    def __init__(self, key: str, rows: int, seed: int = 0) -> None:
+        self.key, self.rows, self.seed = key, rows, seed
+        self.provenance: dict | None = None
+
+    def pool_index(self) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, SOURCES.index(self.key)])
+        return np.sort(rng.choice(2 * self.rows, self.rows, replace=False)).astype(np.int64)
+
+    def source_ids(self, pool: np.ndarray) -> np.ndarray:
+        stride = (ID_STRIDE_CELLS << 35) // (2 * self.rows)
+        return pool * stride + 1
+
+    def table(self, pool: np.ndarray, rng: np.random.Generator):
+        from astropy.table import Table
+
+        ids = self.source_ids(pool)
+        n = pool.size
+        phase = (pool * 0.6180339887498949) % 1.0  # the star's "true" labels: its pool index's
+        truth = (4200.0 + 2500.0 * phase, 4.6 - 3.0 * phase ** 2,
+                 -1.5 + 1.8 * ((pool * 0.41) % 1.0))
         t = Table()
         t["source_id"] = ids
-        t["survey_id"] = np.char.add("S", ids.astype("U17"))
-        t["ra"] = 360.0 * ((ids * 0.7548776662) % 1.0)
-        t["dec"] = np.degrees(np.arcsin(2.0 * ((ids * 0.5698402910) % 1.0) - 1.0))
+        t["survey_id"] = np.char.add("S", pool.astype("U17"))
+        t["ra"] = 360.0 * ((pool * 0.7548776662) % 1.0)
+        t["dec"] = np.degrees(np.arcsin(2.0 * ((pool * 0.5698402910) % 1.0) - 1.0))
         for j, lab in enumerate(("teff", "logg", "feh")):
-            t[lab] = truth[j] + OFFSETS[key][j] + rng.normal(0.0, NOISE[j], rows)
-            t[f"e_{lab}"] = np.full(rows, NOISE[j])
-        t["survey"] = np.full(rows, key)
+            t[lab] = truth[j] + OFFSETS[self.key][j] + rng.normal(0.0, NOISE[j], n)
+            t[f"e_{lab}"] = np.full(n, NOISE[j])
+        t["survey"] = np.full(n, self.key)
         t.meta["SYNTHETIC"] = True
-        t.meta["provenance"] = {"rows": rows, "synthetic": True}
         return t
 
-    return fetch
+    def __iter__(self):
+        from sos_vo.gaia_dr3 import healpix_source_id_range
+
+        pool = self.pool_index()
+        ids = self.source_ids(pool)
+        rng = np.random.default_rng([self.seed, SOURCES.index(self.key), 1])
+        bounds = [healpix_source_id_range(FAKE_CHUNK_ORDER, c)[1] + 1
+                  for c in range(12 * 4**FAKE_CHUNK_ORDER)]
+        ends = np.searchsorted(ids, bounds)
+        start = 0
+        for end in ends:
+            yield self.table(pool[start:end], rng)
+            start = end
+        self.provenance = {"rows": self.rows, "synthetic": True}
+
+    def whole(self):
+        """All the chunks' rows in one table (the same rows as the iteration)."""
+        from astropy.table import vstack
+
+        t = vstack([c for c in self if len(c)], metadata_conflicts="silent")
+        t.meta["provenance"] = self.provenance
+        return t
 
 
-def child(rows: int, mode: str) -> dict:
+def child(rows: int, mode: str, work_dir: str | None = None,
+          partition_rows: int | None = None) -> dict:
     """One run of the label stage (in this process); returns the figures."""
-    from sos_vo.labels.build import homogenise_labels
     from sos_vo.labels.real_model import label_stage
 
     baseline = vm_hwm_mb()
-    fetch = fake_fetch(rows)
+    if mode == "streamed":
+        def fetch(key):
+            return FakeStream(key, rows)
+    else:
+        def fetch(key):
+            return FakeStream(key, rows).whole()
     t0 = time.perf_counter()
     c0 = time.process_time()
-    if mode == "compact":
-        stage = label_stage(list(SOURCES), fetch)
-        n_stars = len(stage.spectro)
-    else:
-        fetched = {k: fetch(k) for k in SOURCES}  # every fetched table held, as before
-        n_stars = len(homogenise_labels(fetched).spectro_table())
+    stage = label_stage(list(SOURCES), fetch, work_dir=work_dir, partition_rows=partition_rows,
+                        progress=False)
+    from sos_vo.labels.spill import PARTITION_ROWS
     wall = time.perf_counter() - t0
-    return {"rows_per_survey": rows, "surveys": len(SOURCES), "mode": mode, "stars": n_stars,
+    return {"rows_per_survey": rows, "surveys": len(SOURCES), "mode": mode,
+            "partition_rows": partition_rows or PARTITION_ROWS,
+            "stars": len(stage.spectro),
+            "n_pairs": {r["survey"]: int(r["n_pairs"]) for r in stage.report},
             "peak_rss_mb": vm_hwm_mb(), "baseline_rss_mb": baseline, "wall_s": wall,
             "cpu_s": time.process_time() - c0}
 
@@ -108,32 +159,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000],
                    help="rows per label source (default 1e5 1e6)")
-    p.add_argument("--modes", nargs="+", choices=["compact", "full"], default=["compact", "full"])
+    p.add_argument("--modes", nargs="+", choices=["streamed", "tables"], default=["streamed"])
+    p.add_argument("--work-dir", help="folder of the stage's temporary files (default: the system's)")
+    p.add_argument("--partition-rows", type=int, nargs="+", default=[None],
+                   help="rows of one partition (default sos_vo.labels.spill.PARTITION_ROWS); "
+                        "several: one run each")
     p.add_argument("--json", type=Path, help="write the figures here")
     p.add_argument("--child", nargs=2, metavar=("ROWS", "MODE"), help=argparse.SUPPRESS)
+    p.add_argument("--append", action="store_true",
+                   help="add to the results already in --json instead of replacing them")
     args = p.parse_args(argv)
     if args.child:
-        print(json.dumps(child(int(args.child[0]), args.child[1])))
+        print(json.dumps(child(int(args.child[0]), args.child[1], args.work_dir,
+                               args.partition_rows[0])))
         return 0
     results = []
-    for rows in args.rows:
-        for mode in args.modes:
-            load = os.getloadavg()
-            out = subprocess.run([sys.executable, "-m", "benchmarks.build_memory", "--child",
-                                  str(rows), mode], capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            r["load_average_start"] = list(load)
-            results.append(r)
-            print(f"{rows:>9,} rows x {r['surveys']} surveys, {mode:<7}: peak RSS "
-                  f"{r['peak_rss_mb']:7.0f} MB (after imports {r['baseline_rss_mb']:.0f} MB), "
-                  f"{r['stars']:,} stars, {r['wall_s']:.1f} s wall, load {load[0]:.2f}",
-                  flush=True)
-            if args.json:  # after every run: a long series killed midway keeps what it measured
-                args.json.parent.mkdir(parents=True, exist_ok=True)
-                payload = {"benchmark": "build_memory", "synthetic": True,
-                           "argv": list(argv) if argv is not None else sys.argv[1:],
-                           "results": results}
-                args.json.write_text(json.dumps(payload, indent=1) + "\n")
+    if args.append and args.json and args.json.exists():
+        results = json.loads(args.json.read_text())["results"]
+    runs = [(r, m, pr) for r in args.rows for m in args.modes for pr in args.partition_rows]
+    for rows, mode, part in runs:
+        load = os.getloadavg()
+        cmd = [sys.executable, "-m", "benchmarks.build_memory", "--child", str(rows), mode]
+        if args.work_dir:
+            cmd += ["--work-dir", args.work_dir]
+        if part is not None:
+            cmd += ["--partition-rows", str(part)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r["load_average_start"] = list(load)
+        r["load_average_end"] = list(os.getloadavg())
+        results.append(r)
+        print(f"{rows:>9,} rows x {r['surveys']} surveys, {mode:<8}: peak RSS "
+              f"{r['peak_rss_mb']:7.0f} MB (after imports {r['baseline_rss_mb']:.0f} MB), "
+              f"partitions of {r['partition_rows']:,} rows, "
+              f"{r['stars']:,} stars, {r['wall_s']:.1f} s wall, load {load[0]:.2f}-"
+              f"{r['load_average_end'][0]:.2f}",
+              flush=True)
+        if args.json:  # after every run: a long series killed midway keeps what it measured
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            payload = {"benchmark": "build_memory", "synthetic": True,
+                       "before": "results/build_memory-before.json",
+                       "argv": list(argv) if argv is not None else sys.argv[1:],
+                       "results": results}
+            args.json.write_text(json.dumps(payload, indent=1) + "\n")
     return 0
 
 

@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,7 +131,27 @@ def run_chunked(client: TapClient, build_adql: Callable[[str], str], region: Reg
                 single_job_max_area_deg2: float | None = None,
                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = True,
                 progress: bool = True, description: str = "TAP chunks") -> Table:
-    """Run a Gaia query over ``region``, chunked as the module docstring says.
+    """Run a Gaia query over ``region``, chunked as the module docstring says: all the rows
+    of :func:`iter_chunked` in one table (chunks stacked in cell order)."""
+    results = list(iter_chunked(client, build_adql, region, order=order, max_order=max_order,
+                                single_job_max_area_deg2=single_job_max_area_deg2,
+                                cache_dir=cache_dir, use_async=use_async, progress=progress,
+                                description=description))
+    if not results:
+        raise ArchiveError("no chunk covers the region")  # pragma: no cover
+    nonempty = [t for t in results if len(t)] or results[:1]
+    return vstack(nonempty, metadata_conflicts="silent") if len(nonempty) > 1 else nonempty[0]
+
+
+def iter_chunked(client: TapClient, build_adql: Callable[[str], str], region: Region, *,
+                 order: int | None = None, max_order: int | None = None,
+                 single_job_max_area_deg2: float | None = None,
+                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = True,
+                 progress: bool = True, description: str = "TAP chunks") -> Iterator[Table]:
+    """The rows of a Gaia query over ``region``, one table per finished chunk, in cell order.
+
+    The chunks partition the rows by ``source_id`` range (module docstring), so a caller may
+    process them one at a time and hold one chunk's rows only.
 
     Parameters
     ----------
@@ -145,10 +165,10 @@ def run_chunked(client: TapClient, build_adql: Callable[[str], str], region: Reg
     cache_dir : path, None or False
         Chunk cache folder; None: :func:`default_cache_dir`; False: no cache.
 
-    Returns
-    -------
+    Yields
+    ------
     Table
-        All rows, chunks stacked in cell order.
+        The rows of one chunk (possibly none).
     """
     max_order = int(setting("max_chunk_order", max_order))
     single_max = float(setting("single_job_max_area_deg2", single_job_max_area_deg2))
@@ -161,7 +181,6 @@ def run_chunked(client: TapClient, build_adql: Callable[[str], str], region: Reg
         queue = [WHOLE_REGION]
     else:
         queue = plan_chunks(region, order)
-    results: list[Table] = []
     rows = 0
     bar = tqdm(total=len(queue), unit="chunk", desc=description, disable=not progress)
     try:
@@ -196,13 +215,9 @@ def run_chunked(client: TapClient, build_adql: Callable[[str], str], region: Reg
                     table = table[region.contains(table["ra"], table["dec"])]
                 if cache is not None:
                     cache.put(chunk, table)
-            results.append(table)
             rows += len(table)
             bar.set_postfix(rows=rows)
             bar.update(1)
+            yield table
     finally:
         bar.close()
-    if not results:
-        raise ArchiveError("no chunk covers the region")  # pragma: no cover
-    nonempty = [t for t in results if len(t)] or results[:1]
-    return vstack(nonempty, metadata_conflicts="silent") if len(nonempty) > 1 else nonempty[0]

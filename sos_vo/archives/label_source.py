@@ -11,9 +11,11 @@ where, an ADQL template in ``sos_vo/tap_queries/`` and the survey's own quality 
    when one is absent), and the cross-match table that gives the Gaia DR3 id of a survey table
    without one (:class:`GaiaCrossmatch`, joined on the server);
 2. runs the template over the region (or the whole sky), chunked by Gaia DR3 ``source_id``
-   HEALPix cells and cached on disk (:func:`sos_vo.archives.chunking.run_chunked`: a killed
+   HEALPix cells and cached on disk (:func:`sos_vo.archives.chunking.iter_chunked`: a killed
    fetch resumes without refetching finished chunks; overflowing chunks are split);
-3. applies the survey's documented quality rule and keeps one row per Gaia DR3 source_id.
+3. applies the survey's documented quality rule and keeps one row per Gaia DR3 source_id,
+   chunk by chunk (the chunks are disjoint source_id ranges); :func:`stream_labels` hands
+   the chunks over one at a time (:class:`LabelStream`), :func:`fetch_labels` in one table.
 
 Common label schema (:data:`LABEL_SCHEMA`): ``source_id`` (Gaia DR3; Gaia EDR3 ids are the same
 numbers, Gaia DR3 documentation Sect. 1.1), ``survey_id`` (the survey's own identifier, as
@@ -26,16 +28,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from astropy.table import Table
+from astropy.table import Table, vstack
 
 from ..exceptions import EmptyInputError
 from .adql import render
-from .chunking import run_chunked
+from .chunking import iter_chunked
 from .conf import setting, sql_table_name, table_name
 from .positional_match import GaiaPositionalMatch, is_positional, nearest_per_entry
 from .regions import MocRegion, Region, from_healpix
@@ -311,16 +313,24 @@ def normalise(rows: Table, source: LabelSource) -> Table:
     return out
 
 
+def one_per_star_rows(source_id: np.ndarray, e_feh: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the rows :data:`DUPLICATE_RULE` keeps, one per ``source_id``."""
+    source_id = np.asarray(source_id)
+    if source_id.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    e_feh = np.asarray(e_feh, dtype=np.float64)
+    err = np.where(np.isfinite(e_feh), e_feh, np.inf)
+    order = np.lexsort((np.arange(source_id.size), err, source_id))
+    ids = source_id[order]
+    first = np.r_[True, ids[1:] != ids[:-1]]
+    return np.sort(order[first])
+
+
 def one_per_star(table: Table) -> Table:
     """Keep one row per ``source_id`` (:data:`DUPLICATE_RULE`)."""
     if len(table) == 0:
         return table
-    err = np.where(np.isfinite(table["e_feh"]), table["e_feh"], np.inf)
-    order = np.lexsort((np.arange(len(table)), err, np.asarray(table["source_id"])))
-    ids = np.asarray(table["source_id"])[order]
-    first = np.r_[True, ids[1:] != ids[:-1]]
-    keep = np.sort(order[first])
-    return table[keep]
+    return table[one_per_star_rows(np.asarray(table["source_id"]), table["e_feh"])]
 
 
 @dataclass(frozen=True)
@@ -348,6 +358,8 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
                  client: TapClient | None = None, quality=None,
                  columns: Mapping[str, str] | None = None, **client_kwargs) -> Table:
     """Labels of ``source`` in ``region`` (None: the whole sky), in :data:`LABEL_SCHEMA`.
+
+    All the chunks of :func:`stream_labels` in one table.
 
     Parameters
     ----------
@@ -382,6 +394,93 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     EmptyInputError
         No row with a Gaia DR3 id in the region.
     """
+    stream = stream_labels(source, region, tap_url=tap_url, tables=tables, cache_dir=cache_dir,
+                           use_async=use_async, progress=progress, chunk_order=chunk_order,
+                           client=client, quality=quality, columns=columns, **client_kwargs)
+    parts = list(stream)
+    nonempty = [t for t in parts if len(t)] or parts[:1]
+    unique = vstack(nonempty, metadata_conflicts="silent") if len(nonempty) > 1 else nonempty[0]
+    unique.meta["provenance"] = stream.provenance
+    return unique
+
+
+@dataclass
+class LabelStream:
+    """The labels of one source, chunk by chunk (:func:`stream_labels`).
+
+    Iterating yields, per HEALPix chunk of the fetch, its rows in :data:`LABEL_SCHEMA` with the
+    quality rule applied and one row per source_id (:data:`DUPLICATE_RULE`).  The chunks are
+    disjoint ranges of Gaia DR3 source_id (:mod:`sos_vo.archives.chunking`), so keeping one
+    row per star chunk by chunk keeps the rows one pass over all the rows would.  After the
+    iteration, :attr:`provenance` holds what ``meta['provenance']`` of :func:`fetch_labels`
+    holds; an iteration that kept no row raises :class:`~sos_vo.exceptions.EmptyInputError`.
+    """
+
+    source: LabelSource
+    rows: Iterable[Table]
+    """The server's rows, chunk by chunk (:func:`sos_vo.archives.chunking.iter_chunked`)."""
+    quality: Callable[[Table], np.ndarray] | None
+    resolved: ResolvedTable
+    crossmatch: ResolvedTable | None
+    region: Region
+    all_sky: bool
+    url: str
+    match: _PositionalStep | None = None
+    """The positional match to Gaia DR3, chunk by chunk (None: the table has Gaia ids).  An
+    entry whose candidates fall in two chunks keeps its nearest in each (then two stars);
+    only an entry within the match radius of a chunk's border can do so."""
+    provenance: dict[str, Any] | None = None
+
+    def __iter__(self) -> Iterator[Table]:
+        src, rule = self.source, self.quality or self.source.quality
+        n_fetched = n_id = n_kept = n_unique = 0
+        for rows in self.rows:
+            if self.match is not None:
+                rows = self.match(rows)
+            table = normalise(rows, src)
+            has_id = table["source_id"] > 0
+            flags = rule(rows) if len(rows) else np.zeros(0, dtype=bool)
+            kept = table[has_id & np.asarray(flags, dtype=bool)]
+            unique = one_per_star(kept)
+            n_fetched += len(table)
+            n_id += int(has_id.sum())
+            n_kept += len(kept)
+            n_unique += len(unique)
+            yield unique
+        if n_unique == 0:
+            where = "the whole sky" if self.all_sky else self.region.describe()
+            raise EmptyInputError(f"{src.key}: no star with a Gaia DR3 id passes the quality rule "
+                                  f"in {where} ({n_fetched} rows fetched from "
+                                  f"{self.resolved.table} at {self.url})")
+        self.provenance = {
+            "source": src.key, "title": src.title, "citation": src.citation,
+            **self.resolved.provenance(),
+            **({} if self.crossmatch is None else {"crossmatch": self.crossmatch.provenance()
+                                                   if self.match is None else self.match.provenance(
+                                                       self.resolved, self.crossmatch, self.region)}),
+            "adql": label_query(src, self.resolved, self.region, crossmatch=self.crossmatch),
+            "region": "all sky" if self.all_sky else self.region.describe(),
+            "quality_rule": src.quality_doc if self.quality is None
+            else getattr(self.quality, "__doc__", ""), "duplicates": DUPLICATE_RULE,
+            "rows": {"fetched": n_fetched, "with_gaia_dr3_id": n_id, "quality": n_kept,
+                     "one_per_star": n_unique},
+        }
+        log.info("%s: %d rows fetched, %d with a Gaia id, %d pass the quality rule, %d stars",
+                 src.key, n_fetched, n_id, n_kept, n_unique)
+
+
+def stream_labels(source: LabelSource | str, region: Region | None = None, *,
+                  tap_url: str | None = None, tables: Mapping[str, str] | None = None,
+                  cache_dir: str | os.PathLike | None | bool = None, use_async: bool = True,
+                  progress: bool = True, chunk_order: int | None = None,
+                  client: TapClient | None = None, quality=None,
+                  columns: Mapping[str, str] | None = None, **client_kwargs) -> LabelStream:
+    """The labels of :func:`fetch_labels`, chunk by chunk (a :class:`LabelStream`).
+
+    The service is checked and the names resolved here (errors before any row is fetched);
+    the chunks are fetched (or read from the cache) as the stream is iterated.  Parameters
+    as :func:`fetch_labels`.
+    """
     src = get_source(source) if isinstance(source, str) else source
     client = client or TapClient(src.url(tap_url), **client_kwargs)
     client.check_service()
@@ -392,50 +491,47 @@ def fetch_labels(source: LabelSource | str, region: Region | None = None, *,
     order = ALL_SKY_CHUNK_ORDER if chunk_order is None else chunk_order
     sid = (resolved.adql_column("source_id", "l") if xres is None
            else xres.adql_column("source_id", CROSSMATCH_ALIAS))
-    rows = run_chunked(
+    rows = iter_chunked(
         client, lambda chunk: label_query(src, resolved, reg, chunk.replace("g.source_id", sid),
                                           xres),
         reg, order=order, single_job_max_area_deg2=reg.area_deg2 + 1.0 if all_sky else None,
         cache_dir=cache_dir, use_async=use_async, progress=progress,
         description=f"{src.key} labels")
     positional = src.positional is not None and is_positional(resolved, xres)
-    if positional:  # valid per chunk and on the stack (positional_match.nearest_per_entry)
-        rows = nearest_per_entry(rows, src.positional)
-    table = normalise(rows, src)
-    n_fetched = len(table)
-    has_id = table["source_id"] > 0
-    rule = quality or src.quality
-    flags = rule(rows) if len(rows) else np.zeros(0, dtype=bool)
-    kept = table[has_id & np.asarray(flags, dtype=bool)]
-    unique = one_per_star(kept)
-    if len(unique) == 0:
-        where = "the whole sky" if all_sky else reg.describe()
-        raise EmptyInputError(f"{src.key}: no star with a Gaia DR3 id passes the quality rule in "
-                              f"{where} ({n_fetched} rows fetched from {resolved.table} at "
-                              f"{client.url})")
-    unique.meta["provenance"] = {
-        "source": src.key, "title": src.title, "citation": src.citation,
-        **resolved.provenance(),
-        **({} if xres is None else {"crossmatch": _positional_provenance(
-            src, resolved, xres, reg, rows, client, cache_dir, use_async)
-            if positional else xres.provenance()}),
-        "adql": label_query(src, resolved, reg, crossmatch=xres),
-        "region": "all sky" if all_sky else reg.describe(),
-        "quality_rule": src.quality_doc if quality is None else getattr(quality, "__doc__", ""), "duplicates": DUPLICATE_RULE,
-        "rows": {"fetched": n_fetched, "with_gaia_dr3_id": int(has_id.sum()),
-                 "quality": len(kept), "one_per_star": len(unique)},
-    }
-    log.info("%s: %d rows fetched, %d with a Gaia id, %d pass the quality rule, %d stars",
-             src.key, n_fetched, int(has_id.sum()), len(kept), len(unique))
-    return unique
+    return LabelStream(src, rows, quality, resolved, xres, reg, all_sky, client.url,
+                       match=_PositionalStep(src, client, cache_dir, use_async)
+                       if positional else None)
 
 
-def _positional_provenance(src, resolved, gaia, region, rows, client, cache_dir, use_async):
-    from . import positional_match as pm
+@dataclass
+class _PositionalStep:
+    """The per-chunk step of a label source matched to Gaia DR3 by position
+    (:mod:`.positional_match`), and its counts summed over the chunks."""
 
-    adql = pm.count_query(resolved, region)
-    n = pm.count_entries(client, adql, cache_dir=cache_dir, use_async=use_async)
-    return pm.provenance(src.positional, gaia, pm.match_counts(rows, n), adql)
+    source: LabelSource
+    client: TapClient
+    cache_dir: str | os.PathLike | None | bool
+    use_async: bool
+    matched: list[Table] = field(default_factory=list)
+
+    def __call__(self, rows: Table) -> Table:
+        """One chunk's joined rows -> one row per label entry, its nearest Gaia candidate."""
+        out = nearest_per_entry(rows, self.source.positional)
+        self.matched.append(out[["xm_candidates", "xm_no_pm"]] if len(out) else out)
+        return out
+
+    def provenance(self, resolved: ResolvedTable, gaia: ResolvedTable,
+                   region: Region) -> dict[str, Any]:
+        """The ``crossmatch`` entry of the fetch's provenance (one ``COUNT`` job, cached)."""
+        from . import positional_match as pm
+
+        adql = pm.count_query(resolved, region)
+        n = pm.count_entries(self.client, adql, cache_dir=self.cache_dir,
+                             use_async=self.use_async)
+        parts = [t for t in self.matched if len(t)]
+        matched = vstack(parts) if parts else Table({"xm_candidates": np.zeros(0, np.int64),
+                                                     "xm_no_pm": np.zeros(0, bool)})
+        return pm.provenance(self.source.positional, gaia, pm.match_counts(matched, n), adql)
 
 
 def flag_is_zero(*roles: str) -> Callable[[Table], np.ndarray]:
@@ -474,7 +570,8 @@ def template_placeholders(source: LabelSource) -> set[str]:
 
 
 __all__ = ["LABEL_SCHEMA", "LABEL_SOURCES", "GaiaCrossmatch", "GaiaPositionalMatch", "LabelSource",
-           "fetch_labels", "get_source", "label_sources", "quote_column"]
+           "LabelStream", "fetch_labels", "get_source", "label_sources", "quote_column",
+           "stream_labels"]
 
 
 def parse_column_overrides(items) -> dict[str, dict[str, str]]:

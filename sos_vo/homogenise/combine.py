@@ -45,7 +45,7 @@ def _column(table: Table, name: str, survey: str) -> np.ndarray:
 def combine_surveys(surveys: Mapping[str, Table], key: str = "gaia_dr3_id",
                     labels: Sequence[str] = LABELS, weights: str = "inverse_variance",
                     value_column: str = "{label}", error_column: str = "err_{label}",
-                    prefix: str = SPEC_PREFIX) -> Table:
+                    prefix: str = SPEC_PREFIX, allow_empty: bool = False) -> Table:
     """Average calibrated surveys star by star.
 
     Parameters
@@ -65,6 +65,9 @@ def combine_surveys(surveys: Mapping[str, Table], key: str = "gaia_dr3_id",
         Templates of the input column names (``{label}`` is replaced).
     prefix : str
         Prefix of the output columns.
+    allow_empty : bool
+        Return an empty table where no star has a finite value (a part of a partitioned
+        homogenisation, :func:`sos_vo.labels.build.homogenise_spilled`) instead of raising.
 
     Returns
     -------
@@ -148,7 +151,7 @@ def combine_surveys(surveys: Mapping[str, Table], key: str = "gaia_dr3_id",
     out["surveys"] = [",".join(n for n, used in zip(names, flags, strict=True) if used)
                       for flags in contributed]
     out = out[any_value]
-    if len(out) == 0:
+    if len(out) == 0 and not allow_empty:
         raise EmptyInputError(f"combine_surveys: no finite {', '.join(labels)} value in "
                               f"{len(names)} survey(s) {', '.join(names)}")
     out.meta["combine_weights"] = weights

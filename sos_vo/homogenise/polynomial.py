@@ -63,8 +63,14 @@ class PolynomialCalibration(Calibration):
         self.scale: np.ndarray | None = None
 
     def _design(self, x: np.ndarray) -> np.ndarray:
+        """The monomials of ``x``, one column per term, built term by term: the same numbers
+        as ``prod(z[:, None, :] ** powers, axis=2)`` (tested) without its (rows x terms x 3)
+        intermediate, three times the design matrix."""
         z = (x - self.centre) / self.scale
-        return np.prod(z[:, None, :] ** self.powers[None, :, :], axis=2)
+        out = np.empty((z.shape[0], self.powers.shape[0]))
+        for j, p in enumerate(self.powers):
+            out[:, j] = np.prod(z ** p[None, :], axis=1)
+        return out
 
     def _fit_model(self, x: np.ndarray, delta: np.ndarray) -> None:
         self.centre = x.mean(axis=0)

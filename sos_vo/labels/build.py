@@ -23,18 +23,26 @@ Table 1).  This module rebuilds that chain on labels fetched with
    star one pair (as T25 fitted ~15 000 entries), and :func:`coefficients_table` sets the fitted
    coefficients next to T25 Table 1.
 
+Steps 1 and 2 run on the label rows filed on disk by Gaia DR3 source_id range
+(:mod:`sos_vo.labels.spill`) one partition at a time (:func:`homogenise_spilled`): every step
+but the calibration fits reads the rows of one star only, and the fits read a sample of at most
+:data:`MAX_FIT_PAIRS` pairs per survey (all of them below it), so the memory does not grow with
+the number of label rows and the result does not depend on the partitions (tested).
+
 The result, :meth:`LabelBuild.spectro_table`, has the layout of ``sos_spectro.main``
 (:data:`sos_vo.schema.SOS_SPECTRO_TABLE`), which :func:`sos_vo.pipeline.prepare_survey` joins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from astropy.table import Table
+from astropy.table import Table, vstack
+from tqdm.auto import tqdm
 
 from ..exceptions import EmptyInputError, SchemaError
 from ..homogenise import METHODS, combine_surveys, match_pairs, union_references
@@ -47,6 +55,7 @@ from .recalibration import (
     RecalibrationFit,
     fit_recalibration,
 )
+from .spill import LABEL_VALUE_COLUMNS, LabelSpill
 
 DEFAULT_REFERENCE: tuple[str, ...] = ("apogee-dr17", "galah-dr3")
 """Reference surveys: the union of APOGEE and GALAH (Avdeeva et al. 2025, homogenisation talk, "Trend detection")."""
@@ -58,10 +67,6 @@ DEFAULT_WEIGHTS = "inverse_variance"
 KEY = "source_id"
 
 
-LABEL_VALUE_COLUMNS: tuple[str, ...] = ("teff", "e_teff", "logg", "e_logg", "feh", "e_feh")
-"""The label-schema columns the homogenisation reads, besides ``source_id``."""
-
-
 def compact_labels(t: Table) -> Table:
     """A label-schema table reduced to ``source_id`` and :data:`LABEL_VALUE_COLUMNS` (float64,
     NaN where missing): what :func:`homogenise_labels` reads, 56 bytes a row.  ``meta`` is
@@ -71,15 +76,6 @@ def compact_labels(t: Table) -> Table:
         out[col] = np.ma.filled(np.ma.asarray(t[col], dtype=float), np.nan)
         if getattr(t[col], "unit", None) is not None:
             out[col].unit = t[col].unit
-    return out
-
-
-def _survey_table(t: Table) -> Table:
-    """Label-schema rows -> the homogenise layout (``teff``, ``err_teff``, ...)."""
-    out = Table({KEY: np.asarray(t[KEY], dtype=np.int64)})
-    for lab in LABELS:
-        out[lab] = np.ma.filled(np.ma.asarray(t[lab], dtype=float), np.nan)
-        out[f"err_{lab}"] = np.ma.filled(np.ma.asarray(t[f"e_{lab}"], dtype=float), np.nan)
     return out
 
 
@@ -125,36 +121,83 @@ class LabelBuild:
         Options and counts, JSON-ready.
     """
 
-    combined: Table
+    combined: Table | None
     report: Table
     calibrations: dict[str, dict[str, Any]] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def spectro_table(self) -> Table:
         """The combined labels in the ``sos_spectro.main`` layout (not recalibrated)."""
-        c = self.combined
-        out = Table({KEY: np.asarray(c[KEY], dtype=np.int64)})
+        parts = SpectroParts()
+        parts.add(self.combined)
+        return parts.table()
+
+
+class SpectroParts:
+    """Combined rows (:func:`sos_vo.homogenise.combine_surveys` output), part by part, kept in
+    the ``sos_spectro.main`` layout only: ``source_id``, the six labels as float32, ``n_surveys``
+    (int16) and ``surveys``, 42 bytes a star (the ``surveys`` text is one shared string per
+    combination of surveys, an 8-byte reference per star)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[np.ndarray]] = {}
+        self.units: dict[str, Any] = {}
+        self.combinations: dict[str, int] = {}
+        self.codes: list[np.ndarray] = []
+
+    def add(self, c: Table) -> None:
+        """Append the rows of a combined table (source_id order, after the rows added so far)."""
+        cols = {KEY: np.asarray(c[KEY], dtype=np.int64)}
         for lab in LABELS:
-            out[lab] = np.asarray(c[f"spec_{lab}"], dtype=np.float32)
-            out[lab].unit = c[f"spec_{lab}"].unit
-            out[f"e_{lab}"] = np.asarray(c[f"spec_err_{lab}"], dtype=np.float32)
-            out[f"e_{lab}"].unit = c[f"spec_{lab}"].unit
-        out["n_surveys"] = np.asarray([len(s.split(",")) if s else 0 for s in c["surveys"]],
-                                      dtype=np.int16)
-        out["surveys"] = c["surveys"]
+            cols[lab] = np.asarray(c[f"spec_{lab}"], dtype=np.float32)
+            cols[f"e_{lab}"] = np.asarray(c[f"spec_err_{lab}"], dtype=np.float32)
+            self.units[lab] = self.units[f"e_{lab}"] = c[f"spec_{lab}"].unit
+        for k, v in cols.items():
+            self.columns.setdefault(k, []).append(v)
+        text, inverse = np.unique(np.asarray(c["surveys"], dtype=str), return_inverse=True)
+        codes = np.array([self.combinations.setdefault(str(s), len(self.combinations))
+                          for s in text], dtype=np.int32)
+        self.codes.append(codes[inverse.ravel()])
+
+    def table(self) -> Table:
+        """The rows added, one table (the parts are released column by column, so the rows
+        are held about once, not twice)."""
+        cols = {}
+        for k in list(self.columns):
+            cols[k] = np.concatenate(self.columns.pop(k))
+        codes = np.concatenate(self.codes) if self.codes else np.zeros(0, dtype=np.int32)
+        self.codes = []
+        text = np.empty(len(self.combinations), dtype=object)
+        text[list(self.combinations.values())] = list(self.combinations)
+        n = np.array([len(s.split(",")) if s else 0 for s in text], dtype=np.int16)
+        cols["n_surveys"] = n[codes]
+        cols["surveys"] = text[codes]
+        del codes
+        out = Table(cols, copy=False)
+        for k, unit in self.units.items():
+            out[k].unit = unit
         return out
 
 
-def homogenise_labels(surveys: Mapping[str, Table], *,
+def homogenise_labels(surveys: Mapping[str, Table | Iterable[Table]], *,
                       reference: Sequence[str] = DEFAULT_REFERENCE, method: str = DEFAULT_METHOD,
-                      outside: str = "nan", weights: str = DEFAULT_WEIGHTS) -> LabelBuild:
+                      outside: str = "nan", weights: str = DEFAULT_WEIGHTS,
+                      partition_rows: int | None = None,
+                      work_dir: str | os.PathLike | None = None,
+                      progress: bool = False) -> LabelBuild:
     """Put several surveys' labels on the reference scale and average them per star.
+
+    The rows are filed on disk by source_id range (:class:`sos_vo.labels.spill.LabelSpill`,
+    in a temporary folder under ``work_dir``, removed at the end) and homogenised partition by
+    partition (:func:`homogenise_spilled`); this function then holds the whole combined table
+    (:attr:`LabelBuild.combined`), which :func:`sos_vo.labels.real_model.label_stage` does not.
 
     Parameters
     ----------
     surveys : mapping
-        Survey key -> label-schema table (:data:`sos_vo.archives.label_source.LABEL_SCHEMA`),
-        one row per source_id.
+        Survey key -> label-schema table (:data:`sos_vo.archives.label_source.LABEL_SCHEMA`)
+        or an iterable of such tables (chunks); one row per source_id is kept
+        (:data:`~sos_vo.archives.label_source.DUPLICATE_RULE`).
     reference : sequence of str
         Surveys whose union is the reference scale; those present must be among ``surveys``.
     method : str
@@ -163,6 +206,13 @@ def homogenise_labels(surveys: Mapping[str, Table], *,
         Outside-coverage policy (:data:`sos_vo.homogenise.OUTSIDE_POLICIES`).
     weights : str
         Star-by-star averaging (:data:`sos_vo.homogenise.COMBINE_WEIGHTS`).
+    partition_rows : int, optional
+        Rows of one partition (:data:`sos_vo.labels.spill.PARTITION_ROWS`); the result does
+        not depend on it (tested).
+    work_dir : path, optional
+        Where the temporary folder of the filed rows goes (None: the system's).
+    progress : bool
+        tqdm bars over the partitions.
 
     Raises
     ------
@@ -173,41 +223,160 @@ def homogenise_labels(surveys: Mapping[str, Table], *,
     """
     if not surveys:
         raise EmptyInputError("no label survey given")
+    _check_method(method)
+    parts: list[Table] = []
+    with LabelSpill(work_dir) as spill:
+        for name, chunks in surveys.items():
+            for chunk in ([chunks] if isinstance(chunks, Table) else chunks):
+                spill.add(name, chunk)
+        build = homogenise_spilled(spill, reference=reference, method=method, outside=outside,
+                                   weights=weights, partition_rows=partition_rows,
+                                   progress=progress, on_combined=parts.append)
+    nonempty = [t for t in parts if len(t)]
+    combined = (vstack(nonempty, metadata_conflicts="silent") if len(nonempty) > 1
+                else nonempty[0])
+    combined.meta = {"combine_weights": weights,
+                     "n_dropped_no_error": build.provenance["n_dropped_no_error"]}
+    build.combined = combined
+    return build
+
+
+def _check_method(method: str) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown homogenisation method {method!r}: expected one of "
                          f"{', '.join(METHODS)}")
-    tables = {k: _survey_table(t) for k, t in surveys.items()}
-    refs = [k for k in reference if k in tables]
-    others = [k for k in tables if k not in refs]
+
+
+MAX_FIT_PAIRS = 250_000
+"""Pairs of a survey with the reference kept for its calibration fits and the report's median
+offsets (our choice).  Below it every pair is used and the results equal those of all the pairs
+(the pairs are in source_id order either way); above it the sample is the pairs with the
+:data:`MAX_FIT_PAIRS` smallest :func:`pair_hash` values of their source_id: a uniform sample
+that depends on the stars only, not on how the rows are partitioned.  Why a cap: the fits of
+:data:`sos_vo.homogenise.METHODS` (least squares, XGBoost, symbolic regression) need their
+whole sample in memory, and the pairs of a reference survey with the reference union are the
+survey itself (APOGEE DR17 ~0.65 M stars); a degree-4, 35-term polynomial is fixed to a
+fraction of its scatter by far fewer pairs.  The report's ``n_pairs`` counts all pairs."""
+
+_PAIR_COLUMNS: tuple[str, ...] = (*LABELS, *(f"ref_{lab}" for lab in LABELS))
+
+
+def pair_hash(source_id: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random 64-bit value per source_id (the SplitMix64 finaliser, Steele et
+    al. 2014, OOPSLA), which orders the pairs for the :data:`MAX_FIT_PAIRS` sample."""
+    z = np.asarray(source_id, dtype=np.int64).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+class _PairSample:
+    """The pairs of one survey with the reference, partition by partition, at most
+    ``cap`` (+ one partition's) kept: ``source_id`` and the six columns the fits read."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = int(cap)
+        self.n_total = 0
+        self.cols: dict[str, np.ndarray] = {}
+
+    def add(self, pairs: Table) -> None:
+        self.n_total += len(pairs)
+        new = {KEY: np.asarray(pairs[KEY], dtype=np.int64)}
+        new.update({c: np.asarray(pairs[c], dtype=np.float64) for c in _PAIR_COLUMNS})
+        self.cols = new if not self.cols else {c: np.concatenate([self.cols[c], new[c]])
+                                              for c in new}
+        if self.cols[KEY].size > self.cap:
+            self._keep_smallest_hashes()
+
+    def _keep_smallest_hashes(self) -> None:
+        ids = self.cols[KEY]
+        keep = np.sort(np.lexsort((ids, pair_hash(ids)))[:self.cap])
+        self.cols = {c: v[keep] for c, v in self.cols.items()}
+
+    def table(self) -> Table | None:
+        """The sample in source_id order (None without pairs)."""
+        if not self.cols:
+            return None
+        order = np.argsort(self.cols[KEY], kind="stable")
+        return Table({c: v[order] for c, v in self.cols.items()})
+
+
+def _partition_table(rec: np.ndarray) -> Table:
+    """Filed rows (:data:`sos_vo.labels.spill.RECORD`) -> the homogenise layout (``teff``,
+    ``err_teff``, ...)."""
+    out = Table({KEY: rec["source_id"]})
+    for lab in LABELS:
+        out[lab] = rec[lab]
+        out[f"err_{lab}"] = rec[f"e_{lab}"]
+    return out
+
+
+def homogenise_spilled(spill: LabelSpill, *, reference: Sequence[str] = DEFAULT_REFERENCE,
+                       method: str = DEFAULT_METHOD, outside: str = "nan",
+                       weights: str = DEFAULT_WEIGHTS, partition_rows: int | None = None,
+                       progress: bool = False,
+                       on_combined: Callable[[Table], Any] | None = None) -> LabelBuild:
+    """The homogenisation of the surveys filed in ``spill``, partition by partition.
+
+    Pass 1, per partition: the reference union (:func:`sos_vo.homogenise.union_references`)
+    and each survey's pairs with it (:func:`sos_vo.homogenise.match_pairs`), which feed a
+    sample of at most :data:`MAX_FIT_PAIRS` pairs per survey; then the calibration fits and
+    the report's median offsets on those samples.  Pass 2, per partition: the calibration
+    offsets applied and the surveys averaged per star
+    (:func:`sos_vo.homogenise.combine_surveys`); each partition's combined rows (source_id
+    order, the partitions in source_id order) are given to ``on_combined``.  Every step but
+    the fits reads the rows of one star only, so the result does not depend on the partitions.
+
+    Returns
+    -------
+    LabelBuild
+        With ``combined`` None (the rows went to ``on_combined``).
+    """
+    _check_method(method)
+    names = list(spill.surveys)
+    refs = [k for k in reference if k in names]
+    others = [k for k in names if k not in refs]
     if others and not refs:
         raise SchemaError(f"reference survey(s) {', '.join(reference)} not among the fetched "
-                          f"surveys ({', '.join(tables)}): cannot put {', '.join(others)} on "
+                          f"surveys ({', '.join(names)}): cannot put {', '.join(others)} on "
                           "their scale (choose --reference)")
-    union = union_references({k: tables[k] for k in refs}, key=KEY) if refs else None
-    calibrated: dict[str, Table] = {}
-    rows, calibrations = [], {}
-    for name, t in tables.items():
-        row: dict[str, Any] = {"survey": name, "n_stars": len(t), "role": "reference"
-                               if name in refs else "calibrated"}
-        pairs = None
-        if union is not None:
+    parts = spill.partitions(partition_rows)
+    n_stars = dict.fromkeys(names, 0)
+    samples = {name: _PairSample(MAX_FIT_PAIRS) for name in names}
+    for cells in tqdm(parts, desc="label pairs", unit="part", disable=not progress):
+        tables = {name: _partition_table(spill.read(name, cells)) for name in names}
+        for name, t in tables.items():
+            n_stars[name] += len(t)
+        try:
+            union = union_references({k: tables[k] for k in refs}, key=KEY)
+        except EmptyInputError:
+            continue
+        for name, t in tables.items():
             try:
-                pairs = match_pairs(t, union, key=KEY)
+                samples[name].add(match_pairs(t, union, key=KEY))
             except EmptyInputError:
-                pairs = None
-        row["n_pairs"] = 0 if pairs is None else len(pairs)
+                continue
+        del tables, union
+    rows, calibrations, usable = [], {}, []
+    for name in names:
+        row: dict[str, Any] = {"survey": name, "n_stars": n_stars[name], "role": "reference"
+                               if name in refs else "calibrated"}
+        pairs = samples[name].table()
+        row["n_pairs"] = samples[name].n_total
         for lab in LABELS:
             before = (np.asarray(pairs[lab], float) - np.asarray(pairs[f"ref_{lab}"], float)) \
                 if pairs is not None else np.array([])
             row[f"offset_{lab}"] = _median(before)
         if name in refs:
-            calibrated[name] = t
+            usable.append(name)
             for lab in LABELS:
                 row[f"offset_after_{lab}"] = row[f"offset_{lab}"]
                 row[f"outside_{lab}"] = 0
             rows.append(row)
             continue
-        if pairs is None or len(pairs) < MIN_PAIRS:
+        if pairs is None or row["n_pairs"] < MIN_PAIRS:
             row["role"] = f"left out: {row['n_pairs']} stars in common with the reference " \
                           f"(need {MIN_PAIRS})"
             for lab in LABELS:
@@ -215,31 +384,53 @@ def homogenise_labels(surveys: Mapping[str, Table], *,
                 row[f"outside_{lab}"] = 0
             rows.append(row)
             continue
-        orig = {lab: np.asarray(t[lab], float) for lab in LABELS}
-        out = t.copy()
         calibrations[name] = {}
         for lab in LABELS:
             cal = METHODS[method](target=lab, outside=outside).fit_pairs(pairs)
             calibrations[name][lab] = cal
-            offset, inside = _offsets(cal, orig["teff"], orig["logg"], orig["feh"])
-            out[lab] = orig[lab] - offset
-            finite = np.all([np.isfinite(orig[k]) for k in LABELS], axis=0)
-            row[f"outside_{lab}"] = int(np.count_nonzero(finite & ~inside))
+            row[f"outside_{lab}"] = 0  # counted in pass 2
             p_off = _offsets(cal, *(np.asarray(pairs[k], float) for k in LABELS))[0]
             row[f"offset_after_{lab}"] = _median(np.asarray(pairs[lab], float) - p_off
                                                  - np.asarray(pairs[f"ref_{lab}"], float))
-        calibrated[name] = out
+        usable.append(name)
         rows.append(row)
+    del samples
+    by_name = {r["survey"]: r for r in rows}
+    n_combined = n_full = dropped = 0
+    for cells in tqdm(parts, desc="label combine", unit="part", disable=not progress):
+        tables = {}
+        for name in usable:
+            t = _partition_table(spill.read(name, cells))
+            if name in calibrations:
+                orig = {lab: np.asarray(t[lab], float) for lab in LABELS}
+                finite = np.all([np.isfinite(orig[k]) for k in LABELS], axis=0)
+                out = t.copy()
+                for lab, cal in calibrations[name].items():
+                    offset, inside = _offsets(cal, orig["teff"], orig["logg"], orig["feh"])
+                    out[lab] = orig[lab] - offset
+                    by_name[name][f"outside_{lab}"] += int(np.count_nonzero(finite & ~inside))
+                t = out
+            tables[name] = t
+        part = combine_surveys(tables, key=KEY, weights=weights, allow_empty=True)
+        dropped += int(part.meta["n_dropped_no_error"])
+        if len(part) == 0:
+            continue
+        n_combined += len(part)
+        n_full += int(np.all([np.isfinite(np.asarray(part[f"spec_{lab}"], float))
+                              for lab in LABELS], axis=0).sum())
+        if on_combined is not None:
+            on_combined(part)
+        del tables, part
+    if n_combined == 0:
+        raise EmptyInputError(f"combine_surveys: no finite {', '.join(LABELS)} value in "
+                              f"{len(usable)} survey(s) {', '.join(usable)}")
     report = Table(rows=rows)
-    usable = {k: v for k, v in calibrated.items()}
-    combined = combine_surveys(usable, key=KEY, weights=weights)
-    full = np.all([np.isfinite(np.asarray(combined[f"spec_{lab}"], float)) for lab in LABELS], axis=0)
     prov = {"reference": list(refs), "method": method, "outside": outside, "weights": weights,
-            "surveys": list(tables), "left_out": [r["survey"] for r in rows
-                                                  if str(r["role"]).startswith("left out")],
-            "n_stars": len(combined), "n_stars_all_three_labels": int(full.sum()),
-            "n_dropped_no_error": int(combined.meta.get("n_dropped_no_error", 0))}
-    return LabelBuild(combined=combined, report=report, calibrations=calibrations, provenance=prov)
+            "surveys": list(names), "left_out": [r["survey"] for r in rows
+                                                 if str(r["role"]).startswith("left out")],
+            "n_stars": n_combined, "n_stars_all_three_labels": n_full,
+            "n_dropped_no_error": dropped, "max_fit_pairs": MAX_FIT_PAIRS}
+    return LabelBuild(combined=None, report=report, calibrations=calibrations, provenance=prov)
 
 
 def refit_recalibration(spectro: Table, pastel_matched: Table) -> RecalibrationFit:

@@ -5,7 +5,9 @@ Stages (each one's row counts go into the model's provenance):
 1. **checks** before any job: the output folder, the label sources, the region, every TAP
    service (``/capabilities``);
 2. **labels**: each label source fetched over TAP in the region (or the whole sky), its names
-   resolved against the service's TAP_SCHEMA (:func:`sos_vo.archives.label_source.fetch_labels`);
+   resolved against the service's TAP_SCHEMA, chunk by chunk
+   (:func:`sos_vo.archives.label_source.stream_labels`), each chunk filed on disk by source_id
+   range as it arrives (:func:`label_stage`);
 3. **homogenisation**: the surveys on the reference scale and averaged per star
    (:func:`sos_vo.labels.build.homogenise_labels`); ``--labels sos-dr2`` takes the published
    SoS DR2 spectroscopic labels instead, which T25 Table 6 gives already recalibrated;
@@ -51,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from astropy.table import Table, join
+from astropy.table import Table, join, vstack
 
 from ..archives import gaia
 from ..archives.label_join import (
@@ -60,7 +62,7 @@ from ..archives.label_join import (
     joined_by_ids_query,
     training_chunks,
 )
-from ..archives.label_source import fetch_labels, get_source, label_sources
+from ..archives.label_source import get_source, label_sources, stream_labels
 from ..archives.query import archive_tables_from_rows, surveys_for
 from ..archives.regions import Region, as_region
 from ..exceptions import EmptyInputError
@@ -69,12 +71,14 @@ from ..schema import GAIA_SOURCE_TABLE, LABELS, PASTEL_TABLE, SOS_SPECTRO_TABLE
 from .build import (
     DEFAULT_METHOD,
     DEFAULT_REFERENCE,
+    SpectroParts,
     coefficients_table,
     compact_labels,
-    homogenise_labels,
+    homogenise_spilled,
     refit_recalibration,
 )
 from .recalibration import MIN_FIT_PAIRS, T25_TABLE1
+from .spill import LabelSpill
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +115,8 @@ class BuildResult:
     provenance: dict[str, Any]
     homogenisation: Table | None = None
     recalibration: Table | None = None
-    labels: dict[str, Table] = field(default_factory=dict)
-    """Per label source, its rows reduced to ``source_id`` and the labels with their errors."""
+    labels: dict[str, int] = field(default_factory=dict)
+    """Per label source, the label rows the homogenisation read (:attr:`LabelStage.labels`)."""
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per survey: members ``loaded`` from checkpoints and ``trained``, and the ``engine``."""
 
@@ -279,13 +283,17 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
                             else reg.describe(), "gaia_service": gaia_client.url,
                             "recalibration_mode": recalibration, "label_sources": {}}
 
-    # 2. labels, 3. homogenisation
-    def fetch(key: str) -> Table:
-        return fetch_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
-                            use_async=use_async, progress=progress,
-                            columns=(columns or {}).get(key), **client_kwargs)
+    # 2. labels, 3. homogenisation (rows filed under the cache folder while they are worked on)
+    def fetch(key: str):
+        return stream_labels(key, reg, tap_url=label_tap_url, tables=tables, cache_dir=cache_dir,
+                             use_async=use_async, progress=progress,
+                             columns=(columns or {}).get(key), **client_kwargs)
 
-    stage = label_stage(keys, fetch, reference=reference, method=method)
+    from ..archives.chunking import default_cache_dir
+
+    work_dir = None if cache_dir is False else Path(cache_dir or default_cache_dir()).expanduser()
+    stage = label_stage(keys, fetch, reference=reference, method=method, work_dir=work_dir,
+                        progress=progress)
     fetched, spectro, homog = stage.labels, stage.spectro, stage.report
     prov["label_sources"] = stage.provenance["label_sources"]
     prov["homogenisation"] = stage.provenance["homogenisation"]
@@ -399,8 +407,9 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
 class LabelStage:
     """Labels fetched, homogenised and combined (:func:`label_stage`)."""
 
-    labels: dict[str, Table]
-    """Per source, the compact label rows (:func:`sos_vo.labels.build.compact_labels`)."""
+    labels: dict[str, int]
+    """Per source, the label rows filed (quality rule applied, one per star in each fetch
+    chunk); the rows themselves were on disk only during the stage."""
     spectro: Table
     """One row per star, ``sos_spectro.main`` layout."""
     report: Table | None
@@ -408,32 +417,60 @@ class LabelStage:
     provenance: dict[str, Any]
 
 
-def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAULT_REFERENCE,
-                method: str = DEFAULT_METHOD) -> LabelStage:
-    """Fetch each label source with ``fetch(key)``, keep only what the homogenisation reads,
-    homogenise and combine one row per star.
+def _chunks(fetched) -> Iterable[Table]:
+    return [fetched] if isinstance(fetched, Table) else fetched
 
-    Memory: each fetched table (label schema: text survey ids, positions, masked columns) is
-    reduced to ``source_id`` and the six label columns as soon as it arrives
-    (:func:`sos_vo.labels.build.compact_labels`, 56 bytes a row), so only one source's full
-    table is alive at a time (measured by ``benchmarks/build_memory.py``).
+
+def _fetch_provenance(fetched) -> dict[str, Any]:
+    return fetched.meta["provenance"] if isinstance(fetched, Table) else fetched.provenance
+
+
+def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAULT_REFERENCE,
+                method: str = DEFAULT_METHOD, work_dir: str | os.PathLike | None = None,
+                partition_rows: int | None = None, progress: bool = False) -> LabelStage:
+    """Fetch each label source with ``fetch(key)``, homogenise and combine one row per star.
+
+    ``fetch(key)`` returns a :class:`sos_vo.archives.label_source.LabelStream` (chunk by
+    chunk, its ``provenance`` set once iterated) or a label-schema table (one chunk, its
+    ``meta['provenance']``).
+
+    Memory: each chunk's rows are filed on disk as they arrive (56 bytes a row,
+    :class:`sos_vo.labels.spill.LabelSpill`, in a temporary folder under ``work_dir``, removed
+    at the end), and the homogenisation reads them back one source_id partition at a time
+    (:func:`sos_vo.labels.build.homogenise_spilled`); what stays in memory is one fetch
+    chunk, one partition, the calibration samples (at most
+    :data:`sos_vo.labels.build.MAX_FIT_PAIRS` pairs per survey) and the combined labels in
+    the ``sos_spectro.main`` layout (:class:`sos_vo.labels.build.SpectroParts`, 42 bytes a
+    star).  ``--labels sos-dr2`` alone keeps the published rows in memory (56 bytes a row).
+    Measured by ``benchmarks/build_memory.py``.
     """
-    labels: dict[str, Table] = {}
+    counts: dict[str, int] = {}
     prov: dict[str, Any] = {"label_sources": {}}
-    for key in keys:
-        t = fetch(key)
-        prov["label_sources"][key] = t.meta["provenance"]
-        labels[key] = compact_labels(t)
-        del t
     if list(keys) == ["sos-dr2"]:
+        fetched = fetch("sos-dr2")
+        parts = [compact_labels(t) for t in _chunks(fetched)]
+        nonempty = [t for t in parts if len(t)] or parts[:1]
+        published = vstack(nonempty, metadata_conflicts="silent") if len(nonempty) > 1 \
+            else nonempty[0]
+        prov["label_sources"]["sos-dr2"] = _fetch_provenance(fetched)
         prov["homogenisation"] = "none: published SoS DR2 spectroscopic labels"
-        return LabelStage(labels, _spectro_from_sos_dr2(labels["sos-dr2"]), None, prov)
-    build = homogenise_labels(labels, reference=reference, method=method)
+        return LabelStage({"sos-dr2": len(published)}, _spectro_from_sos_dr2(published), None,
+                          prov)
+    spectro = SpectroParts()
+    with LabelSpill(work_dir) as spill:
+        for key in keys:
+            fetched = fetch(key)
+            counts[key] = sum(spill.add(key, chunk) for chunk in _chunks(fetched))
+            prov["label_sources"][key] = _fetch_provenance(fetched)
+            del fetched
+        build = homogenise_spilled(spill, reference=reference, method=method,
+                                   partition_rows=partition_rows, progress=progress,
+                                   on_combined=spectro.add)
     report = build.report
     prov["homogenisation"] = {**build.provenance,
                               "per_survey": [dict(zip(report.colnames, [_py(v) for v in r],
                                                       strict=True)) for r in report]}
-    return LabelStage(labels, build.spectro_table(), report, prov)
+    return LabelStage(counts, spectro.table(), report, prov)
 
 
 PREPARE_CHUNK_ROWS = 50_000

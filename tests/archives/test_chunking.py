@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sos_vo.archives import gaia, regions
-from sos_vo.archives.chunking import ChunkCache, plan_chunks, run_chunked
+from sos_vo.archives.chunking import ChunkCache, iter_chunked, plan_chunks, run_chunked
 from sos_vo.archives.tap import TapClient
 
 pytestmark = pytest.mark.dachs
@@ -45,6 +45,22 @@ def test_chunked_equals_single_job(dachs_url):
                           progress=False)
     assert len(client.queries) == len(plan_chunks(region, ORDER)) > 1
     assert _ids(chunked) == _ids(single)
+
+
+def test_iter_chunked_yields_each_chunk_in_cell_order(dachs_url):
+    region = regions.parse_region(REGION)
+    kw = {"order": ORDER, "single_job_max_area_deg2": 0, "cache_dir": False,
+          "use_async": False, "progress": False}
+    parts = list(iter_chunked(TapClient(dachs_url), _build(region), region, **kw))
+    cells = plan_chunks(region, ORDER)
+    assert len(parts) == len(cells)
+    for cell, part in zip(cells, parts, strict=True):
+        lo, hi = cell.source_id_range()
+        ids = np.asarray(part["source_id"])
+        assert np.all((ids >= lo) & (ids <= hi))
+    whole = run_chunked(TapClient(dachs_url), _build(region), region, **kw)
+    assert (np.concatenate([np.asarray(p["source_id"]) for p in parts]).tolist()
+            == np.asarray(whole["source_id"]).tolist())
 
 
 def test_killed_run_resumes_without_refetching(dachs_url, tmp_path):

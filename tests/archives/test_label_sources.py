@@ -16,6 +16,7 @@ from sos_vo.archives.label_source import (
     label_query,
     label_sources,
     one_per_star,
+    stream_labels,
     whole_sky,
 )
 from sos_vo.archives.regions import parse_region
@@ -260,6 +261,31 @@ def test_region_fetch_equals_local_selection_and_resumes(dachs_url, sql_names, t
     # resumed from the cache: only the TAP_SCHEMA look-ups are sent again, no label chunk
     assert client.jobs_sent - sent == resolve_jobs
     assert first_jobs > resolve_jobs
+
+
+@pytest.mark.dachs
+def test_stream_hands_over_the_fetched_rows_chunk_by_chunk(dachs_url, sql_names,
+                                                           fast_client_kwargs):
+    """A region cut into order-3 cells: the stream's chunks are disjoint, increasing
+    source_id ranges whose rows, stacked, are the table of fetch_labels."""
+    region = parse_region("circle 60 -60 15deg")
+    kw = {"tap_url": dachs_url, "cache_dir": False, "progress": False, "use_async": False,
+          "chunk_order": 3, **fast_client_kwargs}
+    stream = stream_labels("galah-dr3", region, **kw)
+    assert stream.provenance is None
+    chunks = [t for t in stream if len(t)]
+    assert len(chunks) > 2
+    ranges = [(int(t["source_id"].min()), int(t["source_id"].max())) for t in chunks]
+    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    whole = fetch_labels("galah-dr3", region, **kw)
+    assert np.concatenate([t["source_id"] for t in chunks]).tolist() == whole["source_id"].tolist()
+    for c in ("teff", "e_feh"):
+        assert np.array_equal(np.concatenate([t[c] for t in chunks]), whole[c], equal_nan=True)
+    assert stream.provenance == whole.meta["provenance"]
+    assert stream.provenance["rows"]["one_per_star"] == len(whole)
+    # cut differently (order 2), the same stars
+    other = fetch_labels("galah-dr3", region, **{**kw, "chunk_order": 2})
+    assert sorted(other["source_id"].tolist()) == sorted(whole["source_id"].tolist())
 
 
 @pytest.mark.dachs

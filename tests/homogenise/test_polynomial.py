@@ -42,3 +42,15 @@ def test_save_load_json_round_trip(tmp_path, smooth_sets):
     b = loaded.predict_offset(*te[:3])
     np.testing.assert_array_equal(a.in_coverage, b.in_coverage)
     np.testing.assert_allclose(a.offset, b.offset, rtol=0, atol=1e-12, equal_nan=True)
+
+
+def test_design_built_term_by_term_equals_the_broadcast_product():
+    rng = np.random.default_rng(11)
+    teff = rng.uniform(4000, 7000, 5000)
+    logg = rng.uniform(1, 5, 5000)
+    feh = rng.uniform(-2, 0.5, 5000)
+    cal = PolynomialCalibration("feh").fit(teff, logg, feh, 0.01 * feh + rng.normal(0, 0.05, 5000))
+    x = cal.inputs(teff, logg, feh)
+    z = (x - cal.centre) / cal.scale
+    np.testing.assert_array_equal(cal._design(x),
+                                  np.prod(z[:, None, :] ** cal.powers[None, :, :], axis=2))
