@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .machine import vm_hwm_mb
+
 SOURCES = ("apogee-dr17", "galah-dr3", "lamost-lrs", "gaia-eso", "segue-sspp")
 """The label sources of ``--labels surveys``; APOGEE + GALAH are the reference."""
 OFFSETS = {"apogee-dr17": (0.0, 0.0, 0.0), "galah-dr3": (0.0, 0.0, 0.0),
@@ -51,17 +53,6 @@ OFFSETS = {"apogee-dr17": (0.0, 0.0, 0.0), "galah-dr3": (0.0, 0.0, 0.0),
 """Synthetic survey - truth offsets (Teff K, log g dex, [Fe/H] dex): our choice."""
 NOISE = (60.0, 0.1, 0.06)
 """Synthetic noise (Teff K, log g dex, [Fe/H] dex): our choice."""
-
-
-def vm_hwm_mb() -> float | None:
-    """This process's peak resident set (``VmHWM``), MB; None off Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
 
 
 ID_STRIDE_CELLS = 12 * 4**12

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .build_memory import vm_hwm_mb
+from .machine import reset_hwm, vm_hwm_mb, vm_rss_mb
 
 CHUNK_IDS = 8_000
 """Rows per fake upload chunk: :data:`sos_vo.archives.label_join.UPLOAD_CHUNK_ROWS` (one row
@@ -167,27 +167,6 @@ class FakeJoin:
             out[f"e_{name}"] = MaskedColumn(np.full(n, 0.1 if name != "Teff" else 80.0))
         out["bibcode"] = np.full(n, "2016A&A...591A.118S")
         return out
-
-
-def reset_hwm() -> bool:
-    """Reset this process's ``VmHWM`` to its resident set now (Linux >= 4.0: ``5`` written to
-    ``/proc/self/clear_refs``); False where that is not possible."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def vm_rss_mb() -> float | None:
-    """This process's resident set now (``VmRSS``), MB; None off Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
 
 
 def child(rows: int, mode: str, survey: str, prepare_chunk_rows: int | None = None) -> dict:

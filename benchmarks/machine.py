@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +51,41 @@ def matmul_gflops_cpu(n: int = 1024, repeats: int = 5, seed: int = 0) -> float:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _proc_status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field of this process (``VmHWM``, ``VmRSS``), MB; None
+    off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:  # pragma: no cover - not Linux
+        return None
+    return None
+
+
+def vm_hwm_mb() -> float | None:
+    """This process's OWN peak resident set (``VmHWM``), MB; None off Linux.
+
+    Unlike ``getrusage(RUSAGE_CHILDREN)``, it does not carry a large parent's mark through
+    ``exec``, so a measuring child reports its own peak."""
+    return _proc_status_mb("VmHWM")
+
+
+def vm_rss_mb() -> float | None:
+    """This process's resident set now (``VmRSS``), MB; None off Linux."""
+    return _proc_status_mb("VmRSS")
+
+
+def reset_hwm() -> bool:
+    """Reset this process's ``VmHWM`` to its resident set now (Linux >= 4.0: ``5`` written to
+    ``/proc/self/clear_refs``); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover

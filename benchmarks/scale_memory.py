@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .machine import vm_hwm_mb
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DEFAULT_ROWS = 20_000_000
@@ -105,17 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def own_peak_rss_mb() -> float | None:
-    """This process's own resident high-water mark (``VmHWM``, Linux), MB; None elsewhere."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:  # pragma: no cover - not Linux
-        return None
-    return None
-
-
 def train_child(args) -> int:
     """Train and save the benchmark's model (separate process: the parent stays small)."""
     from sos_vo.ml.options import NetworkOptions
@@ -141,7 +132,7 @@ def child(args) -> int:
     seconds = time.perf_counter() - t0
     print(json.dumps({"seconds": seconds, "rows_in": res["rows_in"], "rows_out": res["rows_out"],
                       "parts": res["parts"], "tensorflow_imported": "tensorflow" in sys.modules,
-                      "peak_rss_own_mb": own_peak_rss_mb(),
+                      "peak_rss_own_mb": vm_hwm_mb(),
                       "peak_rss_self_rusage_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     return 0
 

@@ -126,6 +126,31 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "sos-vo" / "tap"
 
 
+def query_cache(client: TapClient, query: str,
+                cache_dir: str | os.PathLike | None | bool = None) -> ChunkCache | None:
+    """The cache of ``query`` at ``client``'s endpoint: under ``cache_dir`` (None:
+    :func:`default_cache_dir`); None when ``cache_dir`` is False (no cache)."""
+    if cache_dir is False:
+        return None
+    return ChunkCache(default_cache_dir() if cache_dir is None else Path(cache_dir), client.url,
+                      query)
+
+
+def run_cached(client: TapClient, adql: str, *,
+               cache_dir: str | os.PathLike | None | bool = None,
+               use_async: bool = True) -> Table:
+    """One job, its result cached like a chunk (a resumed run reads it and does not resend it).
+
+    For the small queries a build sends whole (a count, the PASTEL entries of a region)."""
+    cache = query_cache(client, adql, cache_dir)
+    rows = cache.get(WHOLE_REGION) if cache is not None else None
+    if rows is None:
+        rows = client.run(adql, use_async=use_async)
+        if cache is not None:
+            cache.put(WHOLE_REGION, rows)
+    return rows
+
+
 def run_chunked(client: TapClient, build_adql: Callable[[str], str], region: Region, *,
                 order: int | None = None, max_order: int | None = None,
                 single_job_max_area_deg2: float | None = None,
@@ -172,10 +197,7 @@ def iter_chunked(client: TapClient, build_adql: Callable[[str], str], region: Re
     """
     max_order = int(setting("max_chunk_order", max_order))
     single_max = float(setting("single_job_max_area_deg2", single_job_max_area_deg2))
-    cache = None
-    if cache_dir is not False:
-        root = default_cache_dir() if cache_dir is None else Path(cache_dir)
-        cache = ChunkCache(root, client.url, build_adql("{chunk}"))
+    cache = query_cache(client, build_adql("{chunk}"), cache_dir)
 
     if region.area_deg2 <= single_max:
         queue = [WHOLE_REGION]

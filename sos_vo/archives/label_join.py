@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from ..exceptions import EmptyInputError
 from ..schema import check_survey
 from .adql import quote_table_name, render, template_text
-from .chunking import ChunkCache, default_cache_dir
+from .chunking import ChunkCache, query_cache
 from .conf import table_name
 from .exceptions import ArchiveError, QueryOverflowError
 from .gaia import GAIA_CUTS, JOINED_TEMPLATE
@@ -126,10 +126,7 @@ def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = 
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     stats = UploadStats() if stats is None else stats
     stats.uploaded_ids = int(ids.size)
-    cache = None
-    if cache_dir is not False:
-        cache = ChunkCache(default_cache_dir() if cache_dir is None else cache_dir, client.url,
-                           f"{query}\n-- upload chunk {chunk_rows}")
+    cache = query_cache(client, f"{query}\n-- upload chunk {chunk_rows}", cache_dir)
     return _chunks(client, query, ids, chunk_rows, cache, use_async, progress, description, stats)
 
 

@@ -175,16 +175,9 @@ def count_entries(client: TapClient, adql: str | None, *,
     """Run :func:`count_query`'s ADQL (cached like a chunk: a resumed fetch does not resend it)."""
     if adql is None:
         return None
-    from .chunking import WHOLE_REGION, ChunkCache, default_cache_dir
+    from .chunking import run_cached
 
-    cache = None
-    if cache_dir is not False:
-        cache = ChunkCache(default_cache_dir() if cache_dir is None else cache_dir, client.url, adql)
-    rows = cache.get(WHOLE_REGION) if cache is not None else None
-    if rows is None:
-        rows = client.run(adql, use_async=use_async)
-        if cache is not None:
-            cache.put(WHOLE_REGION, rows)
+    rows = run_cached(client, adql, cache_dir=cache_dir, use_async=use_async)
     return int(np.asarray(rows[rows.colnames[0]])[0]) if len(rows) else 0
 
 
