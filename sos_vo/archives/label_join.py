@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,19 +69,31 @@ def joined_by_ids_query(survey: str, *, server_cuts: bool = True,
 
 @dataclass(frozen=True)
 class IdChunk:
-    """One block of uploaded ids (its name keys the cache file)."""
+    """One block of uploaded ids, with the other uploaded columns of their rows (its name keys
+    the cache file)."""
 
     index: int
     ids: np.ndarray
+    columns: dict[str, np.ndarray] | None = None
 
     @property
     def name(self) -> str:
         digest = hashlib.sha256(np.ascontiguousarray(self.ids, dtype=np.int64).tobytes())
+        for c, values in sorted((self.columns or {}).items()):
+            digest.update(c.encode())
+            digest.update(np.ascontiguousarray(values).tobytes())
         return f"ids_{self.index:06d}_{digest.hexdigest()[:12]}"
 
     def halves(self) -> list[IdChunk]:
         mid = self.ids.size // 2
-        return [IdChunk(self.index * 2, self.ids[:mid]), IdChunk(self.index * 2 + 1, self.ids[mid:])]
+        cols = self.columns or {}
+        return [IdChunk(self.index * 2, self.ids[:mid], {c: v[:mid] for c, v in cols.items()} or None),
+                IdChunk(self.index * 2 + 1, self.ids[mid:],
+                        {c: v[mid:] for c, v in cols.items()} or None)]
+
+    def upload(self, key: str) -> Table:
+        """The uploaded table: ``key`` (the ids) and the other columns."""
+        return Table({key: self.ids, **(self.columns or {})})
 
 
 @dataclass
@@ -104,7 +116,8 @@ class UploadStats:
 def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = None,
                 cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
                 progress: bool = True, description: str = "upload chunks",
-                stats: UploadStats | None = None) -> Iterator[Table]:
+                stats: UploadStats | None = None, columns: Mapping[str, np.ndarray] | None = None,
+                upload_table: str = UPLOAD_TABLE, key: str = "source_id") -> Iterator[Table]:
     """Run ``query`` (which joins ``TAP_UPLOAD.sosvo_label_ids``) for all ``ids``, chunk by chunk.
 
     The ids are made unique and sorted, so the chunks are yielded in increasing, disjoint
@@ -117,8 +130,14 @@ def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = 
     :class:`~sos_vo.exceptions.EmptyInputError` at once); the jobs run as the result is
     iterated.  ``stats`` (optional) is filled as the chunks go by.  ``chunk_rows``: ids per
     job (default :data:`UPLOAD_CHUNK_ROWS`).
+
+    Other uploads (:func:`pastel_gaia_rows`): ``columns`` are further columns uploaded with
+    the ids (one value per id, in the order of ``ids``; the first row of a repeated id is
+    kept), the table is ``TAP_UPLOAD.<upload_table>`` and its id column ``key``; the columns'
+    values are part of each chunk's cache key.
     """
-    ids = np.unique(np.asarray(ids, dtype=np.int64))
+    ids, first = np.unique(np.asarray(ids, dtype=np.int64), return_index=True)
+    extra = {c: np.asarray(v)[first] for c, v in (columns or {}).items()}
     if ids.size == 0:
         raise EmptyInputError("no Gaia DR3 source_id to upload")
     chunk_rows = UPLOAD_CHUNK_ROWS if chunk_rows is None else chunk_rows
@@ -127,14 +146,16 @@ def iter_by_ids(client: TapClient, query: str, ids, *, chunk_rows: int | None = 
     stats = UploadStats() if stats is None else stats
     stats.uploaded_ids = int(ids.size)
     cache = query_cache(client, f"{query}\n-- upload chunk {chunk_rows}", cache_dir)
-    return _chunks(client, query, ids, chunk_rows, cache, use_async, progress, description, stats)
+    queue = [IdChunk(i, ids[s:s + chunk_rows], {c: v[s:s + chunk_rows] for c, v in extra.items()}
+                     or None) for i, s in enumerate(range(0, ids.size, chunk_rows))]
+    return _chunks(client, query, queue, cache, use_async, progress, description, stats,
+                   upload_table, key)
 
 
-def _chunks(client: TapClient, query: str, ids: np.ndarray, chunk_rows: int,
-            cache: ChunkCache | None, use_async: bool, progress: bool, description: str,
-            stats: UploadStats) -> Iterator[Table]:
+def _chunks(client: TapClient, query: str, queue: list[IdChunk], cache: ChunkCache | None,
+            use_async: bool, progress: bool, description: str, stats: UploadStats,
+            upload_table: str = UPLOAD_TABLE, key: str = "source_id") -> Iterator[Table]:
     """The generator behind :func:`iter_by_ids` (cache, retries on overflow, progress)."""
-    queue = [IdChunk(i, ids[s:s + chunk_rows]) for i, s in enumerate(range(0, ids.size, chunk_rows))]
     jobs0 = client.jobs_sent
     bar = tqdm(total=len(queue), desc=description, unit="chunk", disable=not progress)
     try:
@@ -146,7 +167,7 @@ def _chunks(client: TapClient, query: str, ids: np.ndarray, chunk_rows: int,
             else:
                 try:
                     table = client.run(query, use_async=use_async,
-                                       uploads={UPLOAD_TABLE: Table({"source_id": chunk.ids})})
+                                       uploads={upload_table: chunk.upload(key)})
                 except QueryOverflowError:
                     if chunk.ids.size <= 1:
                         raise
@@ -266,4 +287,88 @@ def astrometry_rows(ids, *, client: TapClient, tables: dict[str, str] | None = N
     rows = stack_chunks(kept)
     rows.meta.update(stats.meta())
     rows.meta.update({"query": query, "rows": stats.rows, "kept": len(rows)})
+    return rows
+
+
+PASTEL_UPLOAD_TABLE = "sosvo_pastel_positions"
+"""Uploaded PASTEL positions (``TAP_UPLOAD.sosvo_pastel_positions``: ``pastel_key``, the row
+number, and ``pastel_ra``, ``pastel_dec``, J2000, degrees)."""
+PASTEL_TEMPLATE = "pastel_gaia_positional"
+
+
+def pastel_search_radius_arcsec() -> float:
+    """Radius of the server-side search around a PASTEL position: the PASTEL match radius
+    (:data:`sos_vo.prepare.crossmatch.PASTEL_MATCH_RADIUS_ARCSEC`) plus the largest proper
+    motion the Gaia-ESO positional search is sized for
+    (:data:`sos_vo.archives.positional_match.MAX_PROPER_MOTION_MAS_YR`) over the 16 years
+    between J2000 and Gaia DR3's J2016.0, plus the margin of
+    :data:`sos_vo.prepare.crossmatch.NEAR_PASTEL_MARGIN_ARCSEC` (9.001 arcsec)."""
+    from ..prepare.crossmatch import (
+        GAIA_EPOCH,
+        NEAR_PASTEL_MARGIN_ARCSEC,
+        PASTEL_EPOCH,
+        PASTEL_MATCH_RADIUS_ARCSEC,
+    )
+    from .positional_match import MAX_PROPER_MOTION_MAS_YR
+
+    return (PASTEL_MATCH_RADIUS_ARCSEC + NEAR_PASTEL_MARGIN_ARCSEC
+            + MAX_PROPER_MOTION_MAS_YR * abs(GAIA_EPOCH - PASTEL_EPOCH) / 1e3)
+
+
+def pastel_gaia_query(tables: dict[str, str] | None = None) -> str:
+    """ADQL of the Gaia DR3 sources (``source_id`` and
+    :data:`sos_vo.archives.gaia.ASTROMETRY_COLUMNS`) within :func:`pastel_search_radius_arcsec`
+    of the uploaded PASTEL positions (template ``pastel_gaia_positional``)."""
+    return render(PASTEL_TEMPLATE, tables=tables,
+                  search_radius_deg=repr(pastel_search_radius_arcsec() / 3600.0))
+
+
+def pastel_gaia_rows(pastel: Table, *, client: TapClient, tables: dict[str, str] | None = None,
+                     cache_dir: str | os.PathLike | None | bool = None, use_async: bool = False,
+                     progress: bool = True, chunk_rows: int | None = None) -> Table:
+    """Gaia DR3 astrometry around PASTEL entries, by a positional join on the Gaia service.
+
+    The distinct J2000 positions of ``pastel`` (``RAJ2000``/``DEJ2000``, the layout of
+    :func:`sos_vo.archives.pastel.fetch_pastel`) are uploaded, chunked, cached and retried by
+    :func:`iter_by_ids`, and joined on the server to ``gaia_source`` (name resolved with the
+    ``tables`` overrides) with ``CONTAINS``/``CIRCLE`` of radius
+    :func:`pastel_search_radius_arcsec`.  Which Gaia source an entry is paired with is left to
+    :func:`sos_vo.prepare.crossmatch.join_pastel` on the returned rows: every source within
+    the match radius of an entry's position at J2000 is among them (for proper motions up to
+    :data:`sos_vo.archives.positional_match.MAX_PROPER_MOTION_MAS_YR`), so the nearest is too.
+
+    Returns
+    -------
+    Table
+        ``source_id, ra, dec, pmra, pmdec``, one row per Gaia source (sorted by ``source_id``);
+        ``meta``: ``query``, ``uploaded_positions``, ``rows`` (source-position pairs),
+        ``sources``, ``jobs``, ``chunks``, ``chunks_from_cache``.
+    """
+    from .gaia import ASTROMETRY_COLUMNS
+
+    query = pastel_gaia_query(tables)
+    ra = np.ma.filled(np.ma.asarray(pastel["RAJ2000"], dtype=float), np.nan)
+    dec = np.ma.filled(np.ma.asarray(pastel["DEJ2000"], dtype=float), np.nan)
+    ok = np.isfinite(ra) & np.isfinite(dec)
+    pos = np.unique(np.column_stack([ra[ok], dec[ok]]), axis=0) if ok.any() else np.zeros((0, 2))
+    cols = ["source_id", *ASTROMETRY_COLUMNS]
+    stats = UploadStats()
+    pieces = []
+    if len(pos):
+        for chunk in iter_by_ids(client, query, np.arange(len(pos), dtype=np.int64),
+                                 columns={"pastel_ra": pos[:, 0], "pastel_dec": pos[:, 1]},
+                                 upload_table=PASTEL_UPLOAD_TABLE, key="pastel_key",
+                                 chunk_rows=chunk_rows, cache_dir=cache_dir, use_async=use_async,
+                                 progress=progress, description="PASTEL x Gaia by position",
+                                 stats=stats):
+            pieces.append(chunk[cols])
+    rows = stack_chunks(pieces) if pieces else Table(
+        names=cols, dtype=(np.int64, *([np.float64] * len(ASTROMETRY_COLUMNS))))
+    n_pairs = len(rows)
+    if len(rows):
+        _, first = np.unique(np.asarray(rows["source_id"], dtype=np.int64), return_index=True)
+        rows = rows[first]
+    rows.meta.update(stats.meta())
+    rows.meta.update({"query": query, "uploaded_positions": int(len(pos)), "rows": n_pairs,
+                      "sources": len(rows)})
     return rows

@@ -83,16 +83,9 @@ def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
     where = "1 = 1" if region is None else region.adql(sel["ra"], sel["dec"])
     adql = render("labels_pastel", region=where,
                   table=resolved.adql_table, **sel)
-    cache = None
-    if cache_dir is not False:
-        from .chunking import WHOLE_REGION, ChunkCache, default_cache_dir
+    from .chunking import run_cached
 
-        cache = ChunkCache(default_cache_dir() if cache_dir is None else cache_dir, client.url, adql)
-    rows = cache.get(WHOLE_REGION) if cache is not None else None
-    if rows is None:
-        rows = client.run(adql, use_async=use_async)
-        if cache is not None:
-            cache.put(WHOLE_REGION, rows)
+    rows = run_cached(client, adql, cache_dir=cache_dir, use_async=use_async)
     out = Table()
     for role, label in COLUMNS.items():
         col = rows[role]
@@ -104,3 +97,30 @@ def fetch_pastel(region: Region | None, *, tap_url: str | None = None,
     out.meta["provenance"] = {"source": "pastel", **resolved.provenance(), "adql": adql,
                               "rows": {"fetched": len(out)}}
     return out
+
+
+def metal_poor_entries(pastel: Table, max_feh: float | None = None) -> Table:
+    """The entries of the PASTEL stars whose median [Fe/H] is below ``max_feh``.
+
+    The candidates of the metal-poor augmentation (T25 Sect. 4.3: PASTEL stars with
+    [Fe/H] < -1 dex, :data:`sos_vo.labels.pastel.PASTEL_MAX_FEH` by default).  A star is a
+    PASTEL ``ID`` here, with the median over its entries as
+    :data:`sos_vo.labels.pastel.PASTEL_AGGREGATE` (*choice*: before the match to Gaia, the ID
+    is PASTEL's own star identifier); every entry of such a star is kept, so that the
+    augmentation (:func:`sos_vo.labels.pastel.augment_with_pastel`, which takes the median
+    per Gaia DR3 star again) sees all of them.  Entries without a finite [Fe/H] count for no
+    median.
+    """
+    from ..labels.pastel import PASTEL_MAX_FEH
+
+    max_feh = PASTEL_MAX_FEH if max_feh is None else max_feh
+    if len(pastel) == 0:
+        return pastel[:0]
+    ids = np.asarray(pastel["ID"]).astype(str)
+    feh = np.ma.filled(np.ma.asarray(pastel["[Fe/H]"], dtype=float), np.nan)
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    median = np.full(len(uniq), np.nan)
+    for i in np.unique(inverse[np.isfinite(feh)]):
+        median[i] = np.median(feh[(inverse == i) & np.isfinite(feh)])
+    keep = np.isfinite(median[inverse]) & (median[inverse] < max_feh)
+    return pastel[keep]

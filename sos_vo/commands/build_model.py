@@ -148,6 +148,14 @@ def run(args: argparse.Namespace) -> int:
         print("T25 Eq. 2 refitted on SoS-PASTEL pairs, next to T25 Table 1:")
         print("\n".join(result.recalibration.pformat(max_width=-1, max_lines=-1)))
     print(f"rows: {json.dumps(prov['rows'])}")
+    aug = prov.get("pastel_augmentation")
+    if aug:
+        print(f"PASTEL [Fe/H] < {aug['max_feh']:g} (T25 Sect. 4.3): {aug['pastel_stars']} stars "
+              f"({aug['entries']} entries), {aug['matched_stars']} matched to Gaia DR3, "
+              f"{aug['added_to_upload']} uploaded besides the labelled stars; added after the "
+              "cuts: " + ", ".join(f"{s} {prov['rows'][s]['pastel_augmented']} (T25: "
+                                   f"{aug['t25_added'][s]})" for s in aug["t25_added"]
+                                   if s in prov["rows"]))
     for survey in result.folders:
         ck = result.members.get(survey)
         if ck:

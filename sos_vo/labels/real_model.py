@@ -15,11 +15,14 @@ Stages (each one's row counts go into the model's provenance):
    the labelled stars uploaded by source_id (:func:`sos_vo.archives.label_join.astrometry_rows`),
    of which only the stars a PASTEL match can use are kept as the chunks arrive
    (:func:`sos_vo.prepare.crossmatch.near_pastel`; the matched pairs are those of all stars);
+   and the metal-poor PASTEL stars (T25 Sect. 4.3), their positions uploaded to the Gaia
+   service and joined to ``gaia_source`` by position there (:func:`metal_poor_stars`), whose
+   matched Gaia DR3 ids join the uploaded ids of stage 6;
 5. **recalibration** (T25 Eq. 2): ``refit`` on PASTEL entries matched by position to the
    labelled stars (:func:`sos_vo.labels.build.refit_recalibration`), ``t25`` (Table 1) or
    ``none``;
 6. **join, cuts, features**: per survey, Gaia DR3, Bailer-Jones distances, Andrae [M/H] and
-   the photometry of the labelled stars, uploaded by source_id with the server-side Gaia cuts
+   the photometry of the labelled and the metal-poor PASTEL stars, uploaded by source_id with the server-side Gaia cuts
    of ``sos-vo query`` (:func:`sos_vo.archives.label_join.training_chunks`), each upload chunk
    streamed through :func:`sos_vo.pipeline.prepare_survey` (with the Eq. 2 coefficients of
    stage 5 and the PASTEL augmentation) by :func:`prepare_joined`, which keeps only what the
@@ -60,6 +63,7 @@ from ..archives.label_join import (
     UploadStats,
     astrometry_rows,
     joined_by_ids_query,
+    pastel_gaia_rows,
     training_chunks,
 )
 from ..archives.label_source import get_source, label_sources, stream_labels
@@ -321,6 +325,23 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
                           "jobs": astrometry.meta["jobs"]}
     prov["pastel"] = pastel.meta["provenance"]
 
+    # 4b. the metal-poor PASTEL stars (T25 Sect. 4.3), matched to all of Gaia DR3 on the server
+    mp = metal_poor_stars(pastel, client=gaia_client, tables=tables, cache_dir=cache_dir,
+                          use_async=use_async, progress=progress)
+    added = np.setdiff1d(mp.ids, ids)
+    upload_ids = np.union1d(ids, added)
+    pm_rows = mp.astrometry[~np.isin(np.asarray(mp.astrometry["source_id"], dtype=np.int64),
+                                     np.asarray(astrometry["source_id"], dtype=np.int64))]
+    join_astrometry = astrometry if len(pm_rows) == 0 else vstack(
+        [astrometry[["source_id", "pmra", "pmdec"]], pm_rows[["source_id", "pmra", "pmdec"]]],
+        metadata_conflicts="silent")
+    prov["pastel_augmentation"] = {**mp.provenance, "labelled_all_three": int(mp.ids.size - added.size),
+                                   "added_to_upload": int(added.size),
+                                   "t25_added": dict(T25_PASTEL_ADDED)}
+    log.info("PASTEL metal-poor: %d entries of %d stars, %d Gaia DR3 stars matched, %d added "
+             "to the uploaded ids", mp.provenance["entries"], mp.provenance["pastel_stars"],
+             mp.ids.size, added.size)
+
     # 5. recalibration
     coefficients = None
     fit_table = None
@@ -346,16 +367,17 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
     # 6. join by source_id streamed through the cuts and features; training
     def prepared_for(s: str):
         stats = UploadStats()
-        chunks = training_chunks(ids, s, client=gaia_client, tables=tables, cache_dir=cache_dir,
-                                 use_async=use_async, progress=progress, stats=stats)
+        chunks = training_chunks(upload_ids, s, client=gaia_client, tables=tables,
+                                 cache_dir=cache_dir, use_async=use_async, progress=progress,
+                                 stats=stats)
         try:
-            sample = prepare_joined(chunks, s, astrometry=astrometry, spectro=spectro,
+            sample = prepare_joined(chunks, s, astrometry=join_astrometry, spectro=spectro,
                                     pastel=pastel, recalibration=coefficients)
         except EmptyInputError:
             if stats.rows:
                 raise
             raise EmptyInputError(
-                f"{s}: none of the {ids.size} labelled stars has a Gaia DR3 row with a one-to-one "
+                f"{s}: none of the {upload_ids.size} labelled stars has a Gaia DR3 row with a one-to-one "
                 f"{s} counterpart passing the Gaia cuts at {gaia_client.url} (no overlap with Gaia)"
             ) from None
         prov["join"][s] = {"adql": joined_by_ids_query(s, tables=tables),
@@ -473,6 +495,64 @@ def label_stage(keys: Sequence[str], fetch, *, reference: Sequence[str] = DEFAUL
     return LabelStage(counts, spectro.table(), report, prov)
 
 
+T25_PASTEL_ADDED: dict[str, int] = {"sdss": 139, "skymapper": 267}
+"""Metal-poor PASTEL stars T25 added to the SDSS and SkyMapper training sets (Sect. 4.3)."""
+
+
+@dataclass
+class MetalPoorStars:
+    """The metal-poor PASTEL stars of a region matched to Gaia DR3 (:func:`metal_poor_stars`)."""
+
+    ids: np.ndarray
+    """Gaia DR3 ``source_id`` of the matched stars whose median PASTEL [Fe/H] is below
+    :data:`sos_vo.labels.pastel.PASTEL_MAX_FEH` (sorted, unique)."""
+    astrometry: Table
+    """``source_id, ra, dec, pmra, pmdec`` of every Gaia source the server returned."""
+    provenance: dict[str, Any]
+
+
+def metal_poor_stars(pastel: Table, *, client, tables: Mapping[str, str] | None = None,
+                     cache_dir=None, use_async: bool = False,
+                     progress: bool = True) -> MetalPoorStars:
+    """Gaia DR3 ids of the PASTEL stars with [Fe/H] < -1 dex (T25 Sect. 4.3) in ``pastel``.
+
+    The entries of the metal-poor PASTEL stars (:func:`sos_vo.archives.pastel.metal_poor_entries`)
+    are sent by position to the Gaia service (:func:`sos_vo.archives.label_join.pastel_gaia_rows`),
+    paired with their nearest Gaia source by :func:`sos_vo.prepare.crossmatch.join_pastel` (the
+    rule of the recalibration pairs and of the augmentation), and the matched stars whose
+    median [Fe/H] over their matched entries (:func:`sos_vo.labels.pastel.pastel_per_star`) is
+    below :data:`sos_vo.labels.pastel.PASTEL_MAX_FEH` are returned: the stars that
+    :func:`sos_vo.labels.pastel.augment_with_pastel` can fill once their joined rows pass the
+    cuts.
+    """
+    from ..archives.pastel import metal_poor_entries
+    from ..prepare.crossmatch import join_pastel
+    from .pastel import PASTEL_MAX_FEH, pastel_per_star
+
+    entries = metal_poor_entries(pastel)
+    n_stars = len(np.unique(np.asarray(entries["ID"]).astype(str))) if len(entries) else 0
+    prov: dict[str, Any] = {"max_feh": PASTEL_MAX_FEH, "entries": len(entries),
+                            "pastel_stars": n_stars}
+    if len(entries) == 0:
+        empty = Table(names=("source_id", "ra", "dec", "pmra", "pmdec"),
+                      dtype=(np.int64, float, float, float, float))
+        return MetalPoorStars(np.zeros(0, dtype=np.int64), empty,
+                              {**prov, "uploaded_positions": 0, "gaia_sources": 0,
+                               "matched_entries": 0, "matched_stars": 0})
+    rows = pastel_gaia_rows(entries, client=client, tables=dict(tables or {}),
+                            cache_dir=cache_dir, use_async=use_async, progress=progress)
+    matched = join_pastel({GAIA_SOURCE_TABLE: rows, PASTEL_TABLE: entries})
+    found = np.zeros(0, dtype=np.int64)
+    if len(matched):
+        per_star = pastel_per_star(matched)
+        poor = np.isfinite(per_star["spec_feh"]) & (per_star["spec_feh"] < PASTEL_MAX_FEH)
+        found = np.asarray(per_star["source_id"], dtype=np.int64)[poor]
+    prov.update({"adql": rows.meta["query"], "uploaded_positions": rows.meta["uploaded_positions"],
+                 "jobs": rows.meta["jobs"], "gaia_sources": rows.meta["sources"],
+                 "matched_entries": len(matched), "matched_stars": int(found.size)})
+    return MetalPoorStars(found, rows, prov)
+
+
 PREPARE_CHUNK_ROWS = 50_000
 """Joined rows prepared (cuts, recalibration, PASTEL augmentation, features) at a time by
 :func:`prepare_joined` (our choice: the intermediate tables of one chunk, about 2 kB a row, are
@@ -496,7 +576,8 @@ class JoinedSample:
     ``joined`` holds :data:`TRAINING_COLUMNS` and the PASTEL flag, ``X`` the network inputs,
     ``features`` no column (the features are in ``X``); the cut report covers all rows."""
     rows: dict[str, int]
-    """``joined``, ``after_cuts``, ``labelled_after_cuts``: the provenance's row counts."""
+    """``joined``, ``after_cuts``, ``labelled_after_cuts``, ``pastel_augmented`` (labelled
+    rows whose labels are PASTEL's, T25 Sect. 4.3): the provenance's row counts."""
 
 
 class _Gather:
@@ -517,6 +598,7 @@ class _Gather:
         self.first = None
         self.after_cuts = 0
         self.n = 0
+        self.pastel_augmented = 0
         self.synthetic = False
 
     def _append(self, name: str, values: np.ndarray, dtype, unit=None) -> None:
@@ -540,7 +622,9 @@ class _Gather:
             c = f"spec_{k}"
             self._append(c, np.asarray(p.joined[c])[lab], np.float64, p.joined[c].unit)
         if PASTEL_FLAG_COLUMN in p.joined.colnames:
-            self._append(PASTEL_FLAG_COLUMN, np.asarray(p.joined[PASTEL_FLAG_COLUMN])[lab], bool)
+            flag = np.asarray(p.joined[PASTEL_FLAG_COLUMN], dtype=bool)[lab]
+            self.pastel_augmented += int(flag.sum())
+            self._append(PASTEL_FLAG_COLUMN, flag, bool)
         elif PASTEL_FLAG_COLUMN in self.files:
             self._append(PASTEL_FLAG_COLUMN, np.zeros(n, dtype=bool), bool)
         self._append("X", p.X[lab], np.float32)
@@ -590,7 +674,8 @@ class _Gather:
                                   features=Table(), X=X, input_names=self.first.input_names,
                                   synthetic=self.synthetic)
         return JoinedSample(prepared, {"joined": int(n_joined), "after_cuts": self.after_cuts,
-                                       "labelled_after_cuts": self.n})
+                                       "labelled_after_cuts": self.n,
+                                       "pastel_augmented": self.pastel_augmented})
 
 
 def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Table,
@@ -626,9 +711,12 @@ def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Ta
     predicates, the recalibration and the features per row, the PASTEL augmentation per
     matched star), so the result equals one call on all the rows (tested).  One exception: a
     PASTEL entry within the match radius of two joined stars that fall in different chunks
-    is paired with both, where one call pairs it with the nearer only; the augmentation
-    fills only stars without SoS labels, and ``build-model`` prepares only stars with all
-    three, so its models do not depend on the chunking.
+    is paired with both, where one call pairs it with the nearer only.  The augmentation
+    fills only stars without a full SoS label, and ``build-model`` prepares, besides the
+    stars with all three, only the stars that the match over all of Gaia DR3 paired with a
+    metal-poor entry (:func:`metal_poor_stars`), the nearest within the radius: a star
+    filled in one chunk through an entry that is nearer to a star of another chunk would
+    need two joined stars within 2 arcsec of one entry (not seen on the mirror).
 
     Of each prepared chunk only the labelled rows' :data:`TRAINING_COLUMNS`, PASTEL flag and
     network inputs are kept, appended to temporary files (``tempfile``'s folder) and read back

@@ -483,3 +483,89 @@ def test_two_surveys_train_one_at_a_time_with_both_counts(built, mirror_env, mon
             np.testing.assert_array_equal(np.asarray(one.joined[c]), np.asarray(seen[i][0].joined[c]))
             assert one.joined[c].unit == seen[i][0].joined[c].unit
         assert alone.provenance["rows"][survey] == result.provenance["rows"][survey]
+
+
+@pytest.mark.slow
+def test_metal_poor_pastel_stars_are_added(built, mirror_env, monkeypatch, tmp_path):
+    """T25 Sect. 4.3 on the mirror: the planted stars of no label table with metal-poor PASTEL
+    entries are matched to Gaia on the server, uploaded, and added after the cuts, exactly those
+    whose joined rows pass the cuts (computed from the fixture tables), with the median of their
+    PASTEL entries; the labelled stars keep their SoS labels, and the Eq. 2 refit and every
+    labelled row equal a build without the step."""
+    import sos_vo.pipeline as pipeline
+    from sos_vo.archives.tables import ARCHIVE_TABLES
+    from sos_vo.labels import real_model
+    from sos_vo.labels.pastel import PASTEL_FLAG_COLUMN
+    from sos_vo.prepare.crossmatch import join_survey
+    from sos_vo.prepare.cuts import apply_cuts
+
+    labels_dir = fixture_dir() / "fixture" / "labels"
+    if not (labels_dir / "labelsky.metal_poor_truth.ecsv").exists():
+        pytest.skip("a mirror without the planted metal-poor PASTEL stars")
+    truth = Table.read(labels_dir / "labelsky.metal_poor_truth.ecsv")
+    planted = np.asarray(truth["source_id"], dtype=np.int64)
+    poor = planted[np.asarray(truth["metal_poor"], bool)]
+    tabs = {s.name: Table.read(labels_dir / f"labelsky.{s.table_name}.ecsv")
+            for s in ARCHIVE_TABLES.values()}
+    g = tabs["gaiadr3.gaia_source"]
+    tabs["gaiadr3.gaia_source"] = g[np.isin(np.asarray(g["source_id"]), planted)]
+    expected = {}
+    for s in ("sdss", "skymapper"):
+        kept, _ = apply_cuts(join_survey(tabs, s, labels=False), s)
+        expected[s] = sorted(set(np.asarray(kept["source_id"]).tolist()) & set(poor.tolist()))
+    assert expected["sdss"] and expected["skymapper"]  # the mirror has some to add
+    pastel = Table.read(labels_dir / "labelsky.b_pastel_pastel.vizier_labels.ecsv")
+    star_of = {f"SOSVO-METALPOOR {i}": int(sid) for i, sid in enumerate(planted)}
+
+    _, _, root = built
+    seen, found = [], []
+    original = real_model.metal_poor_stars
+
+    def spy(*args, **kwargs):
+        found.append(original(*args, **kwargs))
+        return found[-1]
+
+    def fake_train(prepared, folder, **kwargs):
+        seen.append(prepared)
+        Path(folder).mkdir()
+        return Path(folder)
+
+    monkeypatch.setattr(pipeline, "train_survey", fake_train)
+    monkeypatch.setattr(real_model, "metal_poor_stars", spy)
+    kw = dict(all_sky=True, survey="both", tap_url=mirror_env, label_tap_url=mirror_env,
+              tables=LABEL_SKY_OVERRIDES, cache_dir=root / "cache", n_members=2, progress=False)
+    result = real_model.build_model(None, out=tmp_path / "with", **kw)
+    aug = result.provenance["pastel_augmentation"]
+    assert aug["added_to_upload"] == poor.size and set(poor) <= set(found[0].ids.tolist())
+    labelled_poor = np.setdiff1d(found[0].ids, planted)  # labelled stars with metal-poor entries
+    for p in seen:
+        s = p.survey
+        ids = np.asarray(p.joined["source_id"], dtype=np.int64)
+        flag = np.asarray(p.joined[PASTEL_FLAG_COLUMN], bool)
+        assert sorted(ids[flag].tolist()) == expected[s]
+        assert result.provenance["rows"][s]["pastel_augmented"] == len(expected[s])
+        assert not flag[np.isin(ids, labelled_poor)].any() and np.isin(ids, labelled_poor).any()
+        for i in np.flatnonzero(flag):  # the median of the star's PASTEL entries
+            entries = pastel[[star_of.get(e) == ids[i] for e in pastel["ID"]]]
+            for k, c in (("teff", "Teff"), ("logg", "logg"), ("feh", "[Fe/H]")):
+                assert p.joined[f"spec_{k}"][i] == pytest.approx(np.median(entries[c]))
+
+    # the same build without the metal-poor step: the refit and every labelled row unchanged
+    def without(*args, **kwargs):
+        r = original(*args, **kwargs)
+        return real_model.MetalPoorStars(r.ids[:0], r.astrometry[:0], r.provenance)
+
+    with_step = list(seen)
+    seen.clear()
+    monkeypatch.setattr(real_model, "metal_poor_stars", without)
+    before = real_model.build_model(None, out=tmp_path / "without", **kw)
+    assert before.provenance["recalibration"] == result.provenance["recalibration"]
+    for new, old in zip(with_step, seen, strict=True):
+        assert not np.asarray(old.joined[PASTEL_FLAG_COLUMN], bool).any()
+        keep = ~np.asarray(new.joined[PASTEL_FLAG_COLUMN], bool)
+        np.testing.assert_array_equal(np.asarray(new.joined["source_id"])[keep],
+                                      np.asarray(old.joined["source_id"]))
+        np.testing.assert_array_equal(new.X[keep], old.X)
+        for k in ("teff", "logg", "feh"):
+            np.testing.assert_array_equal(np.asarray(new.joined[f"spec_{k}"])[keep],
+                                          np.asarray(old.joined[f"spec_{k}"]))

@@ -81,7 +81,8 @@ def test_streamed_chunks_equal_one_preparation(case):
                              chunk_rows=chunk_rows)
         p = got.prepared
         assert got.rows == {"joined": len(rows), "after_cuts": len(want.joined),
-                            "labelled_after_cuts": int(lab.sum())}
+                            "labelled_after_cuts": int(lab.sum()),
+                            "pastel_augmented": int(np.asarray(want.joined[PASTEL_FLAG_COLUMN])[lab].sum())}
         np.testing.assert_array_equal(p.X, want.X[order])
         for c in TRAINING_COLUMNS:
             np.testing.assert_array_equal(np.asarray(p.joined[c]),

@@ -34,6 +34,12 @@ documented SQL mapping of VizieR names, :func:`sos_vo.archives.conf.sql_table_na
   GALAH) labels minus a known T25 Eq. 2 offset (:data:`PASTEL_INJECTED`): refitting Eq. 2 on
   those labels returns the injected coefficients exactly; on the combined multi-survey labels
   it returns them approximately.
+* planted metal-poor stars (:func:`metal_poor_sky`): :data:`N_METAL_POOR` extra ``labelsky``
+  Gaia stars in no label table, with their synthetic distance, [M/H] and photometry rows, and
+  PASTEL entries (most of [Fe/H] < -1) appended to ``labelsky.b_pastel_pastel`` after the 150
+  entries above; ``fixture/labels/labelsky.metal_poor_truth.ecsv`` lists them.  The rows of the
+  label stars are unchanged; ``"I/355/gaiadr3"`` (Gaia-ESO match) does not hold the planted
+  stars.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from astropy.table import Table
+from astropy.table import Table, vstack
 
 from sos_vo.archives.conf import sql_table_name
 from sos_vo.archives.tables import ARCHIVE_TABLES
@@ -82,6 +88,18 @@ PASTEL_INJECTED = {"teff": LinearCorrection(112.0, -6.66e-3, -28.1, -40.7),
 """Delta f (T25 Table 1 values) built into the synthetic PASTEL entries: PASTEL = reference label
 - Delta f, exactly (no noise)."""
 N_PASTEL = 150
+N_METAL_POOR = 30
+"""Gaia stars in no label table planted for the metal-poor PASTEL augmentation
+(:func:`metal_poor_sky`); the last :data:`N_NOT_POOR` of them get PASTEL entries of
+[Fe/H] > -1 (not added)."""
+N_NOT_POOR = 4
+METAL_POOR_OFFSET_DEG = 0.01
+"""Dec offset of a planted star from the label star it is placed next to (36 arcsec: outside
+the 9-arcsec server-side PASTEL search around every other star's entries)."""
+METAL_POOR_PHOT_ID_OFFSET = 10_000_000
+"""Added to the planted stars' SDSS/SkyMapper object ids so that they differ from the label
+stars' (both skies number their objects alike)."""
+METAL_POOR_TRUTH = "labelsky.metal_poor_truth"
 
 
 def _realdata(name: str) -> Table:
@@ -250,6 +268,73 @@ def gaia_eso_positional(ges: Table, gaia: Table, seed: int) -> tuple[Table, Tabl
     return ges, new_gaia, truth
 
 
+def metal_poor_sky(stars: Table, sky: dict[str, Table], seed: int = 23
+                   ) -> tuple[dict[str, Table], Table, Table]:
+    """Planted Gaia stars in no label table, with metal-poor PASTEL entries (T25 Sect. 4.3).
+
+    :data:`N_METAL_POOR` stars, each :data:`METAL_POOR_OFFSET_DEG` north of a label star of the
+    label sky (evenly spaced in its ``source_id`` order), with ``source_id`` = that star's + 1
+    (+2, ... until no label star has it: none of the label tables holds them).  Their Gaia-side
+    rows are made as the label sky's (:func:`label_sky`: :func:`sos_vo.simulate.simulate_sky`
+    rows re-keyed, only ``source_id``/``ra``/``dec``/``l``/``b`` set here, **every other column
+    synthetic**), with the photometry object ids moved by :data:`METAL_POOR_PHOT_ID_OFFSET`.
+    PASTEL entries (J2000, from the synthetic proper motions): two per star, [Fe/H] in
+    [-2.6, -1.2] and 0.1 dex apart; the first star three, one of them above -1 dex (median
+    below: added); the last :data:`N_NOT_POOR` stars [Fe/H] in [-0.6, -0.2] (not added).
+
+    Returns
+    -------
+    tables, pastel, truth
+        Label-sky tables of the planted stars (by ARCHIVE_TABLES key), their PASTEL entries
+        (VizieR labels) and ``source_id, metal_poor, n_entries`` per planted star.
+    """
+    from sos_vo.prepare.crossmatch import GAIA_EPOCH, PASTEL_EPOCH, propagate_positions
+
+    rng = np.random.default_rng(seed)
+    g = sky["gaia_source"]
+    taken = set(np.asarray(stars["source_id"], dtype=np.int64).tolist())
+    order = np.argsort(np.asarray(g["source_id"], dtype=np.int64))
+    near = order[np.linspace(0, len(order) - 1, N_METAL_POOR).astype(int)]
+    ids = []
+    for sid in np.asarray(g["source_id"], dtype=np.int64)[near].tolist():
+        new = sid + 1
+        while new in taken:
+            new += 1
+        taken.add(new)
+        ids.append(new)
+    planted = Table({"source_id": np.asarray(ids, dtype=np.int64),
+                     "ra": np.asarray(g["ra"], float)[near],
+                     "dec": np.asarray(g["dec"], float)[near] + METAL_POOR_OFFSET_DEG})
+    tables = label_sky(planted, seed=seed)
+    for key, idcol in (("sdss_neighbour", "original_ext_source_id"),
+                       ("skymapper_neighbour", "original_ext_source_id"),
+                       ("sdss_photo", "objid"), ("skymapper_master", "object_id")):
+        tables[key][idcol] = np.asarray(tables[key][idcol], dtype=np.int64) + METAL_POOR_PHOT_ID_OFFSET
+    pg = tables["gaia_source"]
+    n = len(pg)
+    ra2000, dec2000 = propagate_positions(pg["ra"], pg["dec"], pg["pmra"], pg["pmdec"],
+                                          PASTEL_EPOCH - GAIA_EPOCH)
+    poor = np.arange(n) < n - N_NOT_POOR
+    feh = np.where(poor, rng.uniform(-2.6, -1.2, n), rng.uniform(-0.6, -0.2, n))
+    teff, logg = rng.uniform(4600.0, 6200.0, n), rng.uniform(1.8, 4.5, n)
+    star, fe = [], []
+    for i in range(n):
+        values = [feh[i], feh[i] + 0.1] + ([-0.9] if i == 0 else [])
+        star += [i] * len(values)
+        fe += values
+    star = np.asarray(star)
+    pastel = Table({"ID": np.char.add("SOSVO-METALPOOR ", star.astype(str)),
+                    "RAJ2000": np.asarray(ra2000, float)[star],
+                    "DEJ2000": np.asarray(dec2000, float)[star],
+                    "Teff": teff[star], "e_Teff": np.full(star.size, 0.5 * LAMOST_NOISE["teff"]),
+                    "logg": logg[star], "e_logg": np.full(star.size, 0.5 * LAMOST_NOISE["logg"]),
+                    "[Fe/H]": np.asarray(fe), "e_[Fe/H]": np.full(star.size, 0.5 * LAMOST_NOISE["feh"]),
+                    "bibcode": np.char.add("2099POOR...", np.arange(star.size).astype(str))})
+    truth = Table({"source_id": np.asarray(pg["source_id"], dtype=np.int64), "metal_poor": poor,
+                   "n_entries": np.bincount(star, minlength=n)})
+    return tables, pastel, truth
+
+
 def _vizier_sql(table: Table) -> Table:
     from sos_vo.validation.references import sql_column_name
 
@@ -346,12 +431,17 @@ def label_fixture_tables(seed: int = 5) -> dict[str, dict[str, Table]]:
         pastel[label] = v[k] - PASTEL_INJECTED[k].delta(v["teff"], v["logg"], v["feh"])
         pastel[f"e_{label}"] = np.full(pick.size, 0.5 * LAMOST_NOISE[k])
     pastel["bibcode"] = np.char.add("2099LABEL..", np.arange(pick.size).astype(str))
+    # planted metal-poor PASTEL stars in no label table, appended after every existing row
+    poor_sky, poor_pastel, poor_truth = metal_poor_sky(stars, sky)
+    sky = {k: vstack([t, poor_sky[k]], metadata_conflicts="silent") for k, t in sky.items()}
+    pastel = vstack([pastel, poor_pastel], metadata_conflicts="silent")
     labelsky = {ARCHIVE_TABLES[k].table_name: t for k, t in sky.items()}
     labelsky["b_pastel_pastel"] = _vizier_sql(pastel)
     return {"vizier": {"III/286/catalog": apo, "V/162/dr11sl": lamost,
                        "J/A+A/676/A129/catalog": ges, "J/A+A/700/A195/catalog": sos,
                        GES_GAIA_TABLE: ges_gaia},
-            "_truth": {f"{sql_table_name('J/A+A/676/A129/catalog')}.truth": ges_truth},
+            "_truth": {f"{sql_table_name('J/A+A/676/A129/catalog')}.truth": ges_truth,
+                       METAL_POOR_TRUTH: poor_truth},
             "galah_dr3": {"main_star": gal, "vac_gaiaedr3": gal_gaia},
             SSPP_SCHEMA: {"sppparams": sspp},
             SSPP_XMATCH_SCHEMA: {SSPP_XMATCH_TABLE: xmatch},
