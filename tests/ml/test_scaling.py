@@ -123,3 +123,24 @@ def test_input_scaler_with_colours_widens_the_input_and_round_trips():
     assert InputScaler.from_dict(old).n_outputs(4) == 4   # models saved before colours existed
     with pytest.raises(ValueError, match="input colours 'all'"):
         InputScaler.fit(X, names, colours="all")
+
+
+def test_transform_in_chunks_equals_one_pass_to_the_bit():
+    """Scaling the rows a few at a time (bounded intermediates) gives the one-pass bits."""
+    from sos_vo.ml.scaling import InputScaler, input_names
+    from sos_vo.schema import feature_names
+
+    rng = np.random.default_rng(8)
+    feats = feature_names("sdss")
+    X = np.empty((1001, 2 * len(feats)), np.float32)
+    present = rng.random((1001, len(feats))) > 0.2
+    X[:, 0::2] = np.where(present, rng.normal(15.0, 2.0, present.shape), 0.0)
+    X[:, 1::2] = present
+    sc = InputScaler.fit(X, input_names(feats), "standard", "adjacent")
+    assert len(sc.colours)  # the colour columns are part of what is chunked
+    whole = sc.transform(X, chunk_rows=len(X))
+    assert whole.shape == (1001, sc.n_outputs(X.shape[1])) and whole.dtype == np.float32
+    for rows in (1, 7, 1000):
+        assert np.array_equal(sc.transform(X, chunk_rows=rows).view(np.uint32),
+                              whole.view(np.uint32))
+    assert sc.transform(X[:0]).shape == (0, whole.shape[1])
