@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -43,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .machine import vm_hwm_mb
+from .machine import run_measuring_child, vm_hwm_mb, write_json
 
 SOURCES = ("apogee-dr17", "galah-dr3", "lamost-lrs", "gaia-eso", "segue-sspp")
 """The label sources of ``--labels surveys``; APOGEE + GALAH are the reference."""
@@ -169,30 +167,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = json.loads(args.json.read_text())["results"]
     runs = [(r, m, pr) for r in args.rows for m in args.modes for pr in args.partition_rows]
     for rows, mode, part in runs:
-        load = os.getloadavg()
         cmd = [sys.executable, "-m", "benchmarks.build_memory", "--child", str(rows), mode]
         if args.work_dir:
             cmd += ["--work-dir", args.work_dir]
         if part is not None:
             cmd += ["--partition-rows", str(part)]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        r["load_average_start"] = list(load)
-        r["load_average_end"] = list(os.getloadavg())
+        r = run_measuring_child(cmd)
+        if r is None:
+            return 1
         results.append(r)
         print(f"{rows:>9,} rows x {r['surveys']} surveys, {mode:<8}: peak RSS "
               f"{r['peak_rss_mb']:7.0f} MB (after imports {r['baseline_rss_mb']:.0f} MB), "
               f"partitions of {r['partition_rows']:,} rows, "
-              f"{r['stars']:,} stars, {r['wall_s']:.1f} s wall, load {load[0]:.2f}-"
-              f"{r['load_average_end'][0]:.2f}",
+              f"{r['stars']:,} stars, {r['wall_s']:.1f} s wall, load "
+              f"{r['load_average_start'][0]:.2f}-{r['load_average_end'][0]:.2f}",
               flush=True)
-        if args.json:  # after every run: a long series killed midway keeps what it measured
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            payload = {"benchmark": "build_memory", "synthetic": True,
-                       "before": "results/build_memory-before.json",
-                       "argv": list(argv) if argv is not None else sys.argv[1:],
-                       "results": results}
-            args.json.write_text(json.dumps(payload, indent=1) + "\n")
+        if args.json:
+            write_json(args.json, {"benchmark": "build_memory", "synthetic": True,
+                                   "before": "results/build_memory-before.json",
+                                   "argv": list(argv) if argv is not None else sys.argv[1:],
+                                   "results": results})
     return 0
 
 

@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -54,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .machine import reset_hwm, vm_hwm_mb, vm_rss_mb
+from .machine import reset_hwm, run_measuring_child, vm_hwm_mb, vm_rss_mb, write_json
 
 CHUNK_IDS = 8_000
 """Rows per fake upload chunk: :data:`sos_vo.archives.label_join.UPLOAD_CHUNK_ROWS` (one row
@@ -247,29 +246,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     for rows in args.rows:
         for mode in args.modes:
-            load = os.getloadavg()
-            out = subprocess.run([sys.executable, "-m", "benchmarks.join_memory", "--child",
-                                  str(rows), mode, args.survey, str(args.prepare_chunk_rows)], capture_output=True, text=True,
-                                 env=env, cwd=here)
-            if out.returncode:
-                print(out.stderr[-3000:], file=sys.stderr)
+            r = run_measuring_child([sys.executable, "-m", "benchmarks.join_memory", "--child",
+                                     str(rows), mode, args.survey, str(args.prepare_chunk_rows)],
+                                    env=env, cwd=here)
+            if r is None:
                 return 1
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            r["load_average_start"] = list(load)
-            r["load_average_end"] = list(os.getloadavg())
             results.append(r)
             print(f"{rows:>9,} joined rows, {mode:<6}: peak RSS {r['peak_rss_mb']:7.0f} MB "
                   f"(resident at the start {r['start_rss_mb']:.0f} MB, stages add "
                   f"{r['peak_rss_mb'] - r['start_rss_mb']:.0f}); "
                   f"training matrix {r['training_matrix_mb']:.0f} MB "
                   f"({r['labelled_after_cuts']:,} rows x {r['inputs']}); {r['wall_s']:.0f} s wall, "
-                  f"load {load[0]:.2f}", flush=True)
-            if args.json:  # after every run: a long series killed midway keeps what it measured
-                args.json.parent.mkdir(parents=True, exist_ok=True)
-                payload = {"benchmark": "join_memory", "synthetic": True,
-                           "argv": _argv_without_code(argv if argv is not None else sys.argv[1:]),
-                           "results": results, "slopes": slopes(results)}
-                args.json.write_text(json.dumps(payload, indent=1) + "\n")
+                  f"load {r['load_average_start'][0]:.2f}", flush=True)
+            if args.json:
+                write_json(args.json, {"benchmark": "join_memory", "synthetic": True,
+                                       "argv": _argv_without_code(argv if argv is not None
+                                                                  else sys.argv[1:]),
+                                       "results": results, "slopes": slopes(results)})
     for s in slopes(results):
         print(f"{s['mode']:<6} {s['code']}: {s['added_bytes_per_joined_row']:.0f} bytes per joined row "
               f"added to the peak; the training matrix {s['matrix_bytes_per_joined_row']:.0f}")

@@ -6,8 +6,13 @@ here with numpy's BLAS on square matrices, so that they mean the same on a lapto
 
 from __future__ import annotations
 
+import json
+import os
 import resource
+import subprocess
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +91,27 @@ def reset_hwm() -> bool:
     except OSError:
         return False
     return True
+
+
+def run_measuring_child(cmd: Sequence[str], **kwargs) -> dict | None:
+    """Run a benchmark's measuring child process (``subprocess.run`` keyword arguments pass
+    through); its last line on stdout is its JSON result, to which the load averages at its
+    start and end are added.  None, with the end of its stderr printed, if it failed."""
+    load = list(os.getloadavg())
+    out = subprocess.run(list(cmd), capture_output=True, text=True, **kwargs)
+    if out.returncode:
+        print(out.stderr[-3000:], file=sys.stderr)
+        return None
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["load_average_start"], result["load_average_end"] = load, list(os.getloadavg())
+    return result
+
+
+def write_json(path: Path, payload: dict) -> None:
+    """Write a benchmark's results (after every run: a long series killed midway keeps what it
+    measured)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1) + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

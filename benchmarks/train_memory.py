@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -35,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .machine import reset_hwm, vm_hwm_mb, vm_rss_mb
+from .machine import reset_hwm, run_measuring_child, vm_hwm_mb, vm_rss_mb, write_json
 
 MISSING_FRACTION = 0.1
 """Share of each feature's values missing (zero-filled, flag 0) in the synthetic matrix: our
@@ -107,25 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     for rows in args.rows:
         for epochs in args.epochs:
-            load = os.getloadavg()
-            out = subprocess.run([sys.executable, "-m", "benchmarks.train_memory", "--child",
-                                  str(rows), str(epochs), args.survey, str(args.members)],
-                                 capture_output=True, text=True)
-            if out.returncode:
-                print(out.stderr[-3000:], file=sys.stderr)
+            r = run_measuring_child([sys.executable, "-m", "benchmarks.train_memory", "--child",
+                                     str(rows), str(epochs), args.survey, str(args.members)])
+            if r is None:
                 return 1
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            r["load_average_start"], r["load_average_end"] = list(load), list(os.getloadavg())
             results.append(r)
             print(f"{rows:>9,} rows x {r['inputs']} inputs, {epochs} epoch(s), {r['members']} members "
                   f"in units of {r['unit_members']}: matrix {r['matrix_mb']:.0f} MB, resident at the "
                   f"start {r['start_rss_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB (training adds "
                   f"{r['peak_rss_mb'] - r['start_rss_mb']:.0f} MB); {r['wall_s']:.0f} s wall, "
-                  f"load {load[0]:.2f}-{r['load_average_end'][0]:.2f}", flush=True)
-            if args.json:  # after every run: a long series killed midway keeps what it measured
-                args.json.parent.mkdir(parents=True, exist_ok=True)
-                args.json.write_text(json.dumps({"benchmark": "train_memory", "synthetic": True,
-                                                 "results": results}, indent=1))
+                  f"load {r['load_average_start'][0]:.2f}-{r['load_average_end'][0]:.2f}", flush=True)
+            if args.json:
+                write_json(args.json, {"benchmark": "train_memory", "synthetic": True,
+                                       "results": results})
     return 0
 
 
