@@ -2,7 +2,7 @@
 
 ``conf`` holds the real endpoints, time-outs and row limits.  Every item can be changed
 
-* for a session in Python: ``from sos_vo.archives import conf; conf.gaia_tap_url = URL``
+* in a running Python process: ``from sos_vo.archives import conf; conf.gaia_tap_url = URL``
   (or ``with conf.set_temp("timeout", 60): ...``),
 * in the astropy configuration file ``~/.astropy/config/sos_vo.cfg`` (section ``[archives]``),
 * by an environment variable ``SOS_VO_<ITEM>`` (``SOS_VO_GAIA_TAP_URL``, ``SOS_VO_TIMEOUT``),

@@ -1,14 +1,11 @@
 """benchmarks.build_memory: the fake label source's chunks and one tiny run of main()."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import build_memory  # noqa: E402
 from sos_vo.gaia_dr3 import healpix_source_id_range  # noqa: E402

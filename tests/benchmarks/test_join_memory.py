@@ -2,14 +2,11 @@
 reports is the child's own, measured from the start of the stages."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import join_memory  # noqa: E402
 

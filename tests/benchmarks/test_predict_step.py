@@ -1,14 +1,11 @@
 """Smoke test of benchmarks.predict_step at a minimal size: it runs, prints and stores its figures."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import predict_step  # noqa: E402
 

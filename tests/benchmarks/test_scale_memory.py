@@ -1,14 +1,11 @@
 """The streaming memory benchmark reports the measured child's own peak, not inherited pages."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import scale_memory  # noqa: E402
 

@@ -2,14 +2,11 @@
 sections.  The figures themselves are not checked (benchmarks print, they do not assert)."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import accuracy, engine_accuracy, speed  # noqa: E402
 from sos_vo.ml.training import set_tf_threads  # noqa: E402

@@ -1,14 +1,11 @@
 """benchmarks.train_memory: the synthetic training matrix and one tiny run of main()."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not put the root there
-    sys.path.insert(0, str(ROOT))
 
 from benchmarks import train_memory  # noqa: E402
 from sos_vo.schema.joined import feature_names  # noqa: E402
