@@ -437,7 +437,10 @@ def train_members(X: np.ndarray, Y: Mapping[str, np.ndarray], feature_names: Seq
         elif todo:
             from distributed import as_completed
 
-            [x_fut] = client.scatter([X], broadcast=False)
+            # hash=False: a content-hashed key is shared with an earlier call on the same X,
+            # whose release may still be under way on the scheduler; the new tasks would then be
+            # cancelled for "lost dependencies" (a race seen with two builds in one client).
+            [x_fut] = client.scatter([X], broadcast=False, hash=False)
             if fused:
                 futures = {client.submit(train_unit_task, x_fut, ys, options.to_dict(), units[u],
                                          seed, u, input_scaler.to_dict(), scaler_dicts,
