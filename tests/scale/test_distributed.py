@@ -201,3 +201,28 @@ def test_members_trained_as_tasks_equal_the_sequential_ensemble(tmp_path):
             [m.epochs_trained for m in ref.members[label]]
         np.testing.assert_allclose(got[label], want[label], rtol=0,
                                    atol=1e-4 * np.abs(want[label]).max())
+
+
+def test_builds_back_to_back_in_one_client_each_finish():
+    """The same matrix trained twice in a row on one client: the second build is not cancelled.
+
+    The matrix is scattered once per build; a key shared between the two (a content hash) was
+    released by the first build while the second one's tasks were submitted.
+    """
+    from sos_vo.ml.options import NetworkOptions
+    from sos_vo.scale.distributed import train_members
+
+    rng = np.random.default_rng(1)
+    X = np.empty((200, 4), np.float32)
+    X[:, 0::2], X[:, 1::2] = rng.normal(size=(200, 2)), 1.0
+    Y = {"teff": 5000 + 300 * X[:, 0], "feh": -0.3 + 0.1 * X[:, 2]}
+    opts = NetworkOptions(n_blocks=1, min_width=4, max_width=4, epochs=1, patience=1,
+                          batch_size=100)
+    kw = dict(n_members=2, options=opts, seed=3, engine="fused", unit_members=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        first = train_members(X, Y, ("a", "b"), "sdss", c, **kw)
+        for _ in range(5):
+            again = train_members(X, Y, ("a", "b"), "sdss", c, **kw)
+            np.testing.assert_array_equal(again.membership, first.membership)
