@@ -426,17 +426,32 @@ class LabelStream:
     all_sky: bool
     url: str
     match: _PositionalStep | None = None
-    """The positional match to Gaia DR3, chunk by chunk (None: the table has Gaia ids).  An
-    entry whose candidates fall in two chunks keeps its nearest in each (then two stars);
-    only an entry within the match radius of a chunk's border can do so."""
+    """The positional match to Gaia DR3 (None: the table has Gaia ids).  The chunks cut on the
+    Gaia candidates' source_id, so an entry within the search radius of a chunk's border has
+    candidates in two chunks: each chunk's rows are reduced to the nearest candidate per entry
+    and held, and after the last chunk the held rows are merged (:meth:`_PositionalStep.merged`:
+    the nearest over all chunks, the candidate counts summed) and go through the quality and
+    one-per-star rules as one part, yielded last (the chunks before yield empty tables).  An
+    entry thus keeps one Gaia source, its nearest, and a Gaia source one entry."""
     provenance: dict[str, Any] | None = None
+
+    def _parts(self) -> Iterator[Table]:
+        """The server's rows, chunk by chunk; for a positional match the chunks' reduced rows
+        held, then merged into one part after the last."""
+        if self.match is None:
+            yield from self.rows
+            return
+        for rows in self.rows:
+            self.match(rows)
+            yield rows[:0]
+        merged = self.match.merged()
+        if merged is not None:
+            yield merged
 
     def __iter__(self) -> Iterator[Table]:
         src, rule = self.source, self.quality or self.source.quality
         n_fetched = n_id = n_kept = n_unique = 0
-        for rows in self.rows:
-            if self.match is not None:
-                rows = self.match(rows)
+        for rows in self._parts():
             table = normalise(rows, src)
             has_id = table["source_id"] > 0
             flags = rule(rows) if len(rows) else np.zeros(0, dtype=bool)
@@ -512,12 +527,32 @@ class _PositionalStep:
     client: TapClient
     cache_dir: str | os.PathLike | None | bool
     use_async: bool
-    matched: list[Table] = field(default_factory=list)
+    held: list[Table] = field(default_factory=list)
+    """Each chunk's rows reduced to the nearest candidate per entry (one row per entry and
+    chunk; an entry has rows in two chunks only near a chunk's border)."""
+    matched: Table | None = None
+    """:meth:`merged`'s ``xm_candidates`` and ``xm_no_pm`` (the provenance's counts)."""
 
     def __call__(self, rows: Table) -> Table:
-        """One chunk's joined rows -> one row per label entry, its nearest Gaia candidate."""
+        """One chunk's joined rows -> one row per label entry, its nearest Gaia candidate in
+        the chunk (held for :meth:`merged`)."""
         out = nearest_per_entry(rows, self.source.positional)
-        self.matched.append(out[["xm_candidates", "xm_no_pm"]] if len(out) else out)
+        if len(out):
+            self.held.append(out)
+        return out
+
+    def merged(self) -> Table | None:
+        """The held rows of all chunks -> one row per label entry: the nearest candidate over
+        all chunks, ``xm_candidates`` summed (:func:`nearest_per_entry` on their stack);
+        None when no chunk had a match."""
+        parts, self.held = self.held, []
+        if not parts:
+            self.matched = Table({"xm_candidates": np.zeros(0, np.int64),
+                                  "xm_no_pm": np.zeros(0, bool)})
+            return None
+        out = nearest_per_entry(vstack(parts, metadata_conflicts="silent")
+                                if len(parts) > 1 else parts[0], self.source.positional)
+        self.matched = out[["xm_candidates", "xm_no_pm"]]
         return out
 
     def provenance(self, resolved: ResolvedTable, gaia: ResolvedTable,
@@ -528,9 +563,8 @@ class _PositionalStep:
         adql = pm.count_query(resolved, region)
         n = pm.count_entries(self.client, adql, cache_dir=self.cache_dir,
                              use_async=self.use_async)
-        parts = [t for t in self.matched if len(t)]
-        matched = vstack(parts) if parts else Table({"xm_candidates": np.zeros(0, np.int64),
-                                                     "xm_no_pm": np.zeros(0, bool)})
+        matched = self.matched if self.matched is not None else Table(
+            {"xm_candidates": np.zeros(0, np.int64), "xm_no_pm": np.zeros(0, bool)})
         return pm.provenance(self.source.positional, gaia, pm.match_counts(matched, n), adql)
 
 

@@ -21,8 +21,12 @@ not moved), keeps the candidates within :data:`MATCH_RADIUS_ARCSEC` and, for eve
 the nearest one; ``xm_candidates`` counts the candidates within the radius, ``xm_distance`` is
 the separation (arcsec).  The step is valid on one chunk's rows and again on any stack of its
 outputs (the counts of one entry add up over chunks, the nearest wins), so it can run chunk by
-chunk.  Two label entries on one Gaia star are then left to
-:func:`sos_vo.archives.label_source.one_per_star`.  The provenance reports how many label entries
+chunk.  The chunks cut on the Gaia candidates' ``source_id``, so an entry within the search
+radius of a chunk's border has candidates in two chunks: the label stream holds each chunk's
+output and applies the step once more to their stack after the last chunk
+(:class:`sos_vo.archives.label_source.LabelStream`), so that every entry keeps its nearest
+candidate over all chunks, once.  Two label entries on one Gaia star are then left to
+:func:`sos_vo.archives.label_source.one_per_star`, on that merged table.  The provenance reports how many label entries
 of the region had no, one and several candidates within the radius (:func:`match_counts`; the
 number of entries comes from one ``COUNT`` job, cached like the chunks).  The label fetch's
 ``rows.fetched`` then counts the entries with a match, not the joined rows.

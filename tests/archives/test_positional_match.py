@@ -258,3 +258,138 @@ def test_missing_gaia_table_on_the_mirror(dachs_url, sql_names, fast_client_kwar
     with pytest.raises(SchemaResolutionError, match=r"vizier\.i_355_gaiadr2.*vizier\.i_355_gaiadr3"):
         fetch_labels("gaia-eso", None, tap_url=dachs_url, tables={"gaia_eso_gaia": "vizier.i_355_gaiadr2"},
                      cache_dir=False, progress=False, use_async=False, **fast_client_kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# an entry at a chunk border: candidates in two HEALPix chunks
+# --------------------------------------------------------------------------------------------
+class _BorderService(_SchemaOnly):
+    """A TAP service holding the joined rows of the positional query: answers TAP_SCHEMA
+    look-ups, the entry ``COUNT`` and each chunk's ``source_id BETWEEN lo AND hi`` (an
+    unchunked query overflows, so the fetch is cut into HEALPix chunks)."""
+
+    def __init__(self, tables, rows: Table, n_entries: int):
+        super().__init__(tables)
+        self.rows, self.n_entries, self.chunks = rows, n_entries, []
+
+    def check_service(self) -> None:
+        pass
+
+    def run(self, adql, maxrec=None, **kwargs):
+        import re
+
+        from sos_vo.archives.exceptions import QueryOverflowError
+
+        if "TAP_SCHEMA" in adql:
+            return super().run(adql, maxrec)
+        if "COUNT(*)" in adql:
+            return Table({"n_entries": [self.n_entries]})
+        cut = re.search(r"BETWEEN (\d+) AND (\d+)", adql)
+        if cut is None:
+            raise QueryOverflowError("row limit", 10)
+        lo, hi = int(cut.group(1)), int(cut.group(2))
+        sid = np.asarray(self.rows["source_id"])
+        if ((sid >= lo) & (sid <= hi)).any():
+            self.chunks.append((lo, hi))
+        return self.rows[(sid >= lo) & (sid <= hi)]
+
+
+def _border_rows(order: int) -> tuple[Table, tuple[int, int]]:
+    """Label entries and Gaia candidates around the border of two adjacent HEALPix cells a, b
+    of ``order`` (label epoch = Gaia's, no proper motion: the separations are those drawn,
+    along the great circle from b's centre to a's, which crosses the border at ``x``):
+
+    * entry ``EDGE`` on the border: candidate in cell a at 0.6 arcsec, candidate in cell b at
+      0.3 arcsec (the nearest);
+    * entry ``INSIDE`` in cell a, 30 arcsec from the border, one candidate at 0.2 arcsec;
+    * entries ``TWIN-A`` (in a, 0.5 arcsec from the border) and ``TWIN-B`` (in b) whose only
+      candidate is one Gaia source in b, 0.7 and 0.4 arcsec away; TWIN-B has the smaller
+      [Fe/H] error, so the one-per-star rule keeps it.
+    """
+    import astropy.units as u
+    from astropy_healpix import HEALPix
+
+    from sos_vo.gaia_dr3 import SOURCE_ID_ORDER, source_id_shift
+
+    hp = HEALPix(nside=2**order, order="nested")
+    level12 = HEALPix(nside=2**SOURCE_ID_ORDER, order="nested")
+    a = 100
+    b = int(next(n for n in hp.neighbours(a) if n >= 0))
+    ca, cb = (SkyCoord(*hp.healpix_to_lonlat([k]), frame="icrs")[0] for k in (a, b))
+    towards_a, full = cb.position_angle(ca), cb.separation(ca)
+
+    def cell(c: SkyCoord) -> int:
+        return int(hp.lonlat_to_healpix(c.ra, c.dec))
+
+    lo, hi = 0.0 * u.deg, full  # cb + lo is in b, cb + hi in a
+    for _ in range(80):
+        m = (lo + hi) / 2
+        if cell(cb.directional_offset_by(towards_a, m)) == b:
+            lo = m
+        else:
+            hi = m
+    assert cell(cb.directional_offset_by(towards_a, hi)) == a
+    x = (lo + hi) / 2
+
+    def at(arcsec: float) -> SkyCoord:  # positive: into cell a; negative: into cell b
+        return cb.directional_offset_by(towards_a, x + arcsec * u.arcsec)
+
+    def gaia_id(c: SkyCoord, k: int) -> int:
+        return (int(level12.lonlat_to_healpix(c.ra, c.dec)) << source_id_shift()) + k
+
+    inside = at(30.0)
+    pairs = [  # (entry, entry position, candidate position)
+        ("EDGE", at(0.0), at(0.6)), ("EDGE", at(0.0), at(-0.3)),
+        ("INSIDE", inside, inside.directional_offset_by(0 * u.deg, 0.2 * u.arcsec)),
+        ("TWIN-A", at(0.5), at(-0.2)), ("TWIN-B", at(-0.6), at(-0.2))]
+    rows = [(gaia_id(c, k), name, e.ra.deg, e.dec.deg, c.ra.deg, c.dec.deg, 0.0, 0.0)
+            for k, (name, e, c) in enumerate(pairs)]
+    rows[4] = (rows[3][0], *rows[4][1:])  # the twins' candidate is one Gaia source
+    t = Table(rows=rows, names=("source_id", "survey_id", "ra", "dec", "xm_gaia_ra",
+                                "xm_gaia_dec", "xm_gaia_pmra", "xm_gaia_pmdec"))
+    for c, v in (("teff", 5000.0), ("e_teff", 50.0), ("logg", 4.0), ("e_logg", 0.1),
+                 ("feh", -0.2), ("e_feh", 0.05)):
+        t[c] = np.full(len(t), v)
+    t["e_feh"][4] = 0.02
+    from sos_vo.gaia_dr3 import source_id_to_healpix
+
+    cells = source_id_to_healpix(np.asarray(t["source_id"]), order).tolist()
+    assert cells == [a, b, a, b, b]  # EDGE's candidates straddle the border
+    return t, (a, b)
+
+
+def test_entry_at_a_chunk_border_keeps_its_nearest_candidate_once(monkeypatch):
+    """An entry whose candidates lie in two HEALPix chunks comes out once, with the nearest
+    over both chunks, and counts as an entry with several candidates."""
+    monkeypatch.setenv("SOS_VO_VIZIER_NAMES", "sql")
+    import dataclasses
+
+    from sos_vo.archives.label_source import stream_labels
+
+    order = 2
+    rows, (a, b) = _border_rows(order)
+    src = label_sources()["gaia-eso"]
+    src = dataclasses.replace(src, positional=dataclasses.replace(
+        src.positional, label_epoch=GAIA_EPOCH))  # no propagation: separations as drawn
+    name, cols = src.names()
+    service = _BorderService({name: GES_COLUMNS, "vizier.i_355_gaiadr3": GAIA_COLUMNS},
+                             rows, n_entries=4)
+    stream = stream_labels(src, None, client=service, cache_dir=False, progress=False,
+                           use_async=False, chunk_order=order)
+    parts = list(stream)
+    got = vstack([p for p in parts if len(p)])
+    # the fetch was cut: EDGE's candidates came in the two chunks a and b
+    assert len(service.chunks) == 2
+    got.sort("survey_id")
+    assert got["survey_id"].tolist() == ["EDGE", "INSIDE", "TWIN-B"]
+    assert got["source_id"].tolist() == [rows["source_id"][1], rows["source_id"][2],
+                                         rows["source_id"][4]]
+    np.testing.assert_allclose(got["xm_distance"], [0.3, 0.2, 0.4], atol=1e-6)
+    assert got["xm_candidates"].tolist() == [2, 1, 1]
+    assert len(set(got["source_id"].tolist())) == len(got)  # one row per Gaia source
+    prov = stream.provenance
+    assert prov["crossmatch"]["label_entries"] == {
+        "entries": 4, "no_candidate": 0, "one_candidate": 3, "several_candidates": 1,
+        "nearest_without_proper_motion": 0}
+    assert prov["rows"] == {"fetched": 4, "with_gaia_dr3_id": 4, "quality": 4,
+                            "one_per_star": 3}
