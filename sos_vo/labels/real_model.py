@@ -332,9 +332,9 @@ def _build(reg, all_sky, surveys, keys, reference, method, recalibration, out, t
     upload_ids = np.union1d(ids, added)
     pm_rows = mp.astrometry[~np.isin(np.asarray(mp.astrometry["source_id"], dtype=np.int64),
                                      np.asarray(astrometry["source_id"], dtype=np.int64))]
+    astro_cols = ["source_id", "ra", "dec", "pmra", "pmdec"]
     join_astrometry = astrometry if len(pm_rows) == 0 else vstack(
-        [astrometry[["source_id", "pmra", "pmdec"]], pm_rows[["source_id", "pmra", "pmdec"]]],
-        metadata_conflicts="silent")
+        [astrometry[astro_cols], pm_rows[astro_cols]], metadata_conflicts="silent")
     prov["pastel_augmentation"] = {**mp.provenance, "labelled_all_three": int(mp.ids.size - added.size),
                                    "added_to_upload": int(added.size),
                                    "t25_added": dict(T25_PASTEL_ADDED)}
@@ -693,8 +693,10 @@ def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Ta
     survey
         ``"sdss"`` or ``"skymapper"``.
     astrometry
-        ``source_id, pmra, pmdec`` of the stars the PASTEL match can use
+        ``source_id, ra, dec, pmra, pmdec`` of the stars the PASTEL match can use
         (:func:`sos_vo.prepare.crossmatch.near_pastel`); the others get no proper motion.
+        Each PASTEL entry belongs to its nearest star of this table
+        (:func:`sos_vo.prepare.crossmatch.pastel_nearest_source`), decided once for all chunks.
     spectro
         The labels (``sos_spectro.main`` layout) of the labelled stars.
     pastel
@@ -709,14 +711,15 @@ def prepare_joined(rows: Table | Iterable[Table], survey: str, *, astrometry: Ta
     tables, given the proper motions, the labels of its stars and the PASTEL table, and
     prepared.  Every step of the preparation works star by star (the cuts are per-row
     predicates, the recalibration and the features per row, the PASTEL augmentation per
-    matched star), so the result equals one call on all the rows (tested).  One exception: a
-    PASTEL entry within the match radius of two joined stars that fall in different chunks
-    is paired with both, where one call pairs it with the nearer only.  The augmentation
-    fills only stars without a full SoS label, and ``build-model`` prepares, besides the
-    stars with all three, only the stars that the match over all of Gaia DR3 paired with a
-    metal-poor entry (:func:`metal_poor_stars`), the nearest within the radius: a star
-    filled in one chunk through an entry that is nearer to a star of another chunk would
-    need two joined stars within 2 arcsec of one entry (not seen on the mirror).
+    matched star), so the result equals one call on all the rows (tested).  The PASTEL
+    pairing is the one step that looks at two stars: an entry within the match radius of two
+    joined stars in different chunks would be paired with each chunk's nearest.  So every
+    entry is given to its nearest star of ``astrometry`` once (the stars the match can use:
+    in ``build-model`` the labelled stars near an entry and every Gaia DR3 source around the
+    metal-poor entries, :func:`metal_poor_stars`), and each chunk gets only the entries of
+    its own stars; a star with two entries gets both, wherever the entries' rows lie in the
+    PASTEL table.  The pairs, and thus the augmentation and its counts, do not depend on
+    ``chunk_rows`` (tested with chunks of 1 to 7 rows).
 
     Of each prepared chunk only the labelled rows' :data:`TRAINING_COLUMNS`, PASTEL flag and
     network inputs are kept, appended to temporary files (``tempfile``'s folder) and read back
@@ -747,10 +750,13 @@ def _prepare_chunks(rows, survey: str, gather: _Gather, *, astrometry: Table, sp
     from astropy.table import vstack
 
     from ..pipeline import prepare_survey
+    from ..prepare.crossmatch import pastel_nearest_source
 
     pm = astrometry[["source_id", "pmra", "pmdec"]]
     spectro_ids = np.asarray(spectro["source_id"], dtype=np.int64)
     n_in = 0
+    owner = (pastel_nearest_source(astrometry, pastel)
+             if pastel is not None and len(pastel) else None)
 
     def prepare(block: Table, alone: bool) -> None:
         block_ids = np.asarray(block["source_id"], dtype=np.int64)
@@ -759,8 +765,8 @@ def _prepare_chunks(rows, survey: str, gather: _Gather, *, astrometry: Table, sp
         g.sort("source_id")
         tabs[GAIA_SOURCE_TABLE] = g
         tabs[SOS_SPECTRO_TABLE] = spectro[np.isin(spectro_ids, block_ids)]
-        if pastel is not None and len(pastel):
-            tabs[PASTEL_TABLE] = pastel
+        if owner is not None:  # the entries whose nearest star is one of this chunk's
+            tabs[PASTEL_TABLE] = pastel[np.isin(owner, block_ids)]
         try:
             gather.add(prepare_survey(tabs, survey, recalibration=recalibration,
                                       pastel_augmentation=True))

@@ -328,10 +328,8 @@ def join_pastel(tables: Mapping[str, Table], radius_arcsec: float = PASTEL_MATCH
     if len(pastel) == 0 or len(gaia) == 0:
         return Table(names=("source_id", *cols, "match_distance"),
                      dtype=(np.int64, str, np.float32, np.float32, np.float32, np.float32, np.float32, np.float32, str, float))
-    g = SkyCoord(ra=ra2000 * u.deg, dec=dec2000 * u.deg)
-    p = SkyCoord(ra=np.asarray(pastel["RAJ2000"], float) * u.deg, dec=np.asarray(pastel["DEJ2000"], float) * u.deg)
-    idx, sep, _ = p.match_to_catalog_sky(g)
-    ok = sep.arcsec <= radius_arcsec
+    idx, sep = _nearest_gaia(ra2000, dec2000, pastel)
+    ok = sep <= radius_arcsec
     rows = np.flatnonzero(ok)
     out = Table()
     out["source_id"] = np.asarray(gaia["source_id"])[idx[ok]]
@@ -341,6 +339,43 @@ def join_pastel(tables: Mapping[str, Table], radius_arcsec: float = PASTEL_MATCH
         out[new] = _take(pastel[old], rows, name=new)
     if "bibcode" in pastel.colnames:
         out["bibcode"] = _take(pastel["bibcode"], rows)
-    out["match_distance"] = MaskedColumn(sep.arcsec[ok], unit=u.arcsec)
+    out["match_distance"] = MaskedColumn(sep[ok], unit=u.arcsec)
     out.meta["SYNTHETIC"] = bool(pastel.meta.get("SYNTHETIC", False))
+    return out
+
+
+def _nearest_gaia(ra2000, dec2000, pastel: Table) -> tuple[np.ndarray, np.ndarray]:
+    """Row of the nearest Gaia position (J2000, degrees) to each PASTEL entry and its
+    separation (arcsec): the one matching rule of :func:`join_pastel` and
+    :func:`pastel_nearest_source`."""
+    g = SkyCoord(ra=np.asarray(ra2000, float) * u.deg, dec=np.asarray(dec2000, float) * u.deg)
+    p = SkyCoord(ra=np.asarray(pastel["RAJ2000"], float) * u.deg,
+                 dec=np.asarray(pastel["DEJ2000"], float) * u.deg)
+    idx, sep, _ = p.match_to_catalog_sky(g)
+    return np.asarray(idx), np.asarray(sep.arcsec)
+
+
+def pastel_nearest_source(gaia: Table, pastel: Table,
+                          radius_arcsec: float = PASTEL_MATCH_RADIUS_ARCSEC) -> np.ndarray:
+    """Gaia DR3 ``source_id`` that :func:`join_pastel` pairs each PASTEL row with, on ``gaia``
+    (``source_id, ra, dec, pmra, pmdec``), or -1 where none lies within ``radius_arcsec``.
+
+    One value per row of ``pastel``, in its order: which star an entry belongs to, decided once
+    on a table of all the stars, so that work split into parts of the stars (the prepared
+    chunks of :func:`sos_vo.labels.real_model.prepare_joined`) gives each part only the
+    entries of its own stars.
+    """
+    gaia = require_columns({GAIA_SOURCE: gaia}, GAIA_SOURCE,
+                           ("source_id", "ra", "dec", "pmra", "pmdec"))
+    require_columns({PASTEL: pastel}, PASTEL, ("RAJ2000", "DEJ2000"))
+    out = np.full(len(pastel), -1, dtype=np.int64)
+    if len(pastel) == 0 or len(gaia) == 0:
+        return out
+    require_positions(gaia, GAIA_SOURCE)
+    require_positions(pastel, PASTEL, ("RAJ2000", "DEJ2000"))
+    ra2000, dec2000 = propagate_positions(gaia["ra"], gaia["dec"], gaia["pmra"], gaia["pmdec"],
+                                          PASTEL_EPOCH - GAIA_EPOCH)
+    idx, sep = _nearest_gaia(ra2000, dec2000, pastel)
+    ok = sep <= radius_arcsec
+    out[ok] = np.asarray(gaia["source_id"], dtype=np.int64)[idx[ok]]
     return out
