@@ -411,7 +411,8 @@ class LabelStream:
     Iterating yields, per HEALPix chunk of the fetch, its rows in :data:`LABEL_SCHEMA` with the
     quality rule applied and one row per source_id (:data:`DUPLICATE_RULE`).  The chunks are
     disjoint ranges of Gaia DR3 source_id (:mod:`sos_vo.archives.chunking`), so keeping one
-    row per star chunk by chunk keeps the rows one pass over all the rows would.  After the
+    row per star chunk by chunk keeps the rows one pass over all the rows would (a source
+    matched by position yields its rows after the last chunk, :attr:`match`).  After the
     iteration, :attr:`provenance` holds what ``meta['provenance']`` of :func:`fetch_labels`
     holds; an iteration that kept no row raises :class:`~sos_vo.exceptions.EmptyInputError`.
     """
