@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run each size in a child process; print and optionally store the peaks."""
     args = build_parser().parse_args(argv)
+    command = " ".join(["python -m benchmarks.train_memory",
+                        *(sys.argv[1:] if argv is None else argv)])
     if args.child:
         rows, epochs, survey, members = args.child
         print(json.dumps(child(int(rows), int(epochs), survey, int(members))))
@@ -144,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"peak {r['import_hwm_mb']:.0f} MB, TensorFlow imported: {r['tensorflow_imported']}, "
               f"{r['import_s']:.1f} s; load {r['load_average_start'][0]:.2f}", flush=True)
         if args.json:
-            write_json(args.json, {"benchmark": "train_memory", "imports_only": True, "results": [r]})
+            write_json(args.json, {"benchmark": "train_memory", "imports_only": True,
+                                   "results": [r], "command": command})
         return 0
     results = []
     for rows in args.rows:
@@ -162,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"load {r['load_average_start'][0]:.2f}-{r['load_average_end'][0]:.2f}", flush=True)
             if args.json:
                 write_json(args.json, {"benchmark": "train_memory", "synthetic": True,
-                                       "results": results})
+                                       "results": results, "command": command})
     return 0
 
 
