@@ -363,6 +363,11 @@ def train_members_fused(X: np.ndarray, ys: Mapping[str, np.ndarray], options: Ne
         return train_members_numpy(X, ys, options, splits, label_seeds, split_seeds,
                                    input_scaler=input_scaler, label_scalers=label_scalers,
                                    fused_options=fo, seed=seed, progress=progress)
+    from ..extras import require
+
+    # the ``train`` extra: named in one line before the TensorFlow engine's module imports it
+    require("tensorflow", "fused training with the TensorFlow engine", "train")
+    require("keras", "fused training with the TensorFlow engine", "train")
     from .fused_tensorflow import train_members_tensorflow
 
     return train_members_tensorflow(X, ys, options, splits, label_seeds, split_seeds,
