@@ -20,6 +20,13 @@ the per-epoch histories and what the allocator keeps; ``benchmarks/results/train
 
 890 000 rows is the labelled SkyMapper training matrix that ``benchmarks/join_memory.py`` prepares
 from 1.6 M joined rows (~0.8 M labelled SkyMapper stars in T25 Sect. 4.3).
+
+Every child first imports the modules ``build-model`` has imported when it trains
+(:data:`BUILD_MODEL_IMPORTS`) and records its resident set right then (``import_rss_mb``,
+``import_hwm_mb``), before any data; ``tensorflow_imported`` says whether TensorFlow was loaded
+by the end of the training.  ``--imports-only`` measures just that, in one child:
+
+    python -m benchmarks.train_memory --imports-only
 """
 
 from __future__ import annotations
@@ -58,8 +65,27 @@ def synthetic_problem(rows: int, survey: str, seed: int = 0
     return X, Y, names
 
 
+BUILD_MODEL_IMPORTS = ("sos_vo.cli", "sos_vo.commands.build_model", "sos_vo.labels.real_model",
+                       "sos_vo.pipeline", "sos_vo.ml.checkpoint", "sos_vo.ml.fused",
+                       "sos_vo.ml.numpy_training", "sos_vo.ml.modelfolder")
+"""The modules ``sos-vo build-model`` has imported when its fused (numpy) training starts."""
+
+
+def import_child() -> dict:
+    """Import :data:`BUILD_MODEL_IMPORTS` (in this process) and report the resident set."""
+    import importlib
+
+    t0 = time.perf_counter()
+    for name in BUILD_MODEL_IMPORTS:
+        importlib.import_module(name)
+    return {"imports": list(BUILD_MODEL_IMPORTS), "import_s": time.perf_counter() - t0,
+            "import_rss_mb": vm_rss_mb(), "import_hwm_mb": vm_hwm_mb(),
+            "tensorflow_imported": "tensorflow" in sys.modules, "keras_imported": "keras" in sys.modules}
+
+
 def child(rows: int, epochs: int, survey: str, members: int) -> dict:
     """One training of ``members`` members on a ``rows``-row matrix (in this process)."""
+    imported = import_child()
     from sos_vo.ml.checkpoint import train_members, unit_cores
     from sos_vo.ml.options import NetworkOptions
     from sos_vo.ml.units import default_unit_members
@@ -77,7 +103,9 @@ def child(rows: int, epochs: int, survey: str, members: int) -> dict:
             "unit_members": k, "inputs": int(X.shape[1]),
             "matrix_mb": X.nbytes / 2 ** 20, "peak_rss_mb": vm_hwm_mb(),
             "baseline_rss_mb": baseline, "start_rss_mb": start, "hwm_reset_at_start": reset,
-            "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+            "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+            "import_rss_mb": imported["import_rss_mb"], "import_hwm_mb": imported["import_hwm_mb"],
+            "tensorflow_imported": "tensorflow" in sys.modules}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--survey", default="skymapper", choices=["sdss", "skymapper"])
     p.add_argument("--members", type=int, default=10, help="ensemble members (T25: 10)")
     p.add_argument("--json", type=Path, help="write the results as JSON here")
+    p.add_argument("--imports-only", action="store_true",
+                   help="only the resident set after importing what build-model imports")
+    p.add_argument("--import-child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--child", nargs=4, metavar=("ROWS", "EPOCHS", "SURVEY", "MEMBERS"),
                    help=argparse.SUPPRESS)
     return p
@@ -98,9 +129,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run each size in a child process; print and optionally store the peaks."""
     args = build_parser().parse_args(argv)
+    command = " ".join(["python -m benchmarks.train_memory",
+                        *(sys.argv[1:] if argv is None else argv)])
     if args.child:
         rows, epochs, survey, members = args.child
         print(json.dumps(child(int(rows), int(epochs), survey, int(members))))
+        return 0
+    if args.import_child:
+        print(json.dumps(import_child()))
+        return 0
+    if args.imports_only:
+        r = run_measuring_child([sys.executable, "-m", "benchmarks.train_memory", "--import-child"])
+        if r is None:
+            return 1
+        print(f"after importing what build-model imports: resident {r['import_rss_mb']:.0f} MB, "
+              f"peak {r['import_hwm_mb']:.0f} MB, TensorFlow imported: {r['tensorflow_imported']}, "
+              f"{r['import_s']:.1f} s; load {r['load_average_start'][0]:.2f}", flush=True)
+        if args.json:
+            write_json(args.json, {"benchmark": "train_memory", "imports_only": True,
+                                   "results": [r], "command": command})
         return 0
     results = []
     for rows in args.rows:
@@ -113,11 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{rows:>9,} rows x {r['inputs']} inputs, {epochs} epoch(s), {r['members']} members "
                   f"in units of {r['unit_members']}: matrix {r['matrix_mb']:.0f} MB, resident at the "
                   f"start {r['start_rss_mb']:.0f} MB, peak {r['peak_rss_mb']:.0f} MB (training adds "
-                  f"{r['peak_rss_mb'] - r['start_rss_mb']:.0f} MB); {r['wall_s']:.0f} s wall, "
+                  f"{r['peak_rss_mb'] - r['start_rss_mb']:.0f} MB; after the imports, before any data: "
+                  f"{r['import_rss_mb']:.0f} MB); {r['wall_s']:.0f} s wall, "
                   f"load {r['load_average_start'][0]:.2f}-{r['load_average_end'][0]:.2f}", flush=True)
             if args.json:
                 write_json(args.json, {"benchmark": "train_memory", "synthetic": True,
-                                       "results": results})
+                                       "results": results, "command": command})
     return 0
 
 

@@ -36,7 +36,21 @@ ISSUES_URL = "https://github.com/sos-vo/sos-vo/issues"
 """Where unexpected errors are reported."""
 
 TRAINING_COMMANDS = frozenset({"train", "demo", "build-model"})
-"""Commands that import TensorFlow (its start-up log lines are filtered for them)."""
+"""Commands that may import TensorFlow (its start-up log lines are filtered for them when they
+do: :func:`uses_tensorflow`)."""
+
+
+def uses_tensorflow(args: argparse.Namespace) -> bool:
+    """Whether this run of a training command trains with Keras / TensorFlow: the per-network
+    engine does; fused training with Adam (the only optimiser these commands offer) runs the
+    numpy engine, which never imports TensorFlow."""
+    if args.command == "build-model":
+        return getattr(args, "engine", "fused") != "fused"
+    if args.command == "train":
+        return not getattr(args, "fused", False)
+    if args.command == "demo":
+        return bool(getattr(args, "per_network", False))
+    return False
 
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     SosVoError, OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeError, ImportError,
@@ -225,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = None
     name = args.command
     try:
-        if name in TRAINING_COMMANDS:
+        if name in TRAINING_COMMANDS and uses_tensorflow(args):
             quiet_tensorflow_startup(verbose=args.verbose)
         _stale_temporaries(args)
         return int(args._run(args) or 0)

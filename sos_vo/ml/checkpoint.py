@@ -57,7 +57,15 @@ from ..io import atomic_path
 from .ensemble import Ensemble, member_seeds, training_input
 from .options import N_MEMBERS, NetworkOptions
 from .scaling import InputScaler, LabelScaler
-from .training import SPLIT_CODES, SPLIT_NAMES, Member, network_arrays, split_indices, train_member
+from .training import (
+    SPLIT_CODES,
+    SPLIT_NAMES,
+    DeferredNetwork,
+    Member,
+    network_arrays,
+    split_indices,
+    train_member,
+)
 from .units import ENGINES, default_unit_members, unit_seed, units_of  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -71,12 +79,25 @@ FUSED_ENGINE = "numpy-fused"
 :func:`sos_vo.ml.fused.train_members_fused` with ``FusedOptions(engine="numpy")``."""
 
 
-def _engine_versions(engine: str = ENGINE) -> dict[str, str]:
-    import keras
-    import tensorflow as tf
+def _installed_version(module: str) -> str:
+    """Version of the installed distribution that provides the top-level ``module`` (e.g.
+    ``tensorflow`` from ``tensorflow-cpu``), read from its metadata without importing it, so that
+    the key of a numpy-engine training does not load TensorFlow; ``"absent"`` if none does."""
+    from importlib import metadata
 
-    return {"engine": engine, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__, "format": str(CHECKPOINT_FORMAT)}
+    names = metadata.packages_distributions().get(module) or [module]
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "absent"
+
+
+def _engine_versions(engine: str = ENGINE) -> dict[str, str]:
+    return {"engine": engine, "tensorflow": _installed_version("tensorflow"),
+            "keras": _installed_version("keras"), "numpy": np.__version__,
+            "format": str(CHECKPOINT_FORMAT)}
 
 
 def training_key(X: np.ndarray, ys: Mapping[str, np.ndarray], input_names: Sequence[str],
@@ -296,9 +317,9 @@ def _members(results: Sequence[Mapping[str, Any]], labels: Sequence[str],
              ys: Mapping[str, np.ndarray], n_inputs: int, options: NetworkOptions,
              input_scaler: InputScaler, label_scalers: Mapping[str, LabelScaler]
              ) -> tuple[dict[str, list[Member]], list[dict[str, np.ndarray]]]:
-    """Members (Keras networks holding the stored weights) and splits from member results."""
-    from .fused import keras_network
-
+    """Members and splits from member results.  Each member's network is a
+    :class:`~sos_vo.ml.training.DeferredNetwork` holding the stored weights: saving and numpy
+    prediction read its arrays; its Keras network is built (importing Keras) only if used."""
     members: dict[str, list[Member]] = {label: [] for label in labels}
     splits = []
     for res in results:
@@ -311,7 +332,7 @@ def _members(results: Sequence[Mapping[str, Any]], labels: Sequence[str],
             split = {name: np.flatnonzero((codes == SPLIT_CODES[name]) & finite).astype(np.int64)
                      for name in SPLIT_NAMES}
             members[label].append(Member(
-                model=keras_network(r["arrays"], n_inputs, options, r["seed"]), seed=int(r["seed"]),
+                model=DeferredNetwork(r["arrays"], n_inputs, options, r["seed"]), seed=int(r["seed"]),
                 split_seed=int(res["split_seed"]), split=split, history=r["history"],
                 epochs_trained=int(r["epochs_trained"]), best_epoch=int(r["best_epoch"]),
                 test_pred=np.asarray(r["test_pred"]), test_true=np.asarray(r["test_true"]),

@@ -29,17 +29,12 @@ import numpy as np
 from astropy.table import Table
 
 from ..exceptions import EmptyInputError, SchemaError
-from ..extras import require
 from ..schema import LABEL_UNITS, check_survey
 from ..stats import error_statistics
 from .inference import DEFAULT_CHUNK_ROWS, NumpyEnsemble, fold_network, stack_networks
 from .options import N_MEMBERS, NetworkOptions
 from .scaling import InputScaler, LabelScaler, check_input_matrix, resolve_input_names
-
-# training is the ``train`` extra: name it in one line before .training imports Keras
-require("tensorflow", "training networks", "train")
-require("keras", "training networks", "train")
-from .training import (  # noqa: E402
+from .training import (
     SPLIT_CODES,
     Member,
     network_arrays,

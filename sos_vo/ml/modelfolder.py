@@ -529,7 +529,7 @@ class ModelFolder(os.PathLike):
             Replace an existing folder.
         """
         from .scaling import PRESENT_SUFFIX
-        from .training import network_arrays  # needs Keras; only saving does
+        from .training import network_arrays
 
         prov = _checked_provenance(provenance if provenance is not None else ensemble.provenance)
         npe = ensemble.to_numpy()

@@ -5,8 +5,11 @@ with diamond widths 80..160..80; the output is Dense(1).  The loss is the mean a
 for the first fifth of the epochs and SMAPE (T25 Eq. 3) afterwards, implemented as one loss with
 a weight variable that :class:`LossSwitch` sets at the start of every epoch.
 
-Importing this module imports Keras; :mod:`sos_vo.ml.inference` and :mod:`sos_vo.ml.modelio`
-do not.
+Importing this module imports Keras (its classes subclass Keras'); the modules of prediction
+(:mod:`sos_vo.ml.inference`, :mod:`sos_vo.ml.modelio`) and of the numpy training engine
+(:mod:`sos_vo.ml.training`, :mod:`sos_vo.ml.fused`, :mod:`sos_vo.ml.numpy_training`,
+:mod:`sos_vo.ml.checkpoint`) import it only inside the functions that build or train a Keras
+network.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ those rows; the loss is MAE, then SMAPE (T25 Sect. 4.1, Eq. 3); validation losse
 moving statistics; early stopping restores each network's best weights.  A network whose
 training split has fewer rows than the largest one spreads its rows evenly over the same
 number of steps (a few rows fewer per batch).  Initial weights are those of
-:class:`sos_vo.ml.fused.GroupedMLP` (same seeds, same draws); dropout and shuffling draw from
+:class:`sos_vo.ml.fused_tensorflow.GroupedMLP` (same seeds, same draws); dropout and shuffling draw from
 per-network streams, so results are statistically, not bitwise, those of the graph path.
 
 The result is the same list of :class:`~sos_vo.ml.training.Member` (one
@@ -120,7 +120,7 @@ class NetworkGroup:
     options : NetworkOptions
         Architecture, dropout, batch normalisation, loss.
     seeds : sequence of int
-        One weight seed per network (the draws of :class:`sos_vo.ml.fused.GroupedMLP`).
+        One weight seed per network (the draws of :class:`sos_vo.ml.fused_tensorflow.GroupedMLP`).
     output_bias : sequence of float
         Initial output bias per network.
     learning_rate : float

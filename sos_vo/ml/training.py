@@ -4,21 +4,29 @@ The labelled sample is split at random 80/10/10 into training, validation and te
 (T25 Sect. 4.3); training minimises MAE, then SMAPE (Sect. 4.1), watching the validation loss
 with early stopping that restores the best weights.  The test-set predictions are kept: their
 absolute errors give ``e_train`` (Sect. 5.1).
+
+Importing this module does not import Keras or TensorFlow: the splits, :class:`Member`,
+:class:`DeferredNetwork` and :func:`network_arrays` of a deferred network are plain numpy, which
+is all the numpy engine (:mod:`sos_vo.ml.numpy_training`), saving and loading need.  Keras is
+imported where a Keras network is built or trained (:func:`keras_network`, :func:`train_member`,
+:func:`network_arrays` of a Keras network, the first use of a :class:`DeferredNetwork`'s Keras
+network).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 
 from ..exceptions import EmptyInputError, SchemaError
-from .network import LossSwitch, block_layers, build_mlp
 from .options import SPLIT_FRACTIONS, NetworkOptions, scheduled_learning_rate
 from .scaling import InputScaler, LabelScaler
+
+if TYPE_CHECKING:  # annotations only: importing Keras costs ~0.5 GB of TensorFlow
+    import keras
 
 SPLIT_NAMES = ("train", "validation", "test")
 SPLIT_CODES = {"train": 0, "validation": 1, "test": 2}
@@ -78,6 +86,8 @@ def keras_network(arrays: Mapping[str, np.ndarray], n_inputs: int, options: Netw
                   seed: int) -> keras.Model:
     """A compiled :func:`~sos_vo.ml.network.build_mlp` network holding ``arrays``
     (:func:`network_arrays` layout)."""
+    from .network import block_layers, build_mlp
+
     model = build_mlp(n_inputs, options, seed=int(seed))
     for i, (dense, bn) in enumerate(block_layers(model)):
         dense.set_weights([arrays[f"kernel_{i}"], arrays[f"bias_{i}"]])
@@ -152,6 +162,8 @@ def network_arrays(model: keras.Model | DeferredNetwork) -> dict[str, np.ndarray
     """
     if isinstance(model, DeferredNetwork):
         return model.arrays
+    from .network import block_layers
+
     out: dict[str, np.ndarray] = {}
     for i, (dense, bn) in enumerate(block_layers(model)):
         out[f"kernel_{i}"], out[f"bias_{i}"] = (np.asarray(w) for w in dense.get_weights())
@@ -249,6 +261,13 @@ def train_member(X: np.ndarray, y: np.ndarray, options: NetworkOptions | None = 
     -------
     Member
     """
+    from ..extras import require
+
+    # the ``train`` extra: named in one line before the network module imports Keras
+    require("tensorflow", "training networks", "train")
+    keras = require("keras", "training networks", "train")
+    from .network import LossSwitch, build_mlp
+
     options = options or NetworkOptions()
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y, dtype=np.float64).ravel()

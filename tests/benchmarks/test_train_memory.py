@@ -31,3 +31,15 @@ def test_main_trains_in_a_child_and_stores_its_peak(tmp_path, monkeypatch):
     assert r["rows"] == 3000 and r["members"] == 1 and r["unit_members"] == 1
     assert r["matrix_mb"] == 3000 * r["inputs"] * 4 / 2 ** 20
     assert r["peak_rss_mb"] >= r["start_rss_mb"] > 0
+    # the fused numpy training of build-model loads no TensorFlow, before or during the training
+    assert r["import_rss_mb"] > 0 and r["tensorflow_imported"] is False
+
+
+def test_imports_only_reports_the_resident_set_after_the_build_model_imports(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "imports.json"
+    assert train_memory.main(["--imports-only", "--json", str(out)]) == 0
+    (r,) = json.loads(out.read_text())["results"]
+    assert r["imports"] == list(train_memory.BUILD_MODEL_IMPORTS)
+    assert r["import_hwm_mb"] >= r["import_rss_mb"] > 0
+    assert r["tensorflow_imported"] is False and r["keras_imported"] is False

@@ -274,3 +274,17 @@ def test_both_entry_points_refuse_the_same_bad_input(problem, train) -> None:
     with pytest.raises(SchemaError, match=f"row_ids has 3 values but X has {len(X)} rows"):
         train(X, Y, NAMES, "sdss", n_members=1, options=OPTS, progress=False,
               row_ids=np.arange(3))
+
+
+def test_the_key_reads_the_versions_tensorflow_and_keras_report_without_importing_them():
+    # the key names the installed TensorFlow / Keras from their distributions' metadata (so that
+    # a numpy-engine training does not import them): the same strings the modules report
+    import keras
+    import tensorflow as tf
+
+    from sos_vo.ml.checkpoint import _engine_versions, _installed_version
+
+    versions = _engine_versions()
+    assert versions["tensorflow"] == tf.__version__ and versions["keras"] == keras.__version__
+    assert versions["numpy"] == np.__version__ == _installed_version("numpy")
+    assert _installed_version("sosvo_no_such_module_xyz") == "absent"
