@@ -177,7 +177,8 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
     :func:`~sos_vo.ml.checkpoint.default_unit_members`), else member by member on the
     per-network path.
     """
-    from .ml.ensemble import train_ensemble  # needs TensorFlow; prediction does not
+    # the per-network engine needs TensorFlow; the numpy engines and prediction do not
+    from .ml.ensemble import train_ensemble
 
     mask = prepared.labelled()
     n = int(mask.sum())
