@@ -242,6 +242,7 @@ class _AstrometryService:
         return self.astrometry[np.isin(np.asarray(self.astrometry["source_id"]), ids)]
 
 
+@pytest.mark.parametrize("case", ["sdss"], indirect=True)  # the upload does not depend on the survey
 def test_refit_pairs_and_coefficients_do_not_depend_on_the_upload_chunks(case):
     """The refit's SoS-PASTEL pairs (T25 Eq. 2, Sect. 3) come from the astrometry of the
     labelled stars, uploaded in chunks and reduced to the stars near PASTEL chunk by chunk:
@@ -250,9 +251,7 @@ def test_refit_pairs_and_coefficients_do_not_depend_on_the_upload_chunks(case):
     from sos_vo.labels.build import refit_recalibration
     from sos_vo.prepare.crossmatch import join_pastel
 
-    survey, rows, astrometry, spectro, pastel = case
-    if survey != "sdss":
-        pytest.skip("the upload does not depend on the survey")
+    _, rows, astrometry, spectro, pastel = case
     ids = np.intersect1d(np.asarray(spectro["source_id"], dtype=np.int64),
                          np.asarray(astrometry["source_id"], dtype=np.int64))
     service = _AstrometryService(astrometry)
