@@ -174,8 +174,9 @@ class FakeArchive:
         rng = np.random.default_rng([self.seed, SURVEYS.index(survey)])
         has = rng.random(ids.size) < min(1.0, self.joined[survey] / max(ids.size, 1))
         fake = FakeJoin(0, survey, self.seed, ids=ids[has])
-        ends = np.searchsorted(fake.ids, ids[UPLOAD_CHUNK_ROWS - 1::UPLOAD_CHUNK_ROWS], "right")
-        ends = [*ends.tolist(), fake.rows]
+        n_chunks = -(-ids.size // UPLOAD_CHUNK_ROWS)
+        last = ids[np.minimum(np.arange(1, n_chunks + 1) * UPLOAD_CHUNK_ROWS, ids.size) - 1]
+        ends = np.searchsorted(fake.ids, last, "right").tolist()  # each upload chunk's rows
 
         def chunks():
             start = 0

@@ -30,6 +30,9 @@ def test_fake_join_chunks_follow_the_upload_chunks():
         k = np.searchsorted(ids, np.asarray(c["source_id"])) // UPLOAD_CHUNK_ROWS
         assert np.unique(k).size == 1
     assert not list(bfm.FakeArchive(0, {"sdss": 0}, stages).training_chunks(ids, "sdss"))
+    stats = UploadStats()  # a whole number of upload chunks: no empty chunk after them
+    list(fake.training_chunks(ids[:2 * UPLOAD_CHUNK_ROWS], "sdss", stats=stats))
+    assert stats.chunks == 2 and stats.uploaded_ids == 2 * UPLOAD_CHUNK_ROWS
 
 
 @pytest.mark.slow
