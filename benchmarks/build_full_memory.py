@@ -50,6 +50,12 @@ multiplies all three.
 
     python -m benchmarks.build_full_memory --scale 0.1 --json benchmarks/results/build_full_memory-tenth.json
     python -m benchmarks.build_full_memory --json benchmarks/results/build_full_memory.json
+
+``--train-area-rows N`` measures one part of the training stage alone, the train_area fit
+(:meth:`sos_vo.catalogue.train_area.TrainingAreaModel.fit`, which ``train_survey`` runs after
+the members and ``benchmarks/train_memory.py`` does not), on a SYNTHETIC matrix:
+
+    python -m benchmarks.build_full_memory --train-area-rows 801225 --json benchmarks/results/build_full_memory-train_area.json
 """
 
 from __future__ import annotations
@@ -261,6 +267,28 @@ def child(label_rows: int, joined: dict[str, int], epochs: int, members: int,
             "tensorflow_imported_at_end": "tensorflow" in sys.modules}
 
 
+def train_area_child(rows: int, survey: str = "skymapper") -> dict:
+    """The train_area fit of :func:`sos_vo.pipeline.train_survey` alone (in this process), on
+    the SYNTHETIC matrix of :func:`benchmarks.train_memory.synthetic_problem`, every row in a
+    training split; the high-water mark is reset once the matrix exists."""
+    from sos_vo.catalogue.train_area import TrainingAreaModel
+    from sos_vo.ml.scaling import input_names
+
+    from .train_memory import synthetic_problem
+
+    X, _, names = synthetic_problem(rows, survey)
+    in_train = np.ones(rows, dtype=bool)
+    reset = reset_hwm()
+    start = vm_rss_mb()
+    t0 = time.perf_counter()
+    TrainingAreaModel.fit(X[in_train], feature_names=list(input_names(names)), survey=survey,
+                          random_state=0)
+    return {"rows": rows, "survey": survey, "inputs": int(X.shape[1]),
+            "matrix_mb": X.nbytes / 2 ** 20, "start_rss_mb": start, "peak_rss_mb": vm_hwm_mb(),
+            "hwm_reset_at_start": reset, "tensorflow_imported": "tensorflow" in sys.modules,
+            "wall_s": time.perf_counter() - t0}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.build_full_memory",
@@ -275,7 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=int, default=10, help="ensemble members (T25: 10)")
     p.add_argument("--work-dir", help="folder of the build's temporary files (default: the system's)")
     p.add_argument("--json", type=Path, help="write the figures here")
+    p.add_argument("--train-area-rows", type=int,
+                   help="measure only the train_area fit of the training stage on this many "
+                        "SYNTHETIC SkyMapper rows (in a child of its own)")
     p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--train-area-child", type=int, help=argparse.SUPPRESS)
     return p
 
 
@@ -284,6 +316,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.child:
         print(json.dumps(child(**json.loads(args.child))))
+        return 0
+    if args.train_area_child:
+        print(json.dumps(train_area_child(args.train_area_child)))
+        return 0
+    if args.train_area_rows:
+        r = run_measuring_child([sys.executable, "-m", "benchmarks.build_full_memory",
+                                 "--train-area-child", str(args.train_area_rows)],
+                                cwd=str(Path(__file__).resolve().parents[1]))
+        if r is None:
+            return 1
+        print(f"train_area fit of {r['rows']:,} rows x {r['inputs']} inputs (matrix "
+              f"{r['matrix_mb']:.0f} MB): resident at the start {r['start_rss_mb']:.0f} MB, peak "
+              f"{r['peak_rss_mb']:.0f} MB (adds {r['peak_rss_mb'] - r['start_rss_mb']:.0f} MB); "
+              f"{r['wall_s']:.0f} s, load {r['load_average_start'][0]:.2f}-"
+              f"{r['load_average_end'][0]:.2f}")
+        if args.json:
+            write_json(args.json, {"benchmark": "build_full_memory", "part": "train_area",
+                                   "synthetic": True,
+                                   "argv": list(argv) if argv is not None else sys.argv[1:],
+                                   "result": r})
         return 0
     spec = {"label_rows": args.label_rows or round(LABEL_ROWS * args.scale),
             "joined": {s: getattr(args, f"joined_{s}") or round(JOINED_ROWS[s] * args.scale)

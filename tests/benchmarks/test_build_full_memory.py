@@ -62,3 +62,14 @@ def test_main_builds_both_surveys_in_one_child_and_stores_each_stage(tmp_path, m
         assert 0 < j["labelled_after_cuts"] <= j["after_cuts"] <= j["joined"] <= labels["stars"]
         assert rows[f"train_{s}"]["rows"] == j["labelled_after_cuts"]
     assert [p.name for p in tmp_path.iterdir()] == ["full.json"]  # the build's folders removed
+
+
+def test_train_area_part_measures_the_fit_alone_in_a_child(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "area.json"
+    assert bfm.main(["--train-area-rows", "3000", "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    r = res["result"]
+    assert res["part"] == "train_area" and r["rows"] == 3000 and r["inputs"] == 54
+    assert r["matrix_mb"] == 3000 * 54 * 4 / 2 ** 20
+    assert r["peak_rss_mb"] >= r["start_rss_mb"] > 0 and r["hwm_reset_at_start"] is True
