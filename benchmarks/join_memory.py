@@ -75,7 +75,9 @@ CENTER = {"sdss": (180.0, 30.0), "skymapper": (180.0, -30.0)}
 class FakeJoin:
     """SYNTHETIC joined rows, astrometry and labels of ``rows`` labelled stars, by chunk."""
 
-    def __init__(self, rows: int, survey: str, seed: int = 0):
+    def __init__(self, rows: int, survey: str, seed: int = 0, ids: np.ndarray | None = None):
+        """``ids`` (optional, sorted, unique): the stars' Gaia DR3 ids, instead of ``rows``
+        increasing ids drawn here (``rows`` is then ``len(ids)``)."""
         from sos_vo.prepare.crossmatch import join_survey
         from sos_vo.schema import GAIA_SOURCE_TABLE
         from sos_vo.simulate import simulate_sky
@@ -88,9 +90,13 @@ class FakeJoin:
                                     np.asarray(self.template["source_id"]))]
         self.pm = (np.ma.filled(np.ma.asarray(gaia["pmra"], float), np.nan)[pos],
                    np.ma.filled(np.ma.asarray(gaia["pmdec"], float), np.nan)[pos])
-        self.rows, self.survey, self.seed = rows, survey, seed
         rng = np.random.default_rng(seed)
-        self.ids = np.cumsum(rng.integers(1, 50, rows, dtype=np.int64))  # increasing, unique
+        if ids is None:
+            self.ids = np.cumsum(rng.integers(1, 50, rows, dtype=np.int64))  # increasing, unique
+        else:
+            self.ids = np.asarray(ids, dtype=np.int64)
+            rows = len(self.ids)
+        self.rows, self.survey, self.seed = rows, survey, seed
         self.pick = rng.integers(0, len(self.template), rows)
 
     def _positions(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -104,9 +110,12 @@ class FakeJoin:
 
     def chunk(self, k: int):
         """Joined rows of upload chunk ``k`` (ids ``k*CHUNK_IDS`` on, increasing)."""
+        return self.block(slice(k * CHUNK_IDS, min((k + 1) * CHUNK_IDS, self.rows)))
+
+    def block(self, sl: slice):
+        """Joined rows of the stars ``sl`` (in id order)."""
         from sos_vo.schema import SURVEY_ID_COLUMN
 
-        sl = slice(k * CHUNK_IDS, min((k + 1) * CHUNK_IDS, self.rows))
         t = self.template[self.pick[sl]]
         t["source_id"] = self.ids[sl]
         t[SURVEY_ID_COLUMN[self.survey]] = self.ids[sl] + 10 ** 15  # unique survey ids
