@@ -209,7 +209,8 @@ def train_survey(prepared: PreparedSurvey, out: str | Path, *, n_members: int = 
                                   progress=progress, row_ids=ids, provenance=prov, fused=fused)
     # train_area: density of the inputs that trained at least one member (T25 Sect. 5.2)
     in_train = (ensemble.membership == 0).any(axis=0)
-    area = TrainingAreaModel.fit(X[in_train], feature_names=list(prepared.input_names),
+    area = TrainingAreaModel.fit(X if in_train.all() else X[in_train],  # no copy when all
+                                 feature_names=list(prepared.input_names),
                                  survey=prepared.survey, random_state=seed)
     out = Path(out)
     ModelFolder.save(out, ensemble, provenance=prov, train_area=area,

@@ -77,6 +77,21 @@ def _check_matrix(x: np.ndarray, n_columns: int | None, what: str) -> np.ndarray
     return x
 
 
+def _column_mean_std(x: np.ndarray, chunk_rows: int = CHUNK_ROWS
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 mean and (population) standard deviation of each column, two passes over
+    ``chunk_rows``-row chunks (the two-pass formula, as ``numpy.std``; equal to it to rounding)."""
+    n = len(x)
+    total = np.zeros(x.shape[1], dtype=np.float64)
+    for s in range(0, n, chunk_rows):
+        total += np.asarray(x[s:s + chunk_rows], dtype=np.float64).sum(axis=0)
+    mean = total / n
+    squares = np.zeros(x.shape[1], dtype=np.float64)
+    for s in range(0, n, chunk_rows):
+        squares += ((np.asarray(x[s:s + chunk_rows], dtype=np.float64) - mean) ** 2).sum(axis=0)
+    return mean, np.sqrt(squares / n)
+
+
 @dataclass
 class TrainingAreaModel:
     """A fitted density of the training inputs and its 99% threshold.
@@ -117,19 +132,22 @@ class TrainingAreaModel:
         GaussianMixture = require("sklearn.mixture", "fitting the train_area density",  # noqa: N806
                                   "train").GaussianMixture
 
+        # the matrix is kept in its own dtype (float32 from the preparation): the float64
+        # statistics are accumulated CHUNK_ROWS rows at a time and only the fitted rows are
+        # standardised, so the fit holds no full-size float64 copy of the training matrix
         x = _check_matrix(x_train, len(feature_names) if feature_names else None,
-                          "train_area fit").astype(np.float64)
+                          "train_area fit")
         if not 0.0 < coverage < 1.0:
             raise ValueError(f"coverage must be in (0, 1), got {coverage}")
         if x.shape[0] < 2 * n_components:
             raise EmptyInputError(f"train_area fit: {x.shape[0]} training rows for "
                                   f"{n_components} components (need >= {2 * n_components})")
-        center = x.mean(axis=0)
-        scale = x.std(axis=0)
+        center, scale = _column_mean_std(x)
         scale[scale == 0] = 1.0
-        z = (x - center) / scale
         rng = np.random.default_rng(random_state)
-        fit_rows = z if len(z) <= max_fit_rows else z[rng.choice(len(z), max_fit_rows, False)]
+        picked = slice(None) if len(x) <= max_fit_rows else \
+            rng.choice(len(x), max_fit_rows, False)
+        fit_rows = (np.asarray(x[picked], dtype=np.float64) - center) / scale
         gmm = GaussianMixture(n_components=n_components, covariance_type="full",
                               reg_covar=REG_COVAR, random_state=random_state, max_iter=200)
         t0 = time.perf_counter()

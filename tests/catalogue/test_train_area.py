@@ -90,3 +90,25 @@ def test_benchmark_speed(model):
     rate = benchmark(model, 500_000)
     print(f"train_area flag: {rate:,.0f} stars/s ({model.n_features} columns, 4 components)")
     assert rate > 1e4
+
+
+def test_fit_statistics_are_chunked_and_dtype_independent(model):
+    """The standardisation is accumulated chunk by chunk in float64: it equals numpy's one-pass
+    mean and std to rounding, and a float32 matrix gives the model of its float64 copy."""
+    from sos_vo.catalogue.train_area import _column_mean_std
+
+    x = _training()
+    np.testing.assert_allclose(model.center, x.mean(axis=0), rtol=1e-12, atol=1e-15)
+    want_scale = x.std(axis=0)
+    want_scale[want_scale == 0] = 1.0
+    np.testing.assert_allclose(model.scale, want_scale, rtol=1e-12)
+    for rows in (1, 7, 4000):
+        m, s = _column_mean_std(x, chunk_rows=rows)
+        np.testing.assert_allclose(m, x.mean(axis=0), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(s, x.std(axis=0), rtol=1e-12, atol=1e-15)
+    x32 = x.astype(np.float32)
+    a = TrainingAreaModel.fit(x32, n_components=4, max_fit_rows=1000)
+    b = TrainingAreaModel.fit(x32.astype(np.float64), n_components=4, max_fit_rows=1000)
+    for k in ("center", "scale", "means", "precisions_cholesky", "log_weights"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k), err_msg=k)
+    assert a.threshold == b.threshold and a.info["n_fit"] == 1000
