@@ -26,9 +26,10 @@ radius of a chunk's border has candidates in two chunks: the label stream holds 
 output and applies the step once more to their stack after the last chunk
 (:class:`sos_vo.archives.label_source.LabelStream`), so that every entry keeps its nearest
 candidate over all chunks, once.  Two label entries on one Gaia star are then left to
-:func:`sos_vo.archives.label_source.one_per_star`, on that merged table.  The provenance reports how many label entries
-of the region had no, one and several candidates within the radius (:func:`match_counts`; the
-number of entries comes from one ``COUNT`` job, cached like the chunks).  The label fetch's
+:func:`sos_vo.archives.label_source.one_per_star`, on that merged table.  The provenance
+reports how many label entries of the region had no, one and several candidates within the
+radius (:func:`match_counts`; the number of entries comes from one ``COUNT`` job, cached like
+the chunks).  The label fetch's
 ``rows.fetched`` then counts the entries with a match, not the joined rows.
 """
 
